@@ -1,0 +1,3 @@
+from jobdefs.cli import main
+
+main()

@@ -1,0 +1,251 @@
+"""The hand-off graph: references, reciprocity, reporting lines and line of sight.
+
+Pure functions over roles that `load` has already validated one file at a time. Everything
+that needs the whole organization to judge is found here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict, deque
+from collections.abc import Mapping, Sequence
+
+from jobdefs.model import (
+    EXTERNAL_DEPARTMENT,
+    ExternalCustomer,
+    Finding,
+    HandOff,
+    LineOfSight,
+    Location,
+    Organization,
+    Party,
+    Role,
+    Settings,
+    fold_name,
+)
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """"; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""
+    by_case = {c.casefold(): c for c in candidates}
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if word.casefold() in by_case:
+        close = [by_case[word.casefold()]]
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def role_order(role: Role) -> tuple[str, str, str]:
+    """Roles are grouped by department, then ordered by title."""
+    return (role.department.casefold(), role.title.casefold(), role.id)
+
+
+def organize(
+    *,
+    name: str,
+    mission: str,
+    external_customers: Sequence[ExternalCustomer],
+    roles: Sequence[Role],
+    settings: Settings,
+    findings: list[Finding],
+    external_locations: Mapping[str, Location],
+) -> Organization:
+    """Resolve every reference, derive the hand-offs and lines of sight, report problems."""
+    ordered = tuple(sorted(roles, key=role_order))
+    by_id = {role.id: role for role in ordered}
+    externals = {x.id: x for x in external_customers}
+    role_ids = sorted(by_id)
+
+    handoffs = _handoffs(ordered, by_id, externals, findings)
+    handoffs_from: dict[str, list[HandOff]] = defaultdict(list)
+    handoffs_to: dict[str, list[HandOff]] = defaultdict(list)
+    for handoff in handoffs:
+        handoffs_from[handoff.supplier.id].append(handoff)
+        handoffs_to[handoff.customer.key].append(handoff)
+
+    for role in ordered:
+        if role.reports_to is not None and role.reports_to not in by_id:
+            findings.append(_unknown_role(role.location("reports_to"), "reports_to",
+                                          role.reports_to, role_ids))
+        _check_receives(role, by_id, role_ids, handoffs_from, findings)
+    findings.extend(_reporting_cycles(ordered, by_id))
+
+    sight = lines_of_sight(ordered, external_customers, handoffs_to)
+    if external_customers:
+        names = ", ".join(x.name for x in external_customers)
+        for role in ordered:
+            if not sight[role.id]:
+                findings.append(Finding.at(role.location("products"), "warning",
+                    "no-line-of-sight",
+                    f"no chain of hand-offs leads from {role.title} to an external customer "
+                    f"({names}); give one of its products a customer whose work reaches "
+                    "one, or an external customer directly"))
+        for external in external_customers:
+            if not handoffs_to.get(f"external:{external.id}"):
+                where = external_locations.get(external.id, Location("jobdefs.yaml", 1, 1))
+                findings.append(Finding.at(where, "warning", "unserved-external",
+                    f"no role serves the external customer '{external.id}' ({external.name}); "
+                    f"add 'external: {external.id}' as a customer of the products that reach "
+                    "them, or remove the declaration"))
+
+    return Organization(
+        name=name,
+        mission=mission,
+        external_customers=tuple(external_customers),
+        roles=ordered,
+        handoffs=tuple(handoffs),
+        lines_of_sight=sight,
+        settings=settings,
+        _roles_by_id=by_id,
+        _handoffs_from={k: tuple(v) for k, v in handoffs_from.items()},
+        _handoffs_to={k: tuple(v) for k, v in handoffs_to.items()},
+    )
+
+
+def _unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) -> Finding:
+    hint = did_you_mean(role_id, role_ids)
+    if not hint:
+        hint = "; role ids are role file names without .yaml"
+    return Finding.at(where, "error", "unknown-role",
+                      f"{key} role '{role_id}' does not exist{hint}")
+
+
+def _handoffs(
+    roles: Sequence[Role],
+    by_id: Mapping[str, Role],
+    externals: Mapping[str, ExternalCustomer],
+    findings: list[Finding],
+) -> list[HandOff]:
+    role_ids = sorted(by_id)
+    handoffs: list[HandOff] = []
+    for role in roles:
+        supplier = Party("role", role.id, role.title, role.department)
+        for product in role.products:
+            for customer in product.customers:
+                party: Party
+                if customer.role is not None:
+                    target = by_id.get(customer.role)
+                    if target is None:
+                        findings.append(_unknown_role(customer.where, "customer",
+                                                      customer.role, role_ids))
+                        continue
+                    if target.id == role.id:
+                        findings.append(Finding.at(customer.where, "warning", "self-customer",
+                            f"{role.title} lists itself as a customer of '{product.name}'; "
+                            "name the role that receives it, or remove this customer"))
+                    party = Party("role", target.id, target.title, target.department)
+                else:
+                    external_id = customer.external or ""
+                    external = externals.get(external_id)
+                    if external is None:
+                        declared = sorted(externals)
+                        hint = did_you_mean(external_id, declared) or (
+                            f"; declared: {', '.join(declared)}" if declared else
+                            "; declare it under 'external_customers:' in jobdefs.yaml")
+                        findings.append(Finding.at(customer.where, "error", "unknown-external",
+                            f"external customer '{external_id}' is not declared in "
+                            f"jobdefs.yaml{hint}"))
+                        continue
+                    party = Party("external", external.id, external.name, EXTERNAL_DEPARTMENT)
+                handoffs.append(HandOff(
+                    supplier=supplier,
+                    product=product.name,
+                    customer=party,
+                    need=customer.need,
+                    standard=customer.standard,
+                    description=product.description,
+                    where=customer.where,
+                ))
+    return handoffs
+
+
+def _check_receives(
+    role: Role,
+    by_id: Mapping[str, Role],
+    role_ids: list[str],
+    handoffs_from: Mapping[str, list[HandOff]],
+    findings: list[Finding],
+) -> None:
+    for received in role.receives:
+        supplier = by_id.get(received.supplier)
+        if supplier is None:
+            findings.append(_unknown_role(received.where, "receives.from", received.supplier,
+                                          role_ids))
+            continue
+        offered = [h.product for h in handoffs_from.get(supplier.id, ())
+                   if h.customer.kind == "role" and h.customer.id == role.id]
+        wanted = fold_name(received.product)
+        if any(fold_name(name) == wanted for name in offered):
+            continue
+        problem = f"{supplier.id} lists no product '{received.product}' for {role.id}"
+        if any(fold_name(p.name) == wanted for p in supplier.products):
+            fix = (f"add '- role: {role.id}' with its need to the customers of "
+                   f"'{received.product}' in {supplier.file}")
+        elif offered:
+            names = ", ".join(f"'{name}'" for name in offered)
+            fix = (f"it hands {role.id} {names}{did_you_mean(received.product, offered) or '.'} "
+                   f"Use the supplier's name for the product, or add the product to "
+                   f"{supplier.file}")
+        else:
+            fix = f"add {role.id} as a customer in {supplier.file}, or remove this entry"
+        findings.append(Finding.at(received.where, "warning", "receives-mismatch",
+                                   f"{problem}; {fix}"))
+
+
+def _reporting_cycles(roles: Sequence[Role], by_id: Mapping[str, Role]) -> list[Finding]:
+    """One finding per circle in the reporting lines, at the circle's first role by id."""
+    findings = []
+    state: dict[str, int] = {}  # 1: on the current walk, 2: done
+    for start in sorted(by_id):
+        walk: list[str] = []
+        current: str | None = start
+        while current is not None and current in by_id and state.get(current) is None:
+            state[current] = 1
+            walk.append(current)
+            current = by_id[current].reports_to
+        if current is not None and state.get(current) == 1:
+            circle = walk[walk.index(current):]
+            first = min(circle)
+            at = circle.index(first)
+            path = [*circle[at:], *circle[:at], first]
+            role = by_id[first]
+            findings.append(Finding.at(role.location("reports_to"), "error",
+                "reports-to-cycle",
+                f"reports_to goes round in a circle: {' → '.join(path)}; one of these roles "
+                "must report to someone outside the circle, or to no one"))
+        for role_id in walk:
+            state[role_id] = 2
+    return findings
+
+
+def lines_of_sight(
+    roles: Sequence[Role],
+    external_customers: Sequence[ExternalCustomer],
+    handoffs_to: Mapping[str, Sequence[HandOff]],
+) -> dict[str, tuple[LineOfSight, ...]]:
+    """For every role, the shortest chain of hand-offs to each external customer it reaches.
+
+    One breadth-first search per external customer, walking hand-offs backwards, so the
+    whole organization costs O(externals × hand-offs) rather than a search per role.
+    """
+    sight: dict[str, list[LineOfSight]] = {role.id: [] for role in roles}
+    for external in external_customers:
+        first_step: dict[str, HandOff] = {}
+        queue: deque[str] = deque()
+        for handoff in handoffs_to.get(f"external:{external.id}", ()):
+            if handoff.supplier.id not in first_step:
+                first_step[handoff.supplier.id] = handoff
+                queue.append(handoff.supplier.id)
+        while queue:
+            role_id = queue.popleft()
+            for handoff in handoffs_to.get(role_id, ()):
+                if handoff.supplier.id not in first_step:
+                    first_step[handoff.supplier.id] = handoff
+                    queue.append(handoff.supplier.id)
+        for role_id in sight:
+            if role_id not in first_step:
+                continue
+            chain = [first_step[role_id]]
+            while chain[-1].customer.kind == "role":
+                chain.append(first_step[chain[-1].customer.id])
+            sight[role_id].append(LineOfSight(external, tuple(chain)))
+    return {role_id: tuple(lines) for role_id, lines in sight.items()}

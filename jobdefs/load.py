@@ -1,0 +1,462 @@
+"""Workbook folder -> validated model, with a finding for everything a person must fix."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobdefs import analyze
+from jobdefs.analyze import did_you_mean
+from jobdefs.errors import NotAWorkbook
+from jobdefs.model import (
+    Customer,
+    ExternalCustomer,
+    Finding,
+    Location,
+    MomentOfTruth,
+    Organization,
+    Product,
+    ReceivedProduct,
+    Role,
+    Settings,
+    fold_name,
+)
+from jobdefs.schema import (
+    ORGANIZATION,
+    ROLE,
+    ROLE_ID_MAX,
+    ROLE_ID_PATTERN,
+    TEXT_MAX,
+    Key,
+    KeyType,
+    Shape,
+)
+from jobdefs.source import Node, describe, read_yaml
+
+CONFIG_FILE = "jobdefs.yaml"
+ROLE_SUFFIXES = (".yaml", ".yml")
+ROLE_ID = re.compile(ROLE_ID_PATTERN)
+# Control characters (other than tab and newline) and the code points XML cannot hold.
+BAD_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """A loaded workbook: where it lives, the organization and every finding."""
+
+    root: Path
+    organization: Organization
+    findings: tuple[Finding, ...]
+    roles_dir: Path
+    templates_dir: Path
+    output_dir: Path
+    role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.is_error)
+
+
+class Record(dict[str, Any]):
+    """A validated mapping: its values plus where the mapping and each key were written."""
+
+    def __init__(self, where: Location) -> None:
+        super().__init__()
+        self.where = where
+        self.at: dict[str, Location] = {}
+
+    def location(self, key: str) -> Location:
+        return self.at.get(key, self.where)
+
+
+class _FileReader:
+    """Checks one file's node tree against a shape, collecting findings."""
+
+    def __init__(self, file: str, findings: list[Finding]) -> None:
+        self.file = file
+        self.findings = findings
+
+    def where(self, node: Node, path: str) -> Location:
+        return Location(self.file, node.line, node.column, path)
+
+    def error(self, node: Node, path: str, code: str, message: str) -> None:
+        self.findings.append(Finding.at(self.where(node, path), "error", code, message))
+
+    def mapping(self, node: Node, shape: Shape, path: str) -> Record | None:
+        if node.kind != "mapping":
+            self.wrong_type(node, path, f"a mapping ({shape.name})")
+            return None
+        record = Record(self.where(node, path))
+        first_seen: dict[str, Node] = {}
+        for key_node, value_node in node.pairs:
+            name = key_node.text if key_node.kind == "scalar" else describe(key_node)
+            key_path = f"{path}.{name}" if path else name
+            if name in first_seen:
+                self.error(
+                    key_node,
+                    key_path,
+                    "duplicate-key",
+                    f"the key '{name}' appears twice in this mapping (first on line "
+                    f"{first_seen[name].line}); keep one of them",
+                )
+                continue
+            first_seen[name] = key_node
+            key = shape.key(name)
+            if key is None:
+                allowed = ", ".join(shape.names)
+                self.error(
+                    key_node,
+                    key_path,
+                    "unknown-key",
+                    f"'{name}' is not a key of a {shape.name}{did_you_mean(name, shape.names)}"
+                    f" (allowed: {allowed})",
+                )
+                continue
+            record.at[name] = self.where(key_node, key_path)
+            value = self.value(value_node, key, key_path)
+            if value is not None:
+                record[name] = value
+        for key in shape.keys:
+            if key.required and key.name not in first_seen:
+                self.error(
+                    node,
+                    f"{path}.{key.name}" if path else key.name,
+                    "missing-key",
+                    f"this {shape.name} has no '{key.name}'; add '{key.name}:' "
+                    f"({key.doc.rstrip('.')})",
+                )
+        return record
+
+    def value(self, node: Node, key: Key, path: str) -> Any:
+        if node.is_null:
+            advice = "write it" if key.required else "write it or remove the key"
+            self.error(node, path, "empty-value",
+                       f"'{key.name}' is empty; {advice} ({key.doc.rstrip('.')})")
+            return None
+        if key.type == "list":
+            return self.list(node, key, path)
+        if key.type == "mapping":
+            return self.keyed(node, key, path)
+        return self.scalar(node, key.type, key.name, path)
+
+    def list(self, node: Node, key: Key, path: str) -> list[Any] | None:
+        if node.kind != "list":
+            self.wrong_type(node, path, "a list (one item per line, starting with '- ')")
+            return None
+        if not node.items and key.required:
+            self.error(node, path, "empty-value", f"'{key.name}' needs at least one item")
+            return None
+        values = []
+        for index, item in enumerate(node.items):
+            item_path = f"{path}[{index}]"
+            if isinstance(key.items, Shape):
+                value: Any = self.mapping(item, key.items, item_path)
+            elif item.is_null:
+                self.error(item, item_path, "empty-value", "this item is empty; write it or "
+                           "remove the line")
+                value = None
+            else:
+                value = self.scalar(item, key.items or "text", key.name, item_path)
+            if value is not None:
+                values.append(value)
+        return values
+
+    def keyed(self, node: Node, key: Key, path: str) -> Record | None:
+        """A mapping whose keys are free ids (external customers, warning codes)."""
+        if node.kind != "mapping":
+            self.wrong_type(node, path, "a mapping")
+            return None
+        record = Record(self.where(node, path))
+        for key_node, value_node in node.pairs:
+            name = key_node.text if key_node.kind == "scalar" else describe(key_node)
+            entry_path = f"{path}.{name}"
+            if name in record.at:
+                self.error(key_node, entry_path, "duplicate-key",
+                           f"'{name}' appears twice in '{key.name}'; keep one of them")
+                continue
+            record.at[name] = self.where(key_node, entry_path)
+            if value_node.is_null:
+                self.error(value_node, entry_path, "empty-value", f"'{name}' is empty")
+                continue
+            if isinstance(key.values, Shape):
+                value: Any = self.mapping(value_node, key.values, entry_path)
+            else:
+                value = self.scalar(value_node, key.values or "text", name, entry_path)
+            if value is not None:
+                record[name] = value
+        return record
+
+    def scalar(self, node: Node, type_: KeyType, name: str, path: str) -> Any:
+        if node.kind != "scalar":
+            expected = {"integer": "a whole number", "boolean": "true or false",
+                        "date": "a date (YYYY-MM-DD)"}.get(type_, "text")
+            self.wrong_type(node, path, expected)
+            return None
+        text = node.text
+        if type_ == "integer":
+            if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 1200:
+                self.wrong_type(node, path, "a whole number from 1 to 1200", found=f"'{text}'")
+                return None
+            return int(text)
+        if type_ == "boolean":
+            if text.lower() not in ("true", "false"):
+                self.wrong_type(node, path, "true or false", found=f"'{text}'")
+                return None
+            return text.lower() == "true"
+        if type_ == "date":
+            return self.date(node, path, text)
+        return self.text(node, name, path)
+
+    def date(self, node: Node, path: str, text: str) -> str | None:
+        try:
+            if not DATE.match(text):
+                raise ValueError
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            self.wrong_type(node, path, "a date written YYYY-MM-DD, e.g. 2026-03-01",
+                            found=f"'{text}'")
+            return None
+        return text
+
+    def text(self, node: Node, name: str, path: str) -> str | None:
+        text = node.text.strip()
+        if not text:
+            self.error(node, path, "empty-value", f"'{name}' is empty; write the text or "
+                       "remove the key")
+            return None
+        bad = BAD_CHARACTER.search(text)
+        if bad:
+            self.error(
+                node,
+                path,
+                "bad-character",
+                f"'{name}' holds the control character U+{ord(bad.group()):04X} (character "
+                f"{bad.start() + 1} of the text), which a Word or Excel file cannot hold; "
+                "remove it (look for an escape such as \\v or \\f in double quotes)",
+            )
+            return None
+        if len(text) > TEXT_MAX:
+            self.error(
+                node,
+                path,
+                "text-too-long",
+                f"'{name}' is {len(text):,} characters long; the limit is {TEXT_MAX:,} "
+                "(what one spreadsheet cell holds): shorten it",
+            )
+            return None
+        return text
+
+    def wrong_type(self, node: Node, path: str, expected: str, found: str = "") -> None:
+        name = path.rsplit(".", 1)[-1]
+        self.error(
+            node,
+            path,
+            "wrong-type",
+            f"'{name}' must be {expected}, not {found or describe(node)}",
+        )
+
+
+def find_workbook_paths(root: Path) -> tuple[Path, Path]:
+    """The config file and the folder that must exist for `root` to be a workbook."""
+    return root / CONFIG_FILE, root / "roles"
+
+
+def load_workbook(root: Path | str) -> Workbook:
+    """Load and validate the workbook in `root`."""
+    root = Path(root)
+    if not root.is_dir():
+        raise NotAWorkbook(f"'{root}' is not a folder")
+    findings: list[Finding] = []
+    config = _read_config(root, findings)
+    roles_dir = root / config.get("roles", "roles")
+    if not (root / CONFIG_FILE).is_file() and not roles_dir.is_dir():
+        raise NotAWorkbook(
+            f"'{root}' is not a jobdefs workbook: it has neither {CONFIG_FILE} nor a roles/ "
+            "folder. Run the command from the workbook's folder, pass --workbook DIR, or "
+            "create one with 'jobdefs init'"
+        )
+    if not roles_dir.is_dir():
+        where = config.location("roles") if isinstance(config, Record) else Location(CONFIG_FILE)
+        findings.append(Finding.at(where, "error", "missing-key",
+                                   f"the roles folder '{_relative(roles_dir, root)}' does not "
+                                   "exist; create it or fix 'roles:' in jobdefs.yaml"))
+    externals = _external_customers(config)
+    roles, sources = _read_roles(root, roles_dir, findings)
+    settings = Settings(
+        review_every_months=config.get("review_every_months"),
+        warnings=dict(config.get("warnings", {})),
+    )
+    organization = analyze.organize(
+        name=config.get("organization", root.resolve().name),
+        mission=config.get("mission", ""),
+        external_customers=externals,
+        roles=roles,
+        settings=settings,
+        findings=findings,
+        external_locations={k: v for k, v in config.get("external_customers", Record(
+            Location(CONFIG_FILE))).at.items()},
+    )
+    findings.sort(key=Finding.sort_key)
+    return Workbook(
+        root=root,
+        organization=organization,
+        findings=tuple(findings),
+        roles_dir=roles_dir,
+        templates_dir=root / config.get("templates", "templates"),
+        output_dir=root / config.get("output", "build"),
+        role_sources=sources,
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_config(root: Path, findings: list[Finding]) -> Record:
+    path = root / CONFIG_FILE
+    empty = Record(Location(CONFIG_FILE, 1, 1))
+    if not path.is_file():
+        return empty
+    parsed = read_yaml(path, CONFIG_FILE)
+    if parsed.root is None:
+        assert parsed.finding is not None
+        findings.append(parsed.finding)
+        return empty
+    record = _FileReader(CONFIG_FILE, findings).mapping(parsed.root, ORGANIZATION, "")
+    return record if record is not None else empty
+
+
+def _external_customers(config: Record) -> tuple[ExternalCustomer, ...]:
+    declared = config.get("external_customers", {})
+    return tuple(
+        ExternalCustomer(id=id_, name=entry.get("name", id_), description=entry.get(
+            "description", ""))
+        for id_, entry in declared.items()
+    )
+
+
+def _role_files(roles_dir: Path) -> Iterator[Path]:
+    """Every role file below `roles_dir`, in a stable order, skipping . and _ names."""
+    if not roles_dir.is_dir():
+        return
+    for folder, subfolders, files in os.walk(roles_dir, onerror=None):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if name.startswith((".", "_")) or not name.endswith(ROLE_SUFFIXES):
+                continue
+            yield Path(folder) / name
+
+
+def _read_roles(
+    root: Path, roles_dir: Path, findings: list[Finding]
+) -> tuple[list[Role], dict[str, bytes]]:
+    roles: list[Role] = []
+    sources: dict[str, bytes] = {}
+    first_file: dict[str, str] = {}
+    for path in sorted(_role_files(roles_dir), key=lambda p: _relative(p, root)):
+        relative = _relative(path, root)
+        role_id = path.name.rsplit(".", 1)[0]
+        if len(role_id) > ROLE_ID_MAX or not ROLE_ID.match(role_id):
+            suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX]
+            findings.append(Finding("error", "bad-role-id",
+                f"'{role_id}' is not a valid role id (the file's name without .yaml): use "
+                f"lower-case letters, digits and single hyphens, 1 to {ROLE_ID_MAX} "
+                f"characters" + (f", e.g. rename the file to '{suggestion}.yaml'"
+                                 if suggestion and ROLE_ID.match(suggestion) else ""),
+                relative, 1, 1))
+            continue
+        if role_id in first_file:
+            findings.append(Finding("error", "duplicate-role-id",
+                f"the role id '{role_id}' is already used by {first_file[role_id]}; role ids "
+                "are unique across all sub-folders: rename one of the files",
+                relative, 1, 1))
+            continue
+        first_file[role_id] = relative
+        parsed = read_yaml(path, relative)
+        if parsed.root is None:
+            assert parsed.finding is not None
+            findings.append(parsed.finding)
+            continue
+        sources[role_id] = parsed.content
+        reader = _FileReader(relative, findings)
+        record = reader.mapping(parsed.root, ROLE, "")
+        if record is not None:
+            roles.append(_role(role_id, relative, record, reader))
+    return roles, sources
+
+
+def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:
+    products = []
+    seen_products: dict[str, Record] = {}
+    for product in record.get("products", []):
+        name = product.get("name")
+        if name is not None:
+            folded = fold_name(name)
+            if folded in seen_products:
+                first = seen_products[folded].where.line
+                reader.findings.append(Finding.at(product.location("name"), "error",
+                    "duplicate-product", f"the product '{name}' is listed twice in this role "
+                    f"(first on line {first}); merge the two or rename one"))
+                continue
+            seen_products[folded] = product
+        customers = [_customer(c, reader) for c in product.get("customers", [])]
+        products.append(Product(
+            name=name or "",
+            description=product.get("description", ""),
+            customers=tuple(c for c in customers if c is not None),
+            where=product.where,
+        ))
+    return Role(
+        id=role_id,
+        file=file,
+        title=record.get("title", role_id),
+        department=record.get("department", ""),
+        purpose=record.get("purpose", ""),
+        products=tuple(products),
+        reports_to=record.get("reports_to"),
+        revision=record.get("revision", ""),
+        reviewed=record.get("reviewed", ""),
+        receives=tuple(
+            ReceivedProduct(r["product"], r["from"], r.where)
+            for r in record.get("receives", []) if "product" in r and "from" in r
+        ),
+        moments_of_truth=tuple(
+            MomentOfTruth(m["moment"], m["practice"])
+            for m in record.get("moments_of_truth", []) if "moment" in m and "practice" in m
+        ),
+        feedback_questions=tuple(record.get("feedback_questions", [])),
+        where=Location(file, 1, 1),
+        at=dict(record.at),
+    )
+
+
+def _customer(record: Record, reader: _FileReader) -> Customer | None:
+    has_role, has_external = "role" in record.at, "external" in record.at
+    if has_role == has_external:
+        problem = "both 'role' and 'external'" if has_role else "neither 'role' nor 'external'"
+        reader.findings.append(Finding.at(record.where, "error", "customer-kind",
+            f"this customer has {problem}; give exactly one: 'role: <role id>' for a role "
+            "in the organization or 'external: <id>' for a customer declared in jobdefs.yaml"))
+        return None
+    if "need" not in record or ("role" not in record and "external" not in record):
+        return None  # already reported
+    return Customer(
+        need=record["need"],
+        standard=record.get("standard", ""),
+        role=record.get("role"),
+        external=record.get("external"),
+        where=record.location("role" if has_role else "external"),
+    )

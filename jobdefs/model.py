@@ -1,0 +1,280 @@
+"""The typed model of an organization: roles, their products, customers and hand-offs.
+
+Everything here is frozen. `load` builds roles from the files, `analyze` derives the
+hand-offs, suppliers and lines of sight; the generators only ever read these objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+PartyKind = Literal["role", "external"]
+
+EXTERNAL_DEPARTMENT = "External"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value was written: a workbook-relative file, 1-based line and column."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    key_path: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the workbook, with where it is and how to fix it."""
+
+    severity: Severity
+    code: str
+    message: str
+    file: str
+    line: int | None = None
+    column: int | None = None
+    key_path: str = ""
+
+    @classmethod
+    def at(cls, where: Location, severity: Severity, code: str, message: str) -> Finding:
+        return cls(severity, code, message, where.file, where.line, where.column, where.key_path)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def sort_key(self) -> tuple[int, str, int, int, str, str]:
+        """Errors first, then by file, line and column."""
+        return (
+            0 if self.is_error else 1,
+            self.file,
+            self.line or 0,
+            self.column or 0,
+            self.code,
+            self.message,
+        )
+
+    def as_text(self) -> str:
+        place = self.file
+        if self.line is not None:
+            place += f":{self.line}"
+            if self.column is not None:
+                place += f":{self.column}"
+        return f"{place}: {self.severity}[{self.code}]: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "key_path": self.key_path,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ExternalCustomer:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One customer of a product, as the supplier's file names it."""
+
+    need: str
+    standard: str = ""
+    role: str | None = None
+    external: str | None = None
+    where: Location = field(default=Location(""), compare=False)
+
+    @property
+    def kind(self) -> PartyKind:
+        return "role" if self.role is not None else "external"
+
+    @property
+    def ref(self) -> str:
+        return self.role if self.role is not None else self.external or ""
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    customers: tuple[Customer, ...]
+    description: str = ""
+    where: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class ReceivedProduct:
+    """A `receives` entry: a product this role expects, by the supplier's name for it."""
+
+    product: str
+    supplier: str
+    where: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class MomentOfTruth:
+    moment: str
+    practice: str
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    file: str
+    title: str
+    department: str
+    purpose: str
+    products: tuple[Product, ...]
+    reports_to: str | None = None
+    revision: str = ""
+    reviewed: str = ""
+    receives: tuple[ReceivedProduct, ...] = ()
+    moments_of_truth: tuple[MomentOfTruth, ...] = ()
+    feedback_questions: tuple[str, ...] = ()
+    where: Location = field(default=Location(""), compare=False)
+    at: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
+
+    def location(self, key: str) -> Location:
+        """Where a top-level key was written, or the file's start."""
+        return self.at.get(key, self.where)
+
+
+@dataclass(frozen=True)
+class Party:
+    """One end of a hand-off: a role or an external customer."""
+
+    kind: PartyKind
+    id: str
+    title: str
+    department: str
+
+    @property
+    def key(self) -> str:
+        """A key that tells a role and an external customer of the same id apart."""
+        return self.id if self.kind == "role" else f"external:{self.id}"
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """One (supplier role, product, customer) triple."""
+
+    supplier: Party
+    product: str
+    customer: Party
+    need: str
+    standard: str = ""
+    description: str = ""
+    where: Location = field(default=Location(""), compare=False)
+
+    @property
+    def id(self) -> str:
+        """Stable across sorting and re-ordering: derived from the triple, not a row number."""
+        return handoff_id(self.supplier.id, self.product, self.customer.key)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever what a reviewer saw of this hand-off changes."""
+        seen = "\x1f".join(
+            (
+                self.supplier.title,
+                self.supplier.department,
+                self.product,
+                self.customer.title,
+                self.customer.department,
+                self.need,
+                self.standard,
+            )
+        )
+        return hashlib.sha256(seen.encode()).hexdigest()[:12]
+
+
+def fold_name(name: str) -> str:
+    """Product names are compared case-insensitively with runs of white space folded."""
+    return " ".join(name.split()).casefold()
+
+
+def handoff_id(supplier: str, product: str, customer_key: str) -> str:
+    digest = hashlib.sha256(f"{supplier}\x1f{fold_name(product)}\x1f{customer_key}".encode())
+    return "H-" + digest.hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class LineOfSight:
+    """The shortest chain of hand-offs from a role to one external customer."""
+
+    external: ExternalCustomer
+    chain: tuple[HandOff, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Optional organization-wide settings (documented extensions of the contract)."""
+
+    review_every_months: int | None = None
+    warnings: Mapping[str, bool] = field(default_factory=dict)
+
+    def warns(self, code: str) -> bool:
+        return self.warnings.get(code, True)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The whole organization, with every derived relation precomputed."""
+
+    name: str
+    mission: str
+    external_customers: tuple[ExternalCustomer, ...]
+    roles: tuple[Role, ...]
+    handoffs: tuple[HandOff, ...]
+    lines_of_sight: Mapping[str, tuple[LineOfSight, ...]]
+    settings: Settings = field(default_factory=Settings)
+    _roles_by_id: Mapping[str, Role] = field(default_factory=dict, repr=False, compare=False)
+    _handoffs_from: Mapping[str, tuple[HandOff, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _handoffs_to: Mapping[str, tuple[HandOff, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def role(self, role_id: str) -> Role:
+        return self._roles_by_id[role_id]
+
+    def has_role(self, role_id: str) -> bool:
+        return role_id in self._roles_by_id
+
+    def external(self, external_id: str) -> ExternalCustomer | None:
+        return next((x for x in self.external_customers if x.id == external_id), None)
+
+    def handoffs_from(self, role_id: str) -> tuple[HandOff, ...]:
+        """What a role hands to its customers."""
+        return self._handoffs_from.get(role_id, ())
+
+    def handoffs_to(self, party_key: str) -> tuple[HandOff, ...]:
+        """What a role (or `external:<id>`) receives from its suppliers."""
+        return self._handoffs_to.get(party_key, ())
+
+    def suppliers_of(self, role_id: str) -> tuple[Role, ...]:
+        ids = sorted({h.supplier.id for h in self.handoffs_to(role_id)})
+        return tuple(self._roles_by_id[i] for i in ids)
+
+    def customers_of(self, role_id: str) -> tuple[Party, ...]:
+        seen: dict[str, Party] = {}
+        for handoff in self.handoffs_from(role_id):
+            seen.setdefault(handoff.customer.key, handoff.customer)
+        return tuple(seen.values())
+
+    def departments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(role.department for role in self.roles))
+
+    def party(self, role: Role) -> Party:
+        return Party("role", role.id, role.title, role.department)

@@ -1,0 +1,150 @@
+"""The shape of `jobdefs.yaml` and of a role file, declared once.
+
+The loader validates against these shapes, `jobdefs schema` turns them into JSON Schema and
+the role-file reference in the docs is generated from them, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+KeyType = Literal["text", "role-id", "integer", "date", "boolean", "list", "mapping"]
+
+ROLE_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ROLE_ID_MAX = 64
+TEXT_MAX = 32_767  # what one spreadsheet cell holds
+FILE_MAX_BYTES = 1024 * 1024  # 1 MiB: a role file is a page or two of text
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a mapping: its type, whether it is required, and what it means."""
+
+    name: str
+    type: KeyType
+    doc: str
+    required: bool = False
+    items: Shape | KeyType | None = None  # for lists: a mapping shape or a scalar type
+    values: Shape | KeyType | None = None  # for mappings keyed by free ids
+    extension: bool = False  # an optional addition to contract v1
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A mapping with a fixed set of keys."""
+
+    name: str
+    keys: tuple[Key, ...]
+    doc: str = ""
+
+    def key(self, name: str) -> Key | None:
+        return next((k for k in self.keys if k.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.keys)
+
+
+EXTERNAL_CUSTOMER = Shape(
+    "external customer",
+    (
+        Key("name", "text", "The name shown in the documents, e.g. Patient.", required=True),
+        Key("description", "text", "Who this customer is."),
+    ),
+)
+
+ORGANIZATION = Shape(
+    "jobdefs.yaml",
+    (
+        Key("organization", "text", "The organization's name.", required=True),
+        Key("mission", "text", "The mission every job serves; shown in each job aid."),
+        Key(
+            "external_customers",
+            "mapping",
+            "Customers outside the organization, by id (e.g. patient, family, payer).",
+            values=EXTERNAL_CUSTOMER,
+        ),
+        Key("roles", "text", "Folder of role files, relative to the workbook.", example="roles"),
+        Key("templates", "text", "Folder of template overrides.", example="templates"),
+        Key("output", "text", "Output folder.", example="build"),
+        Key(
+            "review_every_months",
+            "integer",
+            "How often each role must be reviewed; roles past due get a `review-due` warning.",
+            extension=True,
+            example="12",
+        ),
+        Key(
+            "warnings",
+            "mapping",
+            "Switch individual warning codes off, e.g. `vague-standard: false`.",
+            values="boolean",
+            extension=True,
+        ),
+    ),
+)
+
+CUSTOMER = Shape(
+    "customer",
+    (
+        Key("role", "role-id", "An internal customer: another role's id."),
+        Key("external", "text", "An external customer's id from jobdefs.yaml."),
+        Key(
+            "need",
+            "text",
+            "What this customer needs from the product: the why, from their side.",
+            required=True,
+        ),
+        Key("standard", "text", "A measurable standard for this hand-off (time, accuracy)."),
+    ),
+    doc="Exactly one of `role` and `external`.",
+)
+
+PRODUCT = Shape(
+    "product",
+    (
+        Key("name", "text", "A tangible output, named as a thing.", required=True),
+        Key("description", "text", "What the product is."),
+        Key("customers", "list", "Who receives it.", required=True, items=CUSTOMER),
+    ),
+)
+
+RECEIVED = Shape(
+    "received product",
+    (
+        Key("product", "text", "The product's name as its supplier names it.", required=True),
+        Key("from", "role-id", "The supplier's role id.", required=True),
+    ),
+)
+
+MOMENT = Shape(
+    "moment of truth",
+    (
+        Key("moment", "text", "A point of contact with a customer.", required=True),
+        Key("practice", "text", "What to do or say there.", required=True),
+    ),
+)
+
+ROLE = Shape(
+    "role file",
+    (
+        Key("title", "text", "The job title.", required=True),
+        Key("department", "text", "The department the role belongs to.", required=True),
+        Key("reports_to", "role-id", "The manager's role id."),
+        Key("purpose", "text", "The job in its customers' terms.", required=True),
+        Key("revision", "text", "Shown in the job aid's footer; quote numbers: \"1.10\"."),
+        Key(
+            "reviewed",
+            "date",
+            "When the role was last reviewed (YYYY-MM-DD).",
+            extension=True,
+            example="2026-03-01",
+        ),
+        Key("products", "list", "What the role produces.", required=True, items=PRODUCT),
+        Key("receives", "list", "What the role expects from its suppliers.", items=RECEIVED),
+        Key("moments_of_truth", "list", "Points of contact with customers.", items=MOMENT),
+        Key("feedback_questions", "list", "How to ask customers about the need.", items="text"),
+    ),
+)

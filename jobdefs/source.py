@@ -1,0 +1,291 @@
+"""Read one YAML file into a tree of positioned nodes, safely.
+
+PyYAML's C parser emits events; we build the tree ourselves instead of letting PyYAML
+construct Python objects, because construction is where the dangers are: implicit typing
+(`no` becomes False, `1.10` becomes 1.1), arbitrary tags (`!!python/object`), aliases that
+expand exponentially ("billion laughs") and deep recursion. Every scalar keeps the text the
+person typed and its line and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from jobdefs.model import Finding, Location
+from jobdefs.schema import FILE_MAX_BYTES
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML built without LibYAML
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 32  # far deeper than any role file; stops "[[[[...]]]]" bombs
+NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+CORE_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+)
+# What the YAML reader itself refuses; reported with its position as `bad-character`.
+NOT_YAML_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+NodeKind = Literal["scalar", "list", "mapping"]
+
+
+class Node:
+    """A scalar (text as typed), a list of nodes or a mapping as (key, value) pairs."""
+
+    __slots__ = ("column", "kind", "line", "plain", "value")
+
+    def __init__(
+        self,
+        kind: NodeKind,
+        value: str | list[Node] | list[tuple[Node, Node]],
+        line: int,
+        column: int,
+        plain: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.line = line
+        self.column = column
+        self.plain = plain  # an unquoted scalar, open to YAML's implicit typing
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind == "scalar" and self.plain and self.value in NULL_WORDS
+
+    @property
+    def text(self) -> str:
+        assert isinstance(self.value, str)
+        return self.value
+
+    @property
+    def items(self) -> list[Node]:
+        assert self.kind == "list"
+        return self.value  # type: ignore[return-value]
+
+    @property
+    def pairs(self) -> list[tuple[Node, Node]]:
+        assert self.kind == "mapping"
+        return self.value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A file's tree, or the finding that says why there is none."""
+
+    root: Node | None
+    finding: Finding | None = None
+    content: bytes = b""
+
+
+def describe(node: Node) -> str:
+    if node.kind == "scalar":
+        return "empty" if node.is_null else "text"
+    return "a list" if node.kind == "list" else "a mapping"
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def read_yaml(path: Path, relative: str) -> Parsed:
+    """Read and parse `path`; any problem becomes one finding, never an exception."""
+    try:
+        size = path.stat().st_size
+        if size > FILE_MAX_BYTES:
+            return _refused(
+                relative,
+                "too-large",
+                f"the file is {size:,} bytes; the limit is {FILE_MAX_BYTES:,} bytes (1 MiB). "
+                "A role file is a page or two of text: split it or remove what does not "
+                "belong in it",
+            )
+        with path.open("rb") as stream:
+            content = stream.read(FILE_MAX_BYTES + 1)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return _refused(relative, "yaml-syntax", f"cannot read the file ({reason}); check its "
+                        "permissions, or remove it if it is a broken link")
+    if len(content) > FILE_MAX_BYTES:  # grew while we looked
+        return _refused(relative, "too-large", f"the file is larger than {FILE_MAX_BYTES:,} bytes")
+    try:
+        root = parse_yaml(content)
+    except _Refused as refused:
+        finding = Finding(
+            "error", refused.code, refused.message, relative, refused.line, refused.column
+        )
+        return Parsed(None, finding, content)
+    return Parsed(root, None, content)
+
+
+def _refused(relative: str, code: str, message: str) -> Parsed:
+    return Parsed(None, Finding("error", code, message, relative, 1, 1))
+
+
+def parse_yaml(content: bytes) -> Node:
+    text = _decode(content)
+    bad = NOT_YAML_PRINTABLE.search(text)
+    if bad:
+        line, column = _position(text, bad.start())
+        raise _Refused(
+            "bad-character",
+            f"the character U+{ord(bad.group()):04X} cannot be stored in a document; "
+            "delete it (it is often pasted in invisibly from another program)",
+            line,
+            column,
+        )
+    try:
+        root = _compose(yaml.parse(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or "this is not valid YAML"
+        raise _Refused(
+            "yaml-syntax",
+            f"{problem}; check the indentation and quoting near here "
+            "(quote text that contains ': ' or starts with a special character)",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as error:
+        raise _Refused("yaml-syntax", f"this is not valid YAML ({error})", 1, 1) from None
+    if root is None:
+        raise _Refused(
+            "yaml-syntax", "the file is empty; it must hold a mapping of keys such as 'title:'",
+            1, 1,
+        )
+    if root.kind != "mapping":
+        raise _Refused(
+            "yaml-syntax",
+            f"the file holds {describe(root)} at the top; it must be a mapping of keys "
+            "such as 'title: ...'",
+            root.line,
+            root.column,
+        )
+    return root
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
+        raise _Refused(
+            "yaml-syntax",
+            "the file is saved as UTF-16 or UTF-32; save it as UTF-8 "
+            "(in most editors: Save As, Encoding: UTF-8)",
+            1,
+            1,
+        )
+    if b"\x00" in content:
+        line = content.count(b"\n", 0, content.index(b"\x00")) + 1
+        raise _Refused(
+            "yaml-syntax",
+            "the file holds NUL bytes, so it is not a text file; a role file must be "
+            "plain UTF-8 text",
+            line,
+            1,
+        )
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        line_start = content.rfind(b"\n", 0, error.start) + 1
+        column = len(content[line_start : error.start].decode("utf-8", "replace")) + 1
+        raise _Refused(
+            "yaml-syntax",
+            f"the byte 0x{content[error.start]:02X} is not UTF-8; save the file as UTF-8 "
+            "(in most editors: Save As, Encoding: UTF-8)",
+            line,
+            column,
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _compose(events: object) -> Node | None:
+    """Build the node tree from parser events, iteratively, refusing what we do not read."""
+    stack: list[tuple[Node, list[Node]]] = []  # open collections and their pending keys
+    root: Node | None = None
+    documents = 0
+    for event in events:  # type: ignore[attr-defined]
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                mark = event.start_mark
+                raise _Refused(
+                    "yaml-syntax",
+                    "the file holds more than one YAML document ('---'); keep one role per "
+                    "file",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise _Refused(
+                "yaml-syntax",
+                f"aliases ('*{event.anchor}') are not supported in jobdefs files; write the "
+                "value out in full",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            mark = event.start_mark
+            tag = event.tag
+            if tag is not None and tag not in ("!", *CORE_TAGS):
+                raise _Refused(
+                    "yaml-syntax",
+                    f"the tag '{tag}' is not allowed; jobdefs files hold only text, lists "
+                    "and mappings",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
+            node: Node
+            if isinstance(event, yaml.ScalarEvent):
+                plain = event.style is None and tag is None
+                node = Node("scalar", event.value, mark.line + 1, mark.column + 1, plain)
+            else:
+                kind: NodeKind = "mapping" if isinstance(event, yaml.MappingStartEvent) else "list"
+                node = Node(kind, [], mark.line + 1, mark.column + 1)
+            if stack:
+                _attach(stack[-1], node)
+            else:
+                root = node
+            if node.kind != "scalar":
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(
+                        "yaml-syntax",
+                        f"the data is nested more than {MAX_DEPTH} levels deep; a role file "
+                        "needs at most five",
+                        node.line,
+                        node.column,
+                    )
+                stack.append((node, []))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+    return root
+
+
+def _attach(parent: tuple[Node, list[Node]], node: Node) -> None:
+    collection, pending = parent
+    if collection.kind == "list":
+        collection.items.append(node)
+    elif pending:
+        collection.pairs.append((pending.pop(), node))
+    else:
+        pending.append(node)
