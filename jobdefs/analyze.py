@@ -70,7 +70,8 @@ def organize(
     findings.extend(_reporting_cycles(ordered, by_id))
 
     sight = lines_of_sight(ordered, external_customers, handoffs_to)
-    if external_customers:
+    # Judging the whole graph while some files are broken would only add noise.
+    if external_customers and not any(f.is_error for f in findings):
         names = ", ".join(x.name for x in external_customers)
         for role in ordered:
             if not sight[role.id]:

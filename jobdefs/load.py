@@ -98,6 +98,7 @@ class _FileReader:
             return None
         record = Record(self.where(node, path))
         first_seen: dict[str, Node] = {}
+        misspelt: set[str] = set()  # required keys already suggested for an unknown key
         for key_node, value_node in node.pairs:
             name = key_node.text if key_node.kind == "scalar" else describe(key_node)
             key_path = f"{path}.{name}" if path else name
@@ -114,11 +115,13 @@ class _FileReader:
             key = shape.key(name)
             if key is None:
                 allowed = ", ".join(shape.names)
+                hint = did_you_mean(name, shape.names)
+                misspelt.add(hint.split("'")[1] if hint else "")
                 self.error(
                     key_node,
                     key_path,
                     "unknown-key",
-                    f"'{name}' is not a key of a {shape.name}{did_you_mean(name, shape.names)}"
+                    f"'{name}' is not a key of a {shape.name}{hint}"
                     f" (allowed: {allowed})",
                 )
                 continue
@@ -127,7 +130,7 @@ class _FileReader:
             if value is not None:
                 record[name] = value
         for key in shape.keys:
-            if key.required and key.name not in first_seen:
+            if key.required and key.name not in first_seen and key.name not in misspelt:
                 self.error(
                     node,
                     f"{path}.{key.name}" if path else key.name,
