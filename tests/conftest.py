@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+SAMPLE_CLINIC = REPO.parent / "shared" / "sample-clinic"
+
+
+@pytest.fixture
+def data() -> Path:
+    return DATA
+
+
+@pytest.fixture
+def make_workbook(tmp_path: Path) -> Callable[..., Path]:
+    """Write a tiny workbook from {relative path: text or bytes} and return its folder."""
+
+    def make(files: dict[str, str | bytes], copy_of: Path | None = None) -> Path:
+        root = tmp_path / "workbook"
+        if copy_of is not None:
+            shutil.copytree(copy_of, root)
+        for relative, content in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return make

@@ -1,0 +1,100 @@
+"""The derived hand-offs, suppliers and lines of sight, on a workbook checked by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobdefs.load import load_workbook
+from jobdefs.model import Organization
+
+CHAIN = Path(__file__).parent / "data" / "chain"
+
+
+@pytest.fixture(scope="module")
+def org() -> Organization:
+    workbook = load_workbook(CHAIN)
+    assert workbook.findings == ()
+    return workbook.organization
+
+
+def test_roles_are_grouped_by_department_then_title(org: Organization) -> None:
+    assert [(r.department, r.title) for r in org.roles] == [
+        ("Health Information", "Medical Coder"),
+        ("Laboratory", "Laboratory Technologist"),
+        ("Laboratory", "Phlebotomist"),
+        ("Medicine", "Physician"),
+    ]
+
+
+def test_every_customer_entry_is_one_handoff(org: Organization) -> None:
+    triples = [(h.supplier.id, h.product, h.customer.key) for h in org.handoffs]
+    assert triples == [
+        ("coder", "Coded claim", "external:payer"),
+        ("lab-tech", "Verified result", "physician"),
+        ("phlebotomist", "Labelled specimen", "lab-tech"),
+        ("physician", "Lab order", "phlebotomist"),
+        ("physician", "Treatment plan", "external:patient"),
+        ("physician", "Treatment plan", "coder"),
+    ]
+    payer = org.handoffs[0]
+    assert (payer.customer.title, payer.customer.department) == ("Insurer", "External")
+
+
+def test_handoff_ids_are_stable_and_unique(org: Organization) -> None:
+    ids = [h.id for h in org.handoffs]
+    assert len(set(ids)) == len(ids)
+    again = load_workbook(CHAIN).organization
+    assert [h.id for h in again.handoffs] == ids
+
+
+def test_suppliers_are_derived_from_the_other_roles_files(org: Organization) -> None:
+    assert [r.id for r in org.suppliers_of("physician")] == ["lab-tech"]
+    assert [r.id for r in org.suppliers_of("lab-tech")] == ["phlebotomist"]
+    assert [r.id for r in org.suppliers_of("coder")] == ["physician"]
+    assert org.suppliers_of("physician") and not org.role("physician").receives[0:0]
+    assert [p.key for p in org.customers_of("physician")] == [
+        "phlebotomist", "external:patient", "coder"]
+
+
+def chains(org: Organization, role_id: str) -> dict[str, list[str]]:
+    return {
+        sight.external.id: [f"{h.supplier.id}>{h.product}>{h.customer.key}" for h in sight.chain]
+        for sight in org.lines_of_sight[role_id]
+    }
+
+
+def test_line_of_sight_is_the_shortest_chain_to_each_external_customer(
+    org: Organization,
+) -> None:
+    assert chains(org, "phlebotomist") == {
+        "patient": [
+            "phlebotomist>Labelled specimen>lab-tech",
+            "lab-tech>Verified result>physician",
+            "physician>Treatment plan>external:patient",
+        ],
+        "payer": [
+            "phlebotomist>Labelled specimen>lab-tech",
+            "lab-tech>Verified result>physician",
+            "physician>Treatment plan>coder",
+            "coder>Coded claim>external:payer",
+        ],
+    }
+    assert chains(org, "coder") == {"payer": ["coder>Coded claim>external:payer"]}
+    assert list(chains(org, "physician")) == ["patient", "payer"]
+
+
+def test_a_role_outside_every_chain_has_no_line_of_sight() -> None:
+    org = load_workbook(Path(__file__).parent / "data" / "findings" / "no-line-of-sight")
+    assert org.organization.lines_of_sight["courier"] == ()
+    assert org.organization.lines_of_sight["nurse"] != ()
+
+
+def test_the_example_hospital_passes_strictly() -> None:
+    workbook = load_workbook(Path(__file__).parent.parent)
+    assert workbook.findings == ()
+    org = workbook.organization
+    assert len(org.roles) >= 20
+    assert len(org.departments()) >= 8
+    assert all(org.lines_of_sight[r.id] for r in org.roles)
