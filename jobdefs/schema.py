@@ -7,6 +7,7 @@ the role-file reference in the docs is generated from them, so the three cannot 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 KeyType = Literal["text", "role-id", "integer", "date", "boolean", "list", "mapping"]
@@ -40,7 +41,11 @@ class Shape:
     doc: str = ""
 
     def key(self, name: str) -> Key | None:
-        return next((k for k in self.keys if k.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Key]:
+        return {k.name: k for k in self.keys}
 
     @property
     def names(self) -> tuple[str, ...]:

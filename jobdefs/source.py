@@ -149,7 +149,7 @@ def parse_yaml(content: bytes) -> Node:
             column,
         )
     try:
-        root = _compose(yaml.parse(text, Loader=_Loader))
+        root = _compose(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "this is not valid YAML"
@@ -217,68 +217,76 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
-def _compose(events: object) -> Node | None:
+def _compose(text: str) -> Node | None:
     """Build the node tree from parser events, iteratively, refusing what we do not read."""
+    parser = _Loader(text)
     stack: list[tuple[Node, list[Node]]] = []  # open collections and their pending keys
     root: Node | None = None
     documents = 0
-    for event in events:  # type: ignore[attr-defined]
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
+    try:
+        while True:
+            event = parser.get_event()
+            kind = event.__class__
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or (
+                kind is yaml.SequenceStartEvent
+            ):
+                mark = event.start_mark
+                tag = event.tag
+                if tag is not None and tag != "!" and tag not in CORE_TAGS:
+                    raise _Refused(
+                        "yaml-syntax",
+                        f"the tag '{tag}' is not allowed; jobdefs files hold only text, lists "
+                        "and mappings",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                node: Node
+                if kind is yaml.ScalarEvent:
+                    plain = event.style is None and tag is None
+                    node = Node("scalar", event.value, mark.line + 1, mark.column + 1, plain)
+                else:
+                    node_kind: NodeKind = "mapping" if kind is yaml.MappingStartEvent else "list"
+                    node = Node(node_kind, [], mark.line + 1, mark.column + 1)
+                if stack:
+                    _attach(stack[-1], node)
+                else:
+                    root = node
+                if node.kind != "scalar":
+                    if len(stack) >= MAX_DEPTH:
+                        raise _Refused(
+                            "yaml-syntax",
+                            f"the data is nested more than {MAX_DEPTH} levels deep; a role "
+                            "file needs at most five",
+                            node.line,
+                            node.column,
+                        )
+                    stack.append((node, []))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+            elif kind is yaml.AliasEvent:
                 mark = event.start_mark
                 raise _Refused(
                     "yaml-syntax",
-                    "the file holds more than one YAML document ('---'); keep one role per "
-                    "file",
+                    f"aliases ('*{event.anchor}') are not supported in jobdefs files; write "
+                    "the value out in full",
                     mark.line + 1,
                     mark.column + 1,
                 )
-            continue
-        if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            raise _Refused(
-                "yaml-syntax",
-                f"aliases ('*{event.anchor}') are not supported in jobdefs files; write the "
-                "value out in full",
-                mark.line + 1,
-                mark.column + 1,
-            )
-        if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            mark = event.start_mark
-            tag = event.tag
-            if tag is not None and tag not in ("!", *CORE_TAGS):
-                raise _Refused(
-                    "yaml-syntax",
-                    f"the tag '{tag}' is not allowed; jobdefs files hold only text, lists "
-                    "and mappings",
-                    mark.line + 1,
-                    mark.column + 1,
-                )
-            node: Node
-            if isinstance(event, yaml.ScalarEvent):
-                plain = event.style is None and tag is None
-                node = Node("scalar", event.value, mark.line + 1, mark.column + 1, plain)
-            else:
-                kind: NodeKind = "mapping" if isinstance(event, yaml.MappingStartEvent) else "list"
-                node = Node(kind, [], mark.line + 1, mark.column + 1)
-            if stack:
-                _attach(stack[-1], node)
-            else:
-                root = node
-            if node.kind != "scalar":
-                if len(stack) >= MAX_DEPTH:
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    mark = event.start_mark
                     raise _Refused(
                         "yaml-syntax",
-                        f"the data is nested more than {MAX_DEPTH} levels deep; a role file "
-                        "needs at most five",
-                        node.line,
-                        node.column,
+                        "the file holds more than one YAML document ('---'); keep one role "
+                        "per file",
+                        mark.line + 1,
+                        mark.column + 1,
                     )
-                stack.append((node, []))
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            stack.pop()
-    return root
+            elif kind is yaml.StreamEndEvent:
+                return root
+    finally:
+        parser.dispose()
 
 
 def _attach(parent: tuple[Node, list[Node]], node: Node) -> None:
