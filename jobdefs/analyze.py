@@ -6,10 +6,12 @@ that needs the whole organization to judge is found here.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 
+from jobdefs import upkeep
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     ExternalCustomer,
@@ -48,6 +50,7 @@ def organize(
     settings: Settings,
     findings: list[Finding],
     external_locations: Mapping[str, Location],
+    review_date: datetime.date | None = None,
 ) -> Organization:
     """Resolve every reference, derive the hand-offs and lines of sight, report problems."""
     ordered = tuple(sorted(roles, key=role_order))
@@ -87,6 +90,12 @@ def organize(
                     f"no role serves the external customer '{external.id}' ({external.name}); "
                     f"add 'external: {external.id}' as a customer of the products that reach "
                     "them, or remove the declaration"))
+
+    if settings.review_every_months:
+        findings.extend(upkeep.review_due(ordered, settings.review_every_months,
+                                          review_date or upkeep.today()))
+    findings.extend(upkeep.vague_standards(ordered))
+    findings[:] = [f for f in findings if f.is_error or settings.warns(f.code)]
 
     return Organization(
         name=name,

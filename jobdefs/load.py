@@ -37,6 +37,7 @@ from jobdefs.schema import (
     Shape,
 )
 from jobdefs.source import Node, describe, read_yaml
+from jobdefs.upkeep import WARNING_CODES
 
 CONFIG_FILE = "jobdefs.yaml"
 ROLE_SUFFIXES = (".yaml", ".yml")
@@ -187,6 +188,11 @@ class _FileReader:
                 self.error(key_node, entry_path, "duplicate-key",
                            f"'{name}' appears twice in '{key.name}'; keep one of them")
                 continue
+            if key.name == "warnings" and name not in WARNING_CODES:
+                self.error(key_node, entry_path, "unknown-key",
+                           f"'{name}' is not a warning code{did_you_mean(name, WARNING_CODES)}"
+                           f" (warning codes: {', '.join(WARNING_CODES)})")
+                continue
             record.at[name] = self.where(key_node, entry_path)
             if value_node.is_null:
                 self.error(value_node, entry_path, "empty-value", f"'{name}' is empty")
@@ -274,8 +280,12 @@ def find_workbook_paths(root: Path) -> tuple[Path, Path]:
     return root / CONFIG_FILE, root / "roles"
 
 
-def load_workbook(root: Path | str) -> Workbook:
-    """Load and validate the workbook in `root`."""
+def load_workbook(root: Path | str, *, review_date: datetime.date | None = None) -> Workbook:
+    """Load and validate the workbook in `root`.
+
+    `review_date` is the day review due dates are judged against (default: the day of
+    SOURCE_DATE_EPOCH when set, else today).
+    """
     root = Path(root)
     if not root.is_dir():
         raise NotAWorkbook(f"'{root}' is not a folder")
@@ -308,6 +318,7 @@ def load_workbook(root: Path | str) -> Workbook:
         findings=findings,
         external_locations={k: v for k, v in config.get("external_customers", Record(
             Location(CONFIG_FILE))).at.items()},
+        review_date=review_date,
     )
     findings.sort(key=Finding.sort_key)
     return Workbook(
