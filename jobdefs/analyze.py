@@ -51,14 +51,19 @@ def organize(
     findings: list[Finding],
     external_locations: Mapping[str, Location],
     review_date: datetime.date | None = None,
+    broken_ids: frozenset[str] = frozenset(),
 ) -> Organization:
-    """Resolve every reference, derive the hand-offs and lines of sight, report problems."""
+    """Resolve every reference, derive the hand-offs and lines of sight, report problems.
+
+    `broken_ids` are roles whose files exist but could not be read: their own finding says
+    so, and references to them are not reported again.
+    """
     ordered = tuple(sorted(roles, key=role_order))
     by_id = {role.id: role for role in ordered}
     externals = {x.id: x for x in external_customers}
     role_ids = sorted(by_id)
 
-    handoffs = _handoffs(ordered, by_id, externals, findings)
+    handoffs = _handoffs(ordered, by_id, externals, findings, broken_ids)
     handoffs_from: dict[str, list[HandOff]] = defaultdict(list)
     handoffs_to: dict[str, list[HandOff]] = defaultdict(list)
     for handoff in handoffs:
@@ -66,10 +71,10 @@ def organize(
         handoffs_to[handoff.customer.key].append(handoff)
 
     for role in ordered:
-        if role.reports_to is not None and role.reports_to not in by_id:
+        if role.reports_to is not None and role.reports_to not in {*by_id, *broken_ids}:
             findings.append(_unknown_role(role.location("reports_to"), "reports_to",
                                           role.reports_to, role_ids))
-        _check_receives(role, by_id, role_ids, handoffs_from, findings)
+        _check_receives(role, by_id, role_ids, handoffs_from, findings, broken_ids)
     findings.extend(_reporting_cycles(ordered, by_id))
 
     sight = lines_of_sight(ordered, external_customers, handoffs_to)
@@ -124,6 +129,7 @@ def _handoffs(
     by_id: Mapping[str, Role],
     externals: Mapping[str, ExternalCustomer],
     findings: list[Finding],
+    broken_ids: frozenset[str],
 ) -> list[HandOff]:
     role_ids = sorted(by_id)
     handoffs: list[HandOff] = []
@@ -135,8 +141,9 @@ def _handoffs(
                 if customer.role is not None:
                     target = by_id.get(customer.role)
                     if target is None:
-                        findings.append(_unknown_role(customer.where, "customer",
-                                                      customer.role, role_ids))
+                        if customer.role not in broken_ids:
+                            findings.append(_unknown_role(customer.where, "customer",
+                                                          customer.role, role_ids))
                         continue
                     if target.id == role.id:
                         findings.append(Finding.at(customer.where, "warning", "self-customer",
@@ -174,10 +181,13 @@ def _check_receives(
     role_ids: list[str],
     handoffs_from: Mapping[str, list[HandOff]],
     findings: list[Finding],
+    broken_ids: frozenset[str],
 ) -> None:
     for received in role.receives:
         supplier = by_id.get(received.supplier)
         if supplier is None:
+            if received.supplier in broken_ids:
+                continue
             findings.append(_unknown_role(received.where, "receives.from", received.supplier,
                                           role_ids))
             continue

@@ -92,5 +92,406 @@ def check(workbook: Path, strict: bool, output_format: str) -> None:
     sys.exit(report.exit_status(findings, strict=strict))
 
 
+def load_or_exit(workbook: Path, strict: bool, quiet: bool = False) -> Any:
+    """Load the workbook; report its findings and exit when it cannot be built."""
+    from jobdefs import report
+    from jobdefs.load import load_workbook
+
+    loaded = load_workbook(workbook)
+    status = report.exit_status(loaded.findings, strict=strict)
+    if loaded.findings and (status or not quiet):
+        click.echo(report.as_text(loaded.findings), nl=False, err=True)
+    if status:
+        click.echo(report.summary(loaded.findings, len(loaded.organization.roles))
+                   + "; nothing was written", err=True)
+        sys.exit(status)
+    return loaded
+
+
+@cli.command()
+@workbook_option
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder.  [default: output: in jobdefs.yaml, else build]")
+@strict_option
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 if any output is missing, stale or orphaned.")
+@click.option("--force", is_flag=True, help="Rebuild every output, even the current ones.")
+@click.option("--only", multiple=True, metavar="ROLE",
+              help="Write only this role's job aid (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Processes that render job aids.  [default: the number of CPUs]")
+@click.option("--pdf", is_flag=True, help="Also write PDF job aids (needs LibreOffice).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
+def build(
+    workbook: Path,
+    output: Path | None,
+    strict: bool,
+    check_only: bool,
+    force: bool,
+    only: tuple[str, ...],
+    jobs: int | None,
+    pdf: bool,
+    quiet: bool,
+) -> None:
+    """Validate, then write the job aids and workbooks that are out of date.
+
+    Outputs go to build/ (or --output): job-aids/<role>.docx,
+    internal-customer-matrix.xlsx and departments/<department>.xlsx. Only
+    outputs whose inputs changed are rewritten, and a failed build changes
+    nothing.
+
+    \b
+    Example:
+        jobdefs build --workbook hospital/ --output site/documents
+        jobdefs build --check      # in CI: fail when outputs are out of date
+    """
+    from jobdefs import build as builder
+
+    loaded = load_or_exit(workbook, strict, quiet)
+    output_dir = output or loaded.output_dir
+    if check_only:
+        result = builder.check(loaded, output_dir=output_dir)
+        for label, paths in (("missing", result.missing), ("stale", result.stale),
+                             ("orphaned", result.orphaned)):
+            for path in paths:
+                click.echo(f"{label}: {output_dir / path}", err=True)
+        if not result.up_to_date:
+            click.echo("outputs are out of date: run 'jobdefs build'", err=True)
+            sys.exit(1)
+        if not quiet:
+            click.echo(f"all {len(result.kept)} outputs in {output_dir} are up to date", err=True)
+        return
+    show_bar = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=1, label="Building", file=sys.stderr,
+                           hidden=not show_bar) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        result = builder.build(loaded, output_dir=output_dir, only=only, force=force,
+                               jobs=jobs, pdf=pdf, progress=progress)
+    if not quiet:
+        click.echo(
+            f"{output_dir}: wrote {len(result.written)}, kept {len(result.kept)}, "
+            f"removed {len(result.removed)}", err=True)
+        for path in result.removed:
+            click.echo(f"removed: {path}", err=True)
+
+
+@cli.command()
+@workbook_option
+@click.argument("role")
+def show(workbook: Path, role: str) -> None:
+    """Print one role: its products with customers, needs and standards, its suppliers,
+    its line of sight to the external customers and its findings.
+
+    ROLE is a role id (the role file's name without .yaml) or the file's path.
+
+    \b
+    Example:
+        jobdefs show phlebotomist
+        jobdefs show roles/laboratory/phlebotomist.yaml
+    """
+    from jobdefs import present
+    from jobdefs.load import load_workbook
+
+    loaded = load_workbook(workbook)
+    try:
+        text = present.describe_role(loaded, role)
+    except present.UnknownRole as error:
+        raise click.BadParameter(str(error), param_hint="'ROLE'") from None
+    click.echo(text, nl=False)
+    note = present.errors_note(loaded)
+    if note:
+        click.echo(note, err=True)
+
+
+@cli.command()
+@workbook_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
+def roles(workbook: Path, output_format: str) -> None:
+    """List every role with its numbers of products, customers and suppliers.
+
+    \b
+    Example:
+        jobdefs roles --format json
+    """
+    import json
+
+    from jobdefs import present
+    from jobdefs.load import load_workbook
+
+    loaded = load_workbook(workbook)
+    rows = present.role_table(loaded.organization)
+    if output_format == "json":
+        document = {"organization": loaded.organization.name, "roles": rows}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        click.echo(present.format_role_table(rows), nl=False)
+    note = present.errors_note(loaded)
+    if note:
+        click.echo(note, err=True)
+
+
+@cli.command()
+@workbook_option
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull-request comment, json for programs.",
+)
+def diff(workbook: Path, old: str, new: str | None, output_format: str) -> None:
+    """Compare two versions of the workbook, hand-off by hand-off.
+
+    OLD and NEW are workbook folders or git revisions (a branch, a tag, HEAD~1) of the
+    repository that holds the workbook; NEW defaults to the workbook as it is now. The
+    report lists roles, products and hand-offs added or removed, needs and standards
+    changed, and the customers each change affects.
+
+    The exit status is 0 whatever the differences, and also when a side has errors (a
+    note says so); it is 1 or 2 only when a side cannot be loaded at all.
+
+    \b
+    Example:
+        jobdefs diff main HEAD --format markdown > comment.md
+        jobdefs diff old-copy/ .
+    """
+    from jobdefs import diff as differ
+
+    comparison = differ.diff_workbooks(old, new, workbook=workbook)
+    click.echo(differ.render(comparison, output_format), nl=False)
+    for note in comparison.notes():
+        click.echo(note, err=True)
+
+
+def _valid_role_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from jobdefs.scaffold import role_id_problem
+
+    problem = role_id_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+def _valid_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from jobdefs.scaffold import text_problem
+
+    problem = text_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value.strip() if value is not None else None
+
+
+def _valid_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from jobdefs.scaffold import folder_problem
+
+    problem = folder_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--organization", callback=_valid_text,
+              help="The organization's name.  [default: from the folder's name]")
+def init_command(folder: Path, organization: str | None) -> None:
+    """Create a new workbook with three example roles.
+
+    Writes jobdefs.yaml (with the external customers patient, family and
+    payer), roles/ with three example roles that hand off to each other, the
+    JSON Schemas editors use (.jobdefs/), a .gitignore for build/, a
+    pre-commit configuration and a GitHub Actions workflow. An existing file
+    is never replaced: it is skipped and listed. The result passes
+    'jobdefs check --strict'.
+
+    \b
+    Example:
+        jobdefs init riverside-hospital
+        cd riverside-hospital && jobdefs check && jobdefs build
+    """
+    from jobdefs.scaffold import init_workbook
+
+    result = init_workbook(folder, organization)
+    for path in result.created:
+        click.echo(f"created {path}", err=True)
+    for path, reason in result.skipped:
+        click.echo(f"skipped {path} ({reason})", err=True)
+    if result.created:
+        click.echo(f"{len(result.created)} files created in {folder}; next: edit the roles, "
+                   "then run 'jobdefs check' and 'jobdefs build' there", err=True)
+    else:
+        click.echo(f"nothing created: {folder} already holds these files (init never "
+                   "replaces a file)", err=True)
+
+
+@cli.command("new")
+@click.argument("role_id", metavar="ROLE-ID", callback=_valid_role_id)
+@click.option("--title", required=True, callback=_valid_text, help="The job title.")
+@click.option("--department", required=True, callback=_valid_text,
+              help="The department the role belongs to.")
+@workbook_option
+@click.option("--folder", metavar="SUBFOLDER", callback=_valid_folder,
+              help="A sub-folder of roles/ to write the file in, e.g. laboratory.")
+def new_command(role_id: str, title: str, department: str, workbook: Path,
+                folder: str | None) -> None:
+    """Write a new role file, a commented skeleton to fill in.
+
+    The file is roles/[SUBFOLDER/]ROLE-ID.yaml. Every key is explained in a comment. The keys only you can fill in
+    (purpose, the first product, its customer and need) are left empty and
+    marked TODO, so 'jobdefs check' reports each one until it is written.
+    Exit status 2 for a bad role id or text, 1 if the file or the id exists.
+
+    \b
+    Example:
+        jobdefs new phlebotomist --title Phlebotomist \\
+            --department Laboratory --folder laboratory
+    """
+    from jobdefs.scaffold import new_role
+
+    result = new_role(workbook, role_id, title=title, department=department, folder=folder)
+    for path in result.created:
+        click.echo(f"created {path}", err=True)
+    click.echo(f"next: fill in the keys marked TODO in {result.created[0]}, then run "
+               "'jobdefs check'", err=True)
+
+
+@cli.command("schema")
+@click.argument("kind", type=click.Choice(["role", "organization"]), default="role",
+                metavar="[role|organization]")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema to this file instead of printing it.")
+def schema_command(kind: str, output: Path | None) -> None:
+    """Print the JSON Schema of a role file or of jobdefs.yaml.
+
+    The schema follows JSON Schema draft 2020-12. Editors use it to complete and check keys as you type: a file whose first
+    line is '# yaml-language-server: $schema=PATH' is checked against the
+    schema at PATH. The schema is generated from the same declaration the
+    loader validates against.
+
+    \b
+    Example:
+        jobdefs schema role --output .jobdefs/role.schema.json
+        jobdefs schema organization > jobdefs.schema.json
+    """
+    from typing import cast
+
+    from jobdefs.jsonschema import SchemaName, as_json
+    from jobdefs.scaffold import write_schema
+
+    name = cast(SchemaName, kind)
+    if output is None:
+        click.echo(as_json(name), nl=False)
+        return
+    write_schema(name, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@workbook_option
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder; a round goes to <output>/surveys/<round>/.  "
+                   "[default: output: in jobdefs.yaml, else build]")
+@click.option("--role", "roles", multiple=True, metavar="ROLE",
+              help="Survey this role (repeatable).  [default: every role]")
+@click.option("--department", "departments", multiple=True, metavar="NAME",
+              help="Survey every role of this department (repeatable).")
+@click.option("--round", "round_label", default="round-1", show_default=True, metavar="LABEL",
+              help="The round's name, also its folder's name (e.g. 2025-q1).")
+@click.option("--force", is_flag=True,
+              help="Replace this round's files even though they may hold answers.")
+def survey(
+    workbook: Path,
+    output: Path | None,
+    roles: tuple[str, ...],
+    departments: tuple[str, ...],
+    round_label: str,
+    force: bool,
+) -> None:
+    """Write a round of customer surveys: is each hand-off's need met?
+
+    Each role that receives products from colleagues gets a workbook,
+    surveys/<round>/<role>.xlsx, to answer per product; each role that serves
+    someone outside gets a printable card, <role>-patient-questions.docx.
+    A round already written is never replaced without --force.
+
+    \b
+    Example:
+        jobdefs survey --round 2025-q1 --department Laboratory
+        jobdefs scorecard build/surveys/2025-q1 --format markdown
+    """
+    from jobdefs import survey as surveys
+
+    loaded = load_or_exit(workbook, strict=False, quiet=True)
+    result = surveys.make_surveys(loaded, output_dir=output, round_label=round_label,
+                                  roles=roles, departments=departments, force=force)
+    click.echo(f"{result.folder}: wrote {len(result.surveys)} surveys and "
+               f"{len(result.cards)} question cards", err=True)
+    for role_id in result.skipped:
+        click.echo(f"no survey for {role_id}: no colleague hands it a product and it serves "
+                   "no one outside", err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--baseline", multiple=True, metavar="FILE", type=click.Path(path_type=Path),
+              help="An earlier round's answered survey, or its folder (repeatable).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True,
+              help="text for people, json for programs, markdown for a report or a PR comment.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the scorecard workbook here (e.g. scorecard.xlsx).")
+@click.option("--fail-below", type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Exit 1 when a hand-off's share met is below SHARE (e.g. 0.8).")
+@workbook_option
+def scorecard(
+    files: tuple[Path, ...],
+    baseline: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    fail_below: float | None,
+    workbook: Path,
+) -> None:
+    """Read answered surveys back: is each hand-off's need met?
+
+    FILES are answered surveys (.xlsx) or folders of them. Reports, per
+    hand-off, supplier role and department, the responses, the share met
+    (Met 1, Partly met 1/2, Not met 0; "Don't receive it" counts as a gap),
+    the mean rating and the comments, and the change since --baseline.
+
+    \b
+    Example:
+        jobdefs scorecard build/surveys/round-2 --baseline build/surveys/round-1
+        jobdefs scorecard build/surveys/round-2 -o scorecard.xlsx --fail-below 0.8
+    """
+    from jobdefs import scorecard as scoring
+    from jobdefs.build import document_moment
+
+    loaded = load_or_exit(workbook, strict=False, quiet=True)
+    card = scoring.make_scorecard(loaded.organization, files, baseline)
+    for note in card.notes:
+        click.echo(note.as_text(), err=True)
+    click.echo(scoring.render(card, output_format, fail_below), nl=False)
+    if output is not None:
+        scoring.write_scorecard(output, scoring.scorecard_workbook(card, document_moment(loaded)))
+        click.echo(f"wrote {output}", err=True)
+    if fail_below is not None and card.below(fail_below):
+        below = card.below(fail_below)
+        click.echo(f"{len(below)} hand-off(s) below {scoring.percent(fail_below)} met", err=True)
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="jobdefs")

@@ -304,7 +304,7 @@ def load_workbook(root: Path | str, *, review_date: datetime.date | None = None)
                                    f"the roles folder '{_relative(roles_dir, root)}' does not "
                                    "exist; create it or fix 'roles:' in jobdefs.yaml"))
     externals = _external_customers(config)
-    roles, sources = _read_roles(root, roles_dir, findings)
+    roles, sources, role_files = _read_roles(root, roles_dir, findings)
     settings = Settings(
         review_every_months=config.get("review_every_months"),
         warnings=dict(config.get("warnings", {})),
@@ -319,6 +319,7 @@ def load_workbook(root: Path | str, *, review_date: datetime.date | None = None)
         external_locations={k: v for k, v in config.get("external_customers", Record(
             Location(CONFIG_FILE))).at.items()},
         review_date=review_date,
+        broken_ids=frozenset(role_files) - {role.id for role in roles},
     )
     findings.sort(key=Finding.sort_key)
     return Workbook(
@@ -376,7 +377,8 @@ def _role_files(roles_dir: Path) -> Iterator[Path]:
 
 def _read_roles(
     root: Path, roles_dir: Path, findings: list[Finding]
-) -> tuple[list[Role], dict[str, bytes]]:
+) -> tuple[list[Role], dict[str, bytes], dict[str, str]]:
+    """The roles that loaded, their files' bytes, and every valid role id's file."""
     roles: list[Role] = []
     sources: dict[str, bytes] = {}
     first_file: dict[str, str] = {}
@@ -409,7 +411,7 @@ def _read_roles(
         record = reader.mapping(parsed.root, ROLE, "")
         if record is not None:
             roles.append(_role(role_id, relative, record, reader))
-    return roles, sources
+    return roles, sources, first_file
 
 
 def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:

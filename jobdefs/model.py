@@ -64,7 +64,7 @@ class Finding:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        return f"{place}: {self.severity}[{self.code}]: {self.message}"
+        return f"{place}: {self.severity}[{self.code}]: {one_line(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -196,6 +196,14 @@ class HandOff:
             )
         )
         return hashlib.sha256(seen.encode()).hexdigest()[:12]
+
+
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
+
+
+def one_line(text: str) -> str:
+    """Quoted user text can hold line breaks; a finding is always one line."""
+    return text.translate(_LINE_BREAKS)
 
 
 def fold_name(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from jobdefs.model import Finding
+from jobdefs.model import Finding, one_line
 
 FORMATS = ("text", "json", "github")
 
@@ -57,7 +57,7 @@ def as_github(findings: Sequence[Finding]) -> str:
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
 SAMPLE_CLINIC = REPO.parent / "shared" / "sample-clinic"
+
+# The benchmarks' organization generator doubles as a fixture for large workbooks.
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 @pytest.fixture

@@ -1,0 +1,579 @@
+"""Two versions of a workbook -> what changed for the people on each side of a hand-off.
+
+Either side is a workbook folder or a git revision of the repository that holds the current
+workbook. Hand-offs are matched by their stable id (supplier, product name folded, customer),
+so re-ordering a file or re-wording nothing shows no change.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from jobdefs.analyze import role_order
+from jobdefs.errors import JobdefsError, NotAWorkbook
+from jobdefs.load import Workbook, load_workbook
+from jobdefs.model import HandOff, Organization, Party, Role, fold_name
+from jobdefs.present import markdown_text, one_line
+
+ChangeKind = Literal[
+    "role-added",
+    "role-removed",
+    "role-retitled",
+    "role-moved",
+    "product-added",
+    "product-removed",
+    "handoff-added",
+    "handoff-removed",
+    "need-changed",
+    "standard-changed",
+]
+# The order in which kinds are reported, with the heading of each group.
+HEADINGS: dict[ChangeKind, str] = {
+    "role-added": "Roles added",
+    "role-removed": "Roles removed",
+    "role-retitled": "Roles retitled",
+    "role-moved": "Roles moved to another department",
+    "product-added": "Products added",
+    "product-removed": "Products removed",
+    "handoff-added": "Hand-offs added",
+    "handoff-removed": "Hand-offs removed",
+    "need-changed": "Needs changed",
+    "standard-changed": "Standards changed",
+}
+FORMATS = ("text", "markdown", "json")
+GIT_TIMEOUT = 120  # seconds; a local archive of a workbook takes far less
+
+
+@dataclass(frozen=True)
+class Side:
+    """One loaded version: what the person typed, what it resolved to, and the workbook."""
+
+    spec: str
+    workbook: Workbook
+    revision: str = ""  # the full commit id when the side is a git revision
+    current: bool = False  # the workbook as it is on disk now, given by default
+
+    @property
+    def label(self) -> str:
+        if self.revision:
+            return f"{self.spec} ({self.revision[:7]})"
+        return f"the current workbook ({self.spec})" if self.current else self.spec
+
+    @property
+    def error_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.file for f in self.workbook.errors))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a reviewer should see, with the customers it affects.
+
+    `role` is the supplier role that changed (as it is now, or as it was if removed).
+    `before` and `after` hold the old and new text of a title, department, need or standard.
+    """
+
+    kind: ChangeKind
+    role: Party
+    product: str = ""
+    customer: Party | None = None
+    before: str = ""
+    after: str = ""
+    affects: tuple[Party, ...] = ()
+    handoff: HandOff | None = field(default=None, compare=False)
+
+    def message(
+        self, quote: Callable[[str], str] | None = None, name: Callable[[str], str] | None = None
+    ) -> str:
+        """The change as one sentence; `quote` and `name` render user text (for Markdown)."""
+        q = quote or (lambda text: f"'{one_line(text)}'")
+        n = name or one_line
+        who = n(self.role.title)
+        customers = ", ".join(n(p.title) for p in self.affects)
+        customer = n(self.customer.title) if self.customer else ""
+        product = q(self.product)
+        if self.kind == "role-added":
+            serving = f"serving {customers}" if customers else "serving no one yet"
+            return f"Added the role {who} ({n(self.role.id)}, {n(self.role.department)}), {serving}"
+        if self.kind == "role-removed":
+            served = f"which served {customers}" if customers else "which served no one"
+            return (
+                f"Removed the role {who} ({n(self.role.id)}, {n(self.role.department)}), {served}"
+            )
+        if self.kind == "role-retitled":
+            return f"Retitled the role {n(self.role.id)}: {q(self.before)} → {q(self.after)}" + (
+                f" (seen by {customers})" if customers else ""
+            )
+        if self.kind == "role-moved":
+            return f"Moved {who} from {n(self.before)} to {n(self.after)}" + (
+                f" (seen by {customers})" if customers else ""
+            )
+        if self.kind == "product-added":
+            return f"{who} added the product {product} for {customers or 'no customer'}"
+        if self.kind == "product-removed":
+            return f"{who} removed the product {product}, which went to {customers or 'no one'}"
+        if self.kind == "handoff-added":
+            return f"{who} now hands {product} to {customer}"
+        if self.kind == "handoff-removed":
+            return f"{who} no longer hands {product} to {customer}"
+        what = "need" if self.kind == "need-changed" else "standard"
+        if not self.before:
+            return f"{who} set the {what} of {product} for {customer}: {q(self.after)}"
+        if not self.after:
+            return f"{who} removed the {what} of {product} for {customer} (was {q(self.before)})"
+        return (
+            f"{who} changed the {what} of {product} for {customer}: {q(self.before)} → "
+            f"{q(self.after)}"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "role": _party_dict(self.role),
+            "product": self.product or None,
+            "customer": _party_dict(self.customer) if self.customer else None,
+            "handoff_id": self.handoff.id if self.handoff else None,
+            "before": self.before or None,
+            "after": self.after or None,
+            "need": self.handoff.need if self.handoff else None,
+            "standard": (self.handoff.standard or None) if self.handoff else None,
+            "affects": [_party_dict(p) for p in self.affects],
+            "message": self.message(),
+        }
+
+
+def _party_dict(party: Party) -> dict[str, str]:
+    return {
+        "kind": party.kind,
+        "id": party.id,
+        "title": party.title,
+        "department": party.department,
+    }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    old: Side
+    new: Side
+    changes: tuple[Change, ...]
+
+    @property
+    def affected(self) -> tuple[Party, ...]:
+        """Every customer some change affects, roles first, each once."""
+        seen: dict[str, Party] = {}
+        for change in self.changes:
+            for party in change.affects:
+                seen.setdefault(party.key, party)
+        return tuple(sorted(seen.values(), key=_party_order))
+
+    def notes(self) -> list[str]:
+        """One line per side whose workbook has errors: the comparison may be incomplete."""
+        notes = []
+        for which, side in (("old", self.old), ("new", self.new)):
+            files = side.error_files
+            if files:
+                count = len(side.workbook.errors)
+                notes.append(
+                    f"note: the {which} workbook ({side.label}) has {count} "
+                    f"error{'' if count == 1 else 's'} in {', '.join(files)}; what those "
+                    "files say is missing or partial on that side, so the changes there may "
+                    "be wrong. Run 'jobdefs check' to see them."
+                )
+        return notes
+
+
+def _party_order(party: Party) -> tuple[int, str, str, str]:
+    return (
+        0 if party.kind == "role" else 1,
+        party.department.casefold(),
+        party.title.casefold(),
+        party.id,
+    )
+
+
+# Loading either side ----------------------------------------------------------------------
+
+
+def diff_workbooks(old: str, new: str | None = None, *, workbook: Path = Path(".")) -> Comparison:
+    """Compare two versions given as folders or git revisions of `workbook`'s repository.
+
+    Without `new`, the other side is `workbook` itself, as it is now.
+    """
+    old_side = load_side(old, workbook)
+    if new is None:
+        new_side = Side(str(workbook), load_workbook(workbook), current=True)
+    else:
+        new_side = load_side(new, workbook)
+    return Comparison(
+        old_side, new_side, compare(old_side.workbook.organization, new_side.workbook.organization)
+    )
+
+
+def load_side(spec: str, workbook: Path) -> Side:
+    """A folder if `spec` names one, else a revision of the git repository around `workbook`."""
+    if Path(spec).is_dir():
+        return Side(spec, load_workbook(Path(spec)))
+    return _load_revision(spec, workbook)
+
+
+def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "--literal-pathspecs", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise JobdefsError(
+            "git is not installed, so revisions cannot be compared; "
+            "pass two workbook folders instead"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise JobdefsError(
+            f"git {args[0]} took longer than {GIT_TIMEOUT} seconds; export the revisions "
+            "with 'git worktree add' and compare the two folders instead"
+        ) from None
+
+
+def _load_revision(spec: str, workbook: Path) -> Side:
+    where = workbook.resolve()
+    neither = f"'{spec}' is neither a workbook folder nor a git revision"
+    if not where.is_dir():
+        raise NotAWorkbook(f"{neither} (and the workbook '{workbook}' is not a folder)")
+    found = _git(["rev-parse", "--show-toplevel", "--show-prefix"], where)
+    if found.returncode != 0:
+        said = os.fsdecode(found.stderr).strip().splitlines()
+        # Say why when it is not the usual reason (e.g. git's "dubious ownership").
+        why = f" ({said[0]})" if said and "not a git repository" not in said[0] else ""
+        raise NotAWorkbook(f"{neither}: the workbook {where} is not in a git repository{why}")
+    top, prefix = [*os.fsdecode(found.stdout).splitlines(), "", ""][:2]
+    # A leading '-' would make git read the revision as an option.
+    resolved = (
+        None
+        if spec.startswith("-")
+        else _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], where)
+    )
+    if resolved is None or resolved.returncode != 0:
+        raise NotAWorkbook(
+            f"{neither} of the repository at {top}; give a folder, a branch, "
+            "a tag or a commit such as HEAD~1"
+        )
+    commit = os.fsdecode(resolved.stdout).strip()
+    folder = prefix.rstrip("/")
+    archive = _git(["archive", "--format=tar", commit, "--", folder or "."], Path(top))
+    if archive.returncode != 0:
+        problem = archive.stderr.decode(errors="replace").strip()
+        if "did not match" in problem:
+            raise NotAWorkbook(
+                f"revision {spec} ({commit[:7]}) has no folder '{folder}': the "
+                "workbook did not exist there yet"
+            )
+        raise JobdefsError(f"git could not export revision {spec} ({commit[:7]}): {problem}")
+    with tempfile.TemporaryDirectory(prefix="jobdefs-diff-") as temporary:
+        root = Path(temporary)
+        _extract(archive.stdout, root)
+        try:
+            loaded = load_workbook(root / folder if folder else root)
+        except NotAWorkbook:
+            raise NotAWorkbook(
+                f"revision {spec} ({commit[:7]}) holds no workbook in "
+                f"'{folder or '.'}': neither jobdefs.yaml nor a roles/ folder"
+            ) from None
+    return Side(spec, loaded, revision=commit)
+
+
+def _extract(archive: bytes, root: Path) -> None:
+    """Unpack regular files and folders only, each strictly inside `root`."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        for member in tar:
+            name = PurePosixPath(member.name)
+            if name.is_absolute() or ".." in name.parts or "\\" in member.name:
+                raise JobdefsError(f"git produced an unsafe path in its archive: {member.name}")
+            target = root.joinpath(*name.parts)
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                # Links and devices are skipped: a workbook is plain files.
+                source = tar.extractfile(member)
+                assert source is not None
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source.read())
+
+
+# Comparing -------------------------------------------------------------------------------
+
+
+def compare(old: Organization, new: Organization) -> tuple[Change, ...]:
+    """Every change from `old` to `new`, grouped by kind, then in the organization's order."""
+    changes: list[tuple[tuple[str, ...], Change]] = []
+
+    def add(change: Change, role: Role, *rest: str) -> None:
+        kind_rank = f"{list(HEADINGS).index(change.kind):02d}"
+        changes.append(((kind_rank, *role_order(role), *rest), change))
+
+    old_ids = {role.id for role in old.roles}
+    new_ids = {role.id for role in new.roles}
+    for role in new.roles:
+        if role.id not in old_ids:
+            add(Change("role-added", new.party(role), affects=_customers(new, role.id)), role)
+    for role in old.roles:
+        if role.id not in new_ids:
+            add(Change("role-removed", old.party(role), affects=_customers(old, role.id)), role)
+    for role in new.roles:
+        if role.id in old_ids:
+            for change, rest in _role_changes(old, new, old.role(role.id), role):
+                add(change, role, *rest)
+    return tuple(change for _, change in sorted(changes, key=lambda pair: pair[0]))
+
+
+def _customers(
+    organization: Organization, role_id: str, handoffs: Iterable[HandOff] | None = None
+) -> tuple[Party, ...]:
+    chosen = organization.handoffs_from(role_id) if handoffs is None else handoffs
+    seen: dict[str, Party] = {}
+    for handoff in chosen:
+        seen.setdefault(handoff.customer.key, handoff.customer)
+    return tuple(sorted(seen.values(), key=_party_order))
+
+
+def _role_changes(
+    old: Organization, new: Organization, before: Role, after: Role
+) -> Iterable[tuple[Change, tuple[str, ...]]]:
+    party = new.party(after)
+    if before.title != after.title:
+        yield (
+            Change(
+                "role-retitled",
+                party,
+                before=before.title,
+                after=after.title,
+                affects=_customers(new, after.id),
+            ),
+            (),
+        )
+    if before.department != after.department:
+        yield (
+            Change(
+                "role-moved",
+                party,
+                before=before.department,
+                after=after.department,
+                affects=_customers(new, after.id),
+            ),
+            (),
+        )
+
+    old_handoffs = {h.id: h for h in old.handoffs_from(before.id)}
+    new_handoffs = {h.id: h for h in new.handoffs_from(after.id)}
+    old_products = {fold_name(p.name): p.name for p in before.products}
+    new_products = {fold_name(p.name): p.name for p in after.products}
+    for folded, name in new_products.items():
+        if folded not in old_products:
+            going = [h for h in new_handoffs.values() if fold_name(h.product) == folded]
+            yield (
+                Change(
+                    "product-added", party, product=name, affects=_customers(new, after.id, going)
+                ),
+                (folded,),
+            )
+    for folded, name in old_products.items():
+        if folded not in new_products:
+            gone = [h for h in old_handoffs.values() if fold_name(h.product) == folded]
+            yield (
+                Change(
+                    "product-removed", party, product=name, affects=_customers(old, before.id, gone)
+                ),
+                (folded,),
+            )
+
+    shared = old_products.keys() & new_products.keys()
+    for id_, handoff in new_handoffs.items():
+        if fold_name(handoff.product) not in shared:
+            continue  # reported with its product
+        rest = (fold_name(handoff.product), *map(str, _party_order(handoff.customer)))
+        customer = (handoff.customer,)
+        was = old_handoffs.get(id_)
+        if was is None:
+            yield (
+                Change(
+                    "handoff-added",
+                    party,
+                    handoff.product,
+                    handoff.customer,
+                    affects=customer,
+                    handoff=handoff,
+                ),
+                rest,
+            )
+            continue
+        if was.need != handoff.need:
+            yield (
+                Change(
+                    "need-changed",
+                    party,
+                    handoff.product,
+                    handoff.customer,
+                    before=was.need,
+                    after=handoff.need,
+                    affects=customer,
+                    handoff=handoff,
+                ),
+                rest,
+            )
+        if was.standard != handoff.standard:
+            yield (
+                Change(
+                    "standard-changed",
+                    party,
+                    handoff.product,
+                    handoff.customer,
+                    before=was.standard,
+                    after=handoff.standard,
+                    affects=customer,
+                    handoff=handoff,
+                ),
+                rest,
+            )
+    for id_, handoff in old_handoffs.items():
+        if id_ not in new_handoffs and fold_name(handoff.product) in shared:
+            rest = (fold_name(handoff.product), *map(str, _party_order(handoff.customer)))
+            yield (
+                Change(
+                    "handoff-removed",
+                    party,
+                    handoff.product,
+                    handoff.customer,
+                    affects=(handoff.customer,),
+                    handoff=handoff,
+                ),
+                rest,
+            )
+
+
+# Reporting -------------------------------------------------------------------------------
+
+
+def _groups(changes: Sequence[Change]) -> list[tuple[str, list[Change]]]:
+    return [
+        (heading, [c for c in changes if c.kind == kind])
+        for kind, heading in HEADINGS.items()
+        if any(c.kind == kind for c in changes)
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def as_text(comparison: Comparison) -> str:
+    """For a terminal: a summary line, then the changes grouped by kind."""
+    changes = comparison.changes
+    lines = [
+        f"Comparing {comparison.old.label} with {comparison.new.label}: "
+        f"{_count(len(changes), 'change') if changes else 'no changes'} to roles, "
+        "products or hand-offs"
+    ]
+    for heading, group in _groups(changes):
+        lines += ["", f"{heading} ({len(group)})"]
+        lines += [f"  - {change.message()}" for change in group]
+    affected = comparison.affected
+    if affected:
+        lines += ["", "Customers affected: " + ", ".join(one_line(p.title) for p in affected)]
+    return "\n".join(lines) + "\n"
+
+
+def as_markdown(comparison: Comparison) -> str:
+    """For a pull-request comment: headings per kind of change, one bullet per change.
+
+    All text from the workbook is escaped, so a role file cannot add markup, links, HTML
+    or @-mentions to the comment.
+    """
+
+    def quote(text: str) -> str:
+        return f"'{markdown_text(text)}'"
+
+    changes = comparison.changes
+    old, new = _markdown_label(comparison.old), _markdown_label(comparison.new)
+    lines = ["## Hand-off changes", ""]
+    if changes:
+        lines.append(
+            f"Comparing {old} with {new}: **{_count(len(changes), 'change')}** to "
+            "roles, products or hand-offs."
+        )
+    else:
+        lines.append(f"Comparing {old} with {new}: no changes to roles, products or hand-offs.")
+    for note in comparison.notes():
+        lines += ["", f"> **Note:** {markdown_text(note.removeprefix('note: '))}"]
+    for heading, group in _groups(changes):
+        lines += ["", f"### {heading} ({len(group)})", ""]
+        lines += [f"- {change.message(quote, markdown_text)}" for change in group]
+    affected = comparison.affected
+    if affected:
+        lines += ["", "### Customers affected", ""]
+        lines += [f"- {markdown_text(p.title)} ({markdown_text(_where(p))})" for p in affected]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_label(side: Side) -> str:
+    spec = markdown_code(side.spec)
+    if side.revision:
+        return f"{spec} ({side.revision[:7]})"
+    return f"the current workbook ({spec})" if side.current else spec
+
+
+def markdown_code(text: str) -> str:
+    """A code span holding `text` as typed, whatever backticks it holds."""
+    text = one_line(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def _where(party: Party) -> str:
+    return "external" if party.kind == "external" else party.department
+
+
+def as_json(comparison: Comparison) -> str:
+    """One JSON object whose keys are always present, in a fixed order."""
+
+    def side(s: Side) -> dict[str, object]:
+        return {
+            "spec": s.spec,
+            "revision": s.revision or None,
+            "organization": s.workbook.organization.name,
+            "roles": len(s.workbook.organization.roles),
+            "handoffs": len(s.workbook.organization.handoffs),
+            "errors": len(s.workbook.errors),
+        }
+
+    counts = {kind: sum(c.kind == kind for c in comparison.changes) for kind in HEADINGS}
+    document = {
+        "old": side(comparison.old),
+        "new": side(comparison.new),
+        "counts": counts,
+        "changes": [change.as_dict() for change in comparison.changes],
+        "affected": [_party_dict(p) for p in comparison.affected],
+        "notes": comparison.notes(),
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(comparison: Comparison, output_format: str) -> str:
+    """The comparison in one of FORMATS."""
+    if output_format == "markdown":
+        return as_markdown(comparison)
+    if output_format == "json":
+        return as_json(comparison)
+    return as_text(comparison)

@@ -1,0 +1,155 @@
+"""Writing outputs safely: a manifest, a staging folder, and all-or-nothing replacement.
+
+Every output is first written into a staging folder inside the output folder (so the final
+rename stays on one file system), and only when every file has been written are they
+renamed into place. A build that fails or is interrupted before that point changes nothing.
+The manifest records what the tool made, so it only ever removes its own files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from jobdefs.errors import OutputError
+
+MANIFEST = ".jobdefs-manifest.json"
+STAGING_PREFIX = ".jobdefs-staging-"
+MANIFEST_VERSION = 1
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        return sha256(path.read_bytes())
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the manifest remembers of one output."""
+
+    digest: str  # of everything the output was rendered from
+    sha256: str  # of the bytes written, to notice a file changed by hand
+
+
+@dataclass
+class Manifest:
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, output_dir: Path) -> Manifest:
+        try:
+            raw = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+            if raw.get("version") != MANIFEST_VERSION:
+                return cls()
+            return cls({path: Entry(e["digest"], e["sha256"]) for path, e in raw["outputs"].items()
+                        if safe_relative(path)})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls()  # unreadable or foreign: treat every output as out of date
+
+    def to_bytes(self) -> bytes:
+        outputs = {path: {"digest": e.digest, "sha256": e.sha256}
+                   for path, e in sorted(self.entries.items())}
+        document = {"version": MANIFEST_VERSION, "generator": "jobdefs", "outputs": outputs}
+        return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
+
+
+def safe_relative(path: str) -> bool:
+    """A path that stays inside the output folder whatever a file or manifest says."""
+    pure = PurePosixPath(path)
+    return bool(path) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
+
+
+def is_current(output_dir: Path, path: str, digest: str, manifest: Manifest) -> bool:
+    entry = manifest.entries.get(path)
+    if entry is None or entry.digest != digest:
+        return False
+    return file_sha256(output_dir / path) == entry.sha256
+
+
+class Staging:
+    """New outputs written aside, then moved into place together by `commit`."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.folder = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
+        self.files: dict[str, str] = {}  # relative path -> sha256 of the bytes
+
+    def __enter__(self) -> Staging:
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            remove_stale_staging(self.output_dir)
+            self.folder.mkdir()
+        except OSError as error:
+            raise OutputError(f"cannot write to '{self.output_dir}': {describe(error)}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def write(self, path: str, data: bytes) -> None:
+        if not safe_relative(path):
+            raise ValueError(f"refusing to write outside the output folder: {path!r}")
+        target = self.folder / path
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as stream:
+                stream.write(data)
+        except OSError as error:
+            raise OutputError(
+                f"could not write {path}: {describe(error)}; no output was changed"
+            ) from None
+        self.files[path] = sha256(data)
+
+    def commit(self, manifest: Manifest, digests: Mapping[str, str],
+               remove: Iterable[str] = ()) -> None:
+        """Move every staged file into place, remove `remove`, then write the manifest."""
+        try:
+            for path in sorted(self.files):
+                target = self.output_dir / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.folder / path, target)
+                manifest.entries[path] = Entry(digests[path], self.files[path])
+            for path in remove:
+                manifest.entries.pop(path, None)
+                target = self.output_dir / path
+                target.unlink(missing_ok=True)
+                _remove_empty_parents(target.parent, self.output_dir)
+            temporary = self.folder / MANIFEST
+            temporary.write_bytes(manifest.to_bytes())
+            os.replace(temporary, self.output_dir / MANIFEST)
+        except OSError as error:
+            raise OutputError(f"could not finish writing the outputs: {describe(error)}") from None
+
+
+def remove_stale_staging(output_dir: Path) -> None:
+    """Staging folders left by a build that was killed; only ours, by their name."""
+    for stale in output_dir.glob(f"{STAGING_PREFIX}*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def describe(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    if error.filename:
+        return f"{reason} ({error.filename})"
+    return reason

@@ -1,0 +1,568 @@
+"""Starter files: a new workbook (`jobdefs init`) and a new role file (`jobdefs new`).
+
+Nothing here ever replaces a file a person may have edited: every file is created with
+exclusive creation, and one that already exists is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from jobdefs import __version__
+from jobdefs.errors import JobdefsError, NotAWorkbook
+from jobdefs.jsonschema import FILE_NAMES, SchemaName, as_json
+from jobdefs.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
+from jobdefs.load import _role_files as role_files_below
+from jobdefs.schema import ROLE_ID_MAX, TEXT_MAX
+
+SCHEMA_FOLDER = ".jobdefs"  # the schema files the modelines point to, inside the workbook
+WORKFLOW_FILE = ".github/workflows/jobdefs.yml"
+PRE_COMMIT_FILE = ".pre-commit-config.yaml"
+ROLE_FILES_PATTERN = r"^(roles/|jobdefs\.yaml)"
+BUILD_INPUTS_PATTERN = r"^(roles/|templates/|jobdefs\.yaml)"
+DEFAULT_ORGANIZATION = "Our Hospital"
+
+
+class RoleFileExists(JobdefsError):
+    """`jobdefs new` would replace a role file, or reuse a role id another file has."""
+
+
+@dataclass
+class Scaffolded:
+    """What a scaffolding step did: files created and files skipped, with why."""
+
+    root: Path
+    created: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------
+# Checking what a person typed on the command line
+
+
+def role_id_problem(role_id: str) -> str | None:
+    """Why `role_id` cannot be a role id (the rule the loader applies to file names)."""
+    if len(role_id) <= ROLE_ID_MAX and ROLE_ID.match(role_id):
+        return None
+    suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX].strip("-")
+    advice = f", e.g. '{suggestion}'" if suggestion and ROLE_ID.match(suggestion) else ""
+    return (
+        f"'{role_id}' is not a valid role id: use lower-case letters, digits and single "
+        f"hyphens, 1 to {ROLE_ID_MAX} characters{advice}"
+    )
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be a one-line text value such as a title or a department."""
+    if not text.strip():
+        return "it is empty; write the text"
+    if "\n" in text or "\r" in text:
+        return "it holds a line break; write it on one line"
+    bad = BAD_CHARACTER.search(text)
+    if bad:
+        return (
+            f"it holds the control character U+{ord(bad.group()):04X}, which a Word or Excel "
+            "file cannot hold; remove it"
+        )
+    if len(text) > TEXT_MAX:
+        return f"it is {len(text):,} characters long; the limit is {TEXT_MAX:,}"
+    return None
+
+
+def folder_problem(folder: str) -> str | None:
+    """Why `folder` cannot be a sub-folder of roles/ that the loader reads."""
+    path = PurePosixPath(folder.replace("\\", "/"))
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", folder):
+        return "give a folder inside roles/, e.g. laboratory, not an absolute path"
+    parts = [part for part in path.parts if part != "."]
+    if not parts:
+        return "give a folder name, e.g. laboratory"
+    for part in parts:
+        if part == "..":
+            return "give a folder inside roles/; '..' leads out of it"
+        if part.startswith((".", "_")):
+            return (
+                f"jobdefs skips folders whose names start with '.' or '_' ('{part}'), so the "
+                "role would never be read; choose another name"
+            )
+        if BAD_CHARACTER.search(part) or not part.strip():
+            return f"'{part}' is not a usable folder name"
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# jobdefs init
+
+
+def init_workbook(root: Path, organization: str | None = None) -> Scaffolded:
+    """Create a workbook in `root` that passes `jobdefs check --strict`; replace nothing.
+
+    The example roles are written only while the roles folder holds no role file, so that
+    running init again in a workbook in use never adds them back.
+    """
+    if root.exists() and not root.is_dir():
+        raise NotAWorkbook(f"'{root}' is a file; give a folder for the new workbook")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise JobdefsError(f"cannot create the folder '{root}': {_reason(error)}") from None
+    result = Scaffolded(root)
+    name = organization or _organization_name(root)
+
+    files: dict[str, str] = {CONFIG_FILE: organization_file(name)}
+    roles_dir = _roles_dir(root)
+    roles_label = _label(roles_dir, root) + "/"
+    if _role_files(roles_dir):
+        for role_id in EXAMPLE_ROLES:
+            result.skipped.append(
+                (f"{roles_label}{role_id}.yaml", f"{roles_label} already holds role files")
+            )
+    else:
+        modeline = schema_modeline(roles_dir, root, "role")
+        for role_id, body in EXAMPLE_ROLES.items():
+            files[f"{roles_label}{role_id}.yaml"] = f"{modeline}\n{body}"
+    for schema_name, file_name in FILE_NAMES.items():
+        files[f"{SCHEMA_FOLDER}/{file_name}"] = as_json(schema_name)
+    files[".gitignore"] = GITIGNORE
+    files[PRE_COMMIT_FILE] = PRE_COMMIT_CONFIG
+    files[WORKFLOW_FILE] = github_workflow()
+
+    for relative, text in files.items():
+        if _create(root / relative, text):
+            result.created.append(relative)
+        else:
+            result.skipped.append((relative, "already exists"))
+    return result
+
+
+def organization_file(name: str) -> str:
+    """jobdefs.yaml for a new workbook, with three external customers."""
+    return f"""\
+# yaml-language-server: $schema={SCHEMA_FOLDER}/{FILE_NAMES["organization"]}
+#
+# The organization every role file belongs to. Change the name and the mission to your
+# own; `jobdefs schema organization` lists every key this file may hold.
+
+organization: {_yaml_text(name)}
+
+# The mission is printed in every job aid, so each job can be read against it.
+mission: >-
+  Every patient is cared for safely, understands what is happening at each step,
+  and goes home knowing what to do next.
+
+# Customers outside the organization, by id. A product reaches one with
+# `external: <id>`; every role's work should lead to at least one of them.
+external_customers:
+  patient:
+    name: Patient
+    description: The person who comes to us for care.
+  family:
+    name: Family and carers
+    description: >-
+      The people who wait with the patient, help them decide, and look after them
+      at home.
+  payer:
+    name: Payer
+    description: The health plan or program that pays for the patient's care.
+"""
+
+
+EXAMPLE_HEADER = """\
+#
+# An example role written by `jobdefs init`: rewrite it as one of your own roles, or
+# delete it. The role's id is this file's name without .yaml; other roles use it to
+# name this one as a customer or a supplier.
+"""
+
+EXAMPLE_ROLES = {
+    "scheduler": EXAMPLE_HEADER
+    + """
+title: Scheduler
+department: Patient Access
+purpose: >-
+  Give every patient a visit at a time they can keep, and give the care team a day
+  they can prepare for.
+revision: "1"
+products:
+  - name: Booked appointment
+    description: A visit in the schedule with its reason, its length and how to reach the patient.
+    customers:
+      - external: patient
+        need: A time that fits their day, and knowing what to bring and where to go.
+        standard: Confirmed in writing within 1 business day of the request.
+      - role: nurse
+        need: To know who is coming and why, so the room and the notes are ready.
+        standard: The next day's list complete by 3 p.m.
+moments_of_truth:
+  - moment: Answering the phone
+    practice: >-
+      Give your name, let the caller finish, and read the date and time back before
+      you hang up.
+feedback_questions:
+  - Were you offered a time you could keep?
+""",
+    "nurse": EXAMPLE_HEADER
+    + """
+title: Clinic Nurse
+department: Nursing
+purpose: >-
+  Send every patient home understanding their care and able to carry it on.
+revision: "1"
+products:
+  - name: Discharge instructions
+    description: Written steps for medicines, warning signs and the next appointment.
+    customers:
+      - external: patient
+        need: To know what to do at home, which signs mean calling us, and when to come back.
+        standard: Explained and handed over in writing before the patient leaves, every visit.
+      - external: family
+        need: To know how to help at home and whom to call with a question.
+  - name: Visit record
+    description: What was done during the visit and why, signed in the chart.
+    customers:
+      - role: billing-clerk
+        need: Every service written down, so the claim matches the care the patient had.
+        standard: Signed within 24 hours of the visit.
+receives:
+  - product: Booked appointment
+    from: scheduler
+moments_of_truth:
+  - moment: Going through the discharge instructions
+    practice: >-
+      Sit down, use plain words, and ask the patient to tell you the plan in their own
+      words before they leave.
+feedback_questions:
+  - Do you know what to do when you get home?
+""",
+    "billing-clerk": EXAMPLE_HEADER
+    + """
+title: Billing Clerk
+department: Patient Financial Services
+purpose: >-
+  Get each visit paid correctly the first time, and never leave a patient puzzled by
+  a bill.
+revision: "1"
+products:
+  - name: Insurance claim
+    customers:
+      - external: payer
+        need: A claim whose codes and documents match the care given, so it can be paid.
+        standard: Sent within 3 business days of the visit; fewer than 5% sent back.
+  - name: Patient statement
+    customers:
+      - external: patient
+        need: A bill they can read, showing what insurance paid and a number to call.
+        standard: Questions about it answered within 2 business days.
+receives:
+  - product: Visit record
+    from: nurse
+""",
+}
+
+GITIGNORE = """\
+# What `jobdefs build` writes: rebuild it rather than commit it. The CI workflow builds
+# it on every change and keeps it as a download (.github/workflows/jobdefs.yml).
+/build/
+"""
+
+PRE_COMMIT_CONFIG = f"""\
+# Checks the role files before each commit that touches them:
+#   pip install pre-commit && pre-commit install
+# These hooks run the jobdefs installed on your computer (language: system). To let
+# pre-commit install jobdefs itself, use the hooks jobdefs publishes instead:
+#   - repo: <the Git URL you install jobdefs from>
+#     rev: v{__version__}
+#     hooks:
+#       - id: jobdefs-check
+repos:
+  - repo: local
+    hooks:
+      - id: jobdefs-check
+        name: jobdefs check
+        entry: jobdefs check
+        language: system
+        pass_filenames: false
+        files: {ROLE_FILES_PATTERN}
+      # If you commit build/ (and take /build/ out of .gitignore), turn this on too: it
+      # stops a commit whose documents are older than the role files.
+      # - id: jobdefs-build-check
+      #   name: jobdefs build --check
+      #   entry: jobdefs build --check
+      #   language: system
+      #   pass_filenames: false
+      #   files: {BUILD_INPUTS_PATTERN}
+"""
+
+
+def github_workflow() -> str:
+    """The GitHub Actions workflow init writes (and docs/examples/jobdefs.yml shows)."""
+    return f"""\
+# Checks the role files and builds the documents whenever they change; the documents
+# are kept as a download ("jobdefs-documents") on the run's page.
+name: jobdefs
+
+on:
+  push:
+    paths:
+      - "roles/**"
+      - "jobdefs.yaml"
+      - "templates/**"
+      - ".github/workflows/jobdefs.yml"
+  pull_request:
+    paths:
+      - "roles/**"
+      - "jobdefs.yaml"
+      - "templates/**"
+      - ".github/workflows/jobdefs.yml"
+  workflow_dispatch:
+
+permissions:
+  contents: read
+
+env:
+  # Where pip gets jobdefs: a release from your package index, or a Git URL such as
+  # "jobdefs @ git+https://example.org/you/jobdefs@v{__version__}". Pin the version,
+  # so that the documents change only when the role files do.
+  JOBDEFS: jobdefs=={__version__}
+
+jobs:
+  documents:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install jobdefs
+        run: python -m pip install "$JOBDEFS"
+      - name: Check the role files
+        run: jobdefs check --format github
+      - name: Build the documents
+        run: jobdefs build
+      - name: Keep the documents
+        uses: actions/upload-artifact@v4
+        with:
+          name: jobdefs-documents
+          path: build/
+          if-no-files-found: error
+"""
+
+
+# ---------------------------------------------------------------------------------------
+# jobdefs new
+
+
+def new_role(
+    root: Path,
+    role_id: str,
+    *,
+    title: str,
+    department: str,
+    folder: str | None = None,
+) -> Scaffolded:
+    """Write a commented skeleton role file; refuse to replace a file or reuse an id.
+
+    The keys only a person can fill in are left empty, so `jobdefs check` reports each
+    one (`empty-value`, with its line) until it is written. The role schema the modeline
+    points to is created too when the workbook lacks it.
+    """
+    for problem in (
+        role_id_problem(role_id),
+        _labelled("--title", text_problem(title)),
+        _labelled("--department", text_problem(department)),
+        _labelled("--folder", folder_problem(folder) if folder is not None else None),
+    ):
+        if problem:
+            raise ValueError(problem)
+    roles_dir = load_workbook(root).roles_dir
+    target_dir = roles_dir / folder if folder else roles_dir
+    target = target_dir / f"{role_id}.yaml"
+    label = _label(target, root)
+    for existing in _role_files(roles_dir):
+        if existing.name.rsplit(".", 1)[0] == role_id:
+            existing_label = _label(existing, root)
+            if existing_label == label:
+                raise RoleFileExists(f"{label} already exists; edit it, or choose another role id")
+            raise RoleFileExists(
+                f"the role id '{role_id}' is already used by {existing_label}; role ids are "
+                "unique across all sub-folders: choose another id"
+            )
+    text = role_skeleton(
+        role_id,
+        title=title.strip(),
+        department=department.strip(),
+        modeline=schema_modeline(target_dir, root, "role"),
+    )
+    result = Scaffolded(root)
+    if not _create(target, text):
+        raise RoleFileExists(f"{label} already exists; edit it, or choose another role id")
+    result.created.append(label)
+    schema = f"{SCHEMA_FOLDER}/{FILE_NAMES['role']}"
+    if _create(root / schema, as_json("role")):
+        result.created.append(schema)
+    return result
+
+
+def role_skeleton(role_id: str, *, title: str, department: str, modeline: str) -> str:
+    """A role file that explains every key, with the keys to fill in left empty."""
+    return f"""\
+{modeline}
+#
+# The role file for {_comment_text(title)}, written by `jobdefs new`.
+# The role's id is this file's name without .yaml: {role_id}.
+# Other roles use the id to name this one as a customer or a supplier.
+#
+# Fill in every key marked TODO: until then `jobdefs check` reports each one as
+# empty-value, with its line. Optional keys are commented out below the line that
+# explains them: remove the "# " in front of the example to use one.
+
+# title: the job title, as the job aid and the matrix show it.
+title: {_yaml_text(title)}
+# department: the department the role belongs to; the matrix groups roles by it.
+department: {_yaml_text(department)}
+
+# reports_to: the role id of this role's manager (their file's name without .yaml).
+# reports_to: department-manager
+
+# purpose: the job in its customers' terms: what it gives whom, and why that matters
+# to them, e.g. "Give physicians results they can trust, fast enough to matter."
+purpose:  # TODO
+
+# revision: shown in the job aid's footer. Quote it ("1.10") so editors read it as text.
+# revision: "1"
+
+# reviewed: when the role was last reviewed with its customers (YYYY-MM-DD).
+# reviewed: 2026-01-31
+
+# products: what the role produces; at least one, each with
+#   name: the product, named as a thing its customers receive ("Labelled blood
+#   specimen", not "drawing blood").
+products:
+  - name:  # TODO e.g. Registered patient record
+    # description: what the product is, in a sentence.
+    # description: Identity, insurance and contact details, checked with the patient.
+    #
+    # customers: who receives the product; at least one, each with exactly one of
+    #   role: the id of another role in the workbook, or
+    #   external: the id of an external customer in jobdefs.yaml, e.g. patient.
+    customers:
+      - role:  # TODO a role id, or replace the line with external: patient
+        # need: what this customer needs from the product, from their side: the why.
+        need:  # TODO
+        # standard: a measurable standard for this hand-off: a time, an accuracy or a
+        # completeness, e.g. "Within 30 minutes of the patient's arrival".
+        # standard: Within 30 minutes of the patient's arrival.
+
+# receives: what this role expects from its suppliers, one item each with
+#   product: the product's name as the supplier names it, and
+#   from: the supplier's role id.
+# receives:
+#   - product: Booked appointment
+#     from: scheduler
+
+# moments_of_truth: points of contact where a customer forms an impression of the
+# service, one item each with
+#   moment: the point of contact, and
+#   practice: what to do or say there.
+# moments_of_truth:
+#   - moment: Greeting the patient at the desk
+#     practice: Look up, greet them by name, and say how long the wait will be.
+
+# feedback_questions: how to ask customers whether their need was met.
+# feedback_questions:
+#   - Did you have what you needed from us today?
+"""
+
+
+def write_schema(name: SchemaName, path: Path) -> None:
+    """Write a JSON Schema to `path`, replacing it whole or not at all."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(as_json(name))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise JobdefsError(f"cannot write '{path}': {_reason(error)}") from None
+
+
+def schema_modeline(folder: Path, root: Path, name: SchemaName) -> str:
+    """The yaml-language-server comment that points a file in `folder` at its schema.
+
+    A relative path (from the file's folder, as the language server reads it) to the
+    copy in the workbook's .jobdefs/ folder: it works offline and matches the jobdefs
+    version that wrote the file.
+    """
+    schema = root / SCHEMA_FOLDER / FILE_NAMES[name]
+    relative = os.path.relpath(schema, folder).replace(os.sep, "/")
+    return f"# yaml-language-server: $schema={relative}"
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+
+
+def _create(path: Path, text: str) -> bool:
+    """Create `path` holding `text`; False when it already exists (it is left untouched)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise JobdefsError(f"cannot create '{path}': {_reason(error)}") from None
+    return True
+
+
+def _roles_dir(root: Path) -> Path:
+    if (root / CONFIG_FILE).is_file():
+        return load_workbook(root).roles_dir
+    return root / "roles"
+
+
+def _role_files(roles_dir: Path) -> list[Path]:
+    """The role files the loader would read, so that ids are judged the same way."""
+    return list(role_files_below(roles_dir))
+
+
+def _organization_name(root: Path) -> str:
+    """A name from the folder's: riverside-clinic -> Riverside Clinic."""
+    words = re.sub(r"[-_.]+", " ", root.resolve().name).split()
+    name = " ".join(w.capitalize() if w.islower() else w for w in words)
+    return name if name and not text_problem(name) else DEFAULT_ORGANIZATION
+
+
+def _yaml_text(text: str) -> str:
+    """`text` as a one-line YAML scalar, quoted only when YAML needs it."""
+    dumped = str(yaml.safe_dump({"k": text}, allow_unicode=True, width=TEXT_MAX * 4))
+    return dumped.removeprefix("k: ").rstrip("\n")
+
+
+def _comment_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _label(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _labelled(option: str, problem: str | None) -> str | None:
+    return f"{option}: {problem}" if problem else None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)

@@ -1,0 +1,577 @@
+"""Model -> customer surveys: one workbook per customer role, one question card per role
+that serves someone outside.
+
+A survey asks a role about every product its colleagues hand it: is the need met? Each row
+carries the hand-off's stable id and fingerprint, so `scorecard` can read the answers back
+however the rows were sorted, and can tell when a hand-off changed after it was asked about.
+Only the answer cells can be changed; protection has no password, so it guards against
+slips, not against people.
+
+A round is a folder, `surveys/<round>/`. Files already in it are never replaced unless the
+caller forces it: a department head may already have answered them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook as XlsxWorkbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from jobdefs import __version__, ooxml
+from jobdefs.analyze import did_you_mean
+from jobdefs.errors import JobdefsError, OutputError
+from jobdefs.excel import cell_text
+from jobdefs.load import Workbook
+from jobdefs.model import HandOff, Organization, Role, fold_name
+from jobdefs.output import describe
+
+SURVEYS = "surveys"
+DEFAULT_ROUND = "round-1"
+SURVEY_SHEET = "Survey"
+ABOUT_SHEET = "About"
+SURVEY_KIND = "jobdefs customer survey"
+SURVEY_FORMAT = "1"
+CARD_SUFFIX = "-patient-questions.docx"
+
+MET, PARTLY_MET, NOT_MET, NOT_RECEIVED = "Met", "Partly met", "Not met", "Don't receive it"
+ANSWERS = (MET, PARTLY_MET, NOT_MET, NOT_RECEIVED)
+RATING_MIN, RATING_MAX = 1, 5
+CARD_SCALE = ("Yes", "Partly", "No")
+
+# Headers the scorecard looks for (compared without case, spaces or hyphens).
+ANSWER_HEADER = "Answer"
+RATING_HEADER = "Rating"
+COMMENT_HEADER = "Comment"
+ID_HEADER = "Hand-off id"
+FINGERPRINT_HEADER = "Fingerprint"
+
+ROUND_MAX = 64
+_ROUND = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{prefix}{digit}" for prefix in ("com", "lpt") for digit in "123456789"
+}
+_RETYPED = re.compile(r"^[=+\-@#]")
+
+
+class SurveyError(JobdefsError):
+    """A survey cannot be made or read as asked; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+    kind: str = "text"  # text, prose, answer, code
+
+
+SURVEY_COLUMNS = (
+    Column("Supplier", 20, "prose"),
+    Column("Supplier department", 16, "prose"),
+    Column("Product", 22, "prose"),
+    Column("Need (as the supplier wrote it)", 40, "prose"),
+    Column("Standard", 28, "prose"),
+    Column(ANSWER_HEADER, 15, "answer"),
+    Column(RATING_HEADER, 8, "answer"),
+    Column(COMMENT_HEADER, 34, "answer"),
+    Column(ID_HEADER, 13, "code"),
+    Column(FINGERPRINT_HEADER, 14, "code"),
+)
+ANSWER_COLUMN = 6
+RATING_COLUMN = 7
+FINGERPRINT_COLUMN = 10
+
+
+@dataclass
+class SurveyReport:
+    """What `make_surveys` wrote, and which selected roles got nothing and why."""
+
+    folder: Path
+    surveys: list[str] = field(default_factory=list)
+    cards: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # role ids with nothing to ask
+
+
+# ---------------------------------------------------------------------------------------
+# Choosing what to ask
+
+
+def validate_round(label: str) -> str:
+    """The round label, if it is safe as a folder name on every system; else SurveyError."""
+    shown = label if len(label) <= ROUND_MAX else label[:ROUND_MAX] + "…"
+    if (
+        not label
+        or len(label) > ROUND_MAX
+        or not _ROUND.match(label)
+        or label.endswith(".")
+        or label.split(".")[0].casefold() in _WINDOWS_RESERVED
+    ):
+        raise SurveyError(
+            f"--round '{shown}' cannot be a folder name; use letters, digits, '-', '_' "
+            f"and single dots, starting with a letter or digit, at most {ROUND_MAX} "
+            "characters (e.g. round-2 or 2025-q1)"
+        )
+    return label
+
+
+def select_roles(
+    organization: Organization, roles: Sequence[str] = (), departments: Sequence[str] = ()
+) -> tuple[Role, ...]:
+    """The roles named, plus every role of the departments named; all roles when neither.
+
+    Departments are matched without case and with spaces folded.
+    """
+    role_ids = [role.id for role in organization.roles]
+    for role_id in roles:
+        if not organization.has_role(role_id):
+            hint = did_you_mean(role_id, role_ids) or "; role ids are role file names"
+            raise SurveyError(f"--role: no role '{role_id}' in this workbook{hint}")
+    known = {fold_name(name): name for name in organization.departments()}
+    wanted_departments = set()
+    for name in departments:
+        if fold_name(name) not in known:
+            hint = did_you_mean(name, list(known.values()))
+            raise SurveyError(f"--department: no department '{name}' in this workbook{hint}")
+        wanted_departments.add(known[fold_name(name)])
+    if not roles and not departments:
+        return organization.roles
+    wanted_roles = set(roles)
+    return tuple(
+        role
+        for role in organization.roles
+        if role.id in wanted_roles or role.department in wanted_departments
+    )
+
+
+def received(organization: Organization, role_id: str) -> tuple[HandOff, ...]:
+    """What a role receives from its colleagues (not from itself), in a stable order."""
+    handoffs = [h for h in organization.handoffs_to(role_id) if h.supplier.id != role_id]
+    return tuple(
+        sorted(
+            handoffs,
+            key=lambda h: (
+                h.supplier.department.casefold(),
+                h.supplier.title.casefold(),
+                fold_name(h.product),
+                h.id,
+            ),
+        )
+    )
+
+
+def served_outside(organization: Organization, role_id: str) -> tuple[HandOff, ...]:
+    """The hand-offs from a role to external customers."""
+    return tuple(h for h in organization.handoffs_from(role_id) if h.customer.kind == "external")
+
+
+# ---------------------------------------------------------------------------------------
+# The survey workbook
+
+_THIN = Side(style="thin", color="FFB4B4B4")
+_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill(fill_type="solid", start_color="FF1F4E78", end_color="FF1F4E78")
+_ANSWER_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+_TOP = Alignment(horizontal="left", vertical="top")
+_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
+_HEAD = Alignment(horizontal="left", vertical="bottom", wrap_text=True)
+_CENTER = Alignment(horizontal="center", vertical="top")
+_LOCKED = Protection(locked=True)
+_UNLOCKED = Protection(locked=False)
+
+
+def set_text(cell: Any, text: str) -> None:
+    """Put `text` in a cell as text, whatever it starts with (never a formula)."""
+    cell.value = cell_text(text)
+    cell.data_type = "s"  # openpyxl would read '=...' as a formula
+    if _RETYPED.match(text):
+        cell.quotePrefix = True  # and a spreadsheet keeps it text when someone edits it
+
+
+def instructions() -> tuple[str, ...]:
+    """The plain-words block at the top of a survey, one line per row."""
+    return (
+        "How to fill this in",
+        "• Each row is something a colleague hands you. 'Need' is what they believe you need "
+        "from it, in their words; 'Standard' is what they promise.",
+        f"• {ANSWER_HEADER}: choose {MET}, {PARTLY_MET}, {NOT_MET}, or {NOT_RECEIVED} "
+        "(you never get this from them).",
+        f"• {RATING_HEADER}: a whole number from {RATING_MIN} (poor) to {RATING_MAX} "
+        f"(excellent). {COMMENT_HEADER}: what would make it better for you.",
+        "• Only the yellow cells can be changed, and no password is needed. Leave a row blank "
+        "if you cannot judge it.",
+        f"• Save the file under the same name and send it back. Leave the '{ID_HEADER}' "
+        "column as it is: it matches your answers to the right colleague.",
+    )
+
+
+def survey_workbook(
+    organization: Organization, role: Role, round_label: str, moment: datetime.datetime
+) -> bytes:
+    """surveys/<round>/<role-id>.xlsx: one row per product the role receives."""
+    handoffs = received(organization, role.id)
+    book = XlsxWorkbook()
+    sheet = book.active
+    sheet.title = SURVEY_SHEET
+    for number, column in enumerate(SURVEY_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = column.width
+    sheet.column_dimensions[get_column_letter(FINGERPRINT_COLUMN)].hidden = True
+
+    title = sheet.cell(row=1, column=1)
+    set_text(title, f"Is your need met? {role.title}")
+    title.font = Font(bold=True, size=14)
+    subtitle = sheet.cell(row=2, column=1)
+    set_text(
+        subtitle,
+        f"{organization.name} · {role.department} · survey round {round_label} · "
+        f"{len(handoffs)} product{'s' if len(handoffs) != 1 else ''} you receive",
+    )
+    subtitle.font = Font(color="FF404040")
+    lines = instructions()
+    for offset, line in enumerate(lines):
+        cell = sheet.cell(row=4 + offset, column=1)
+        set_text(cell, line)
+        cell.font = Font(bold=offset == 0)
+    header_row = 4 + len(lines) + 1
+    first = header_row + 1
+    last = header_row + max(len(handoffs), 1)
+
+    for number, column in enumerate(SURVEY_COLUMNS, 1):
+        cell = sheet.cell(row=header_row, column=number)
+        set_text(cell, column.header)
+        cell.font = Font(bold=True, color="FFFFFFFF")
+        cell.fill = _HEADER_FILL
+        cell.alignment = _HEAD
+        cell.border = _GRID
+    for row, handoff in enumerate(handoffs, first):
+        values = (
+            handoff.supplier.title,
+            handoff.supplier.department,
+            handoff.product,
+            handoff.need,
+            handoff.standard,
+            "",
+            "",
+            "",
+            handoff.id,
+            handoff.fingerprint,
+        )
+        for number, (column, value) in enumerate(zip(SURVEY_COLUMNS, values, strict=True), 1):
+            cell = sheet.cell(row=row, column=number)
+            if value:
+                set_text(cell, value)
+            cell.border = _GRID
+            if column.kind == "answer":
+                cell.fill = _ANSWER_FILL
+                cell.protection = _UNLOCKED
+                cell.alignment = _CENTER if number == RATING_COLUMN else _WRAP
+            else:
+                cell.protection = _LOCKED
+                cell.alignment = _WRAP if column.kind == "prose" else _TOP
+                if column.kind == "code":
+                    cell.font = Font(color="FF595959")
+        # Spreadsheets do not grow a row for wrapped text they did not type themselves.
+        sheet.row_dimensions[row].height = row_height(values, SURVEY_COLUMNS, answer_lines=2)
+    if not handoffs:
+        nothing = "Nothing to ask: no colleague hands you a product."
+        set_text(sheet.cell(row=first, column=1), nothing)
+
+    answer = get_column_letter(ANSWER_COLUMN)
+    answers = DataValidation(
+        type="list",
+        formula1='"' + ",".join(ANSWERS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=ANSWER_HEADER,
+        error=f"Choose {MET}, {PARTLY_MET}, {NOT_MET} or {NOT_RECEIVED}.",
+        showInputMessage=True,
+        promptTitle=ANSWER_HEADER,
+        prompt="Is your need met? " + " / ".join(ANSWERS),
+    )
+    answers.add(f"{answer}{first}:{answer}{last}")
+    rating = get_column_letter(RATING_COLUMN)
+    ratings = DataValidation(
+        type="whole",
+        operator="between",
+        formula1=str(RATING_MIN),
+        formula2=str(RATING_MAX),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=RATING_HEADER,
+        error=f"A whole number from {RATING_MIN} (poor) to {RATING_MAX} (excellent).",
+        showInputMessage=True,
+        promptTitle=RATING_HEADER,
+        prompt=f"{RATING_MIN} = poor … {RATING_MAX} = excellent",
+    )
+    ratings.add(f"{rating}{first}:{rating}{last}")
+    sheet.add_data_validation(answers)
+    sheet.add_data_validation(ratings)
+
+    sheet.freeze_panes = f"A{first}"
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(SURVEY_COLUMNS))}{last}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_area = f"A1:{get_column_letter(FINGERPRINT_COLUMN - 1)}{last}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.oddFooter.center.text = "&P / &N"
+    # No password: the protection keeps slips out of the questions, not people.
+    sheet.protection.sheet = True
+    sheet.protection.autoFilter = False
+    sheet.protection.sort = False
+    sheet.protection.formatColumns = False
+    sheet.protection.formatRows = False
+
+    _about(book, organization, role, round_label, handoffs)
+    return save_workbook(book, f"{organization.name}: survey {round_label}, {role.title}", moment)
+
+
+def row_height(
+    values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1
+) -> float:
+    """Points enough for the longest wrapped cell of a row (an estimate, on the safe side)."""
+    lines = answer_lines
+    for value, column in zip(values, columns, strict=False):
+        if column.kind != "prose" or not value:
+            continue
+        per_line = max(1, int(column.width * 1.1))
+        lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
+    return 15.0 * lines
+
+
+def _about(
+    book: XlsxWorkbook,
+    organization: Organization,
+    role: Role,
+    round_label: str,
+    handoffs: Sequence[HandOff],
+) -> None:
+    """A hidden sheet that says what the file is, for reading the answers back."""
+    sheet = book.create_sheet(ABOUT_SHEET)
+    sheet.sheet_state = "hidden"
+    rows = [
+        ("Kind", SURVEY_KIND),
+        ("Format", SURVEY_FORMAT),
+        ("Organization", organization.name),
+        ("Round", round_label),
+        ("Role id", role.id),
+        ("Role", role.title),
+        ("Department", role.department),
+        ("Generator", f"jobdefs {__version__}"),
+        *((ID_HEADER, handoff.id) for handoff in handoffs),
+    ]
+    for number, (key, value) in enumerate(rows, 1):
+        set_text(sheet.cell(row=number, column=1), key)
+        set_text(sheet.cell(row=number, column=2), value)
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 40
+    sheet.protection.sheet = True
+
+
+def save_workbook(book: XlsxWorkbook, title: str, moment: datetime.datetime) -> bytes:
+    """The workbook's bytes, the same for the same content: fixed dates, fixed entry times."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    core = ooxml.core_properties(cell_text(title), moment)
+    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
+
+
+# ---------------------------------------------------------------------------------------
+# The question card
+
+
+def card_questions(organization: Organization, role: Role) -> tuple[str, ...]:
+    """The role's feedback questions or, without any, questions made from its external
+    customers' needs."""
+    if role.feedback_questions:
+        return role.feedback_questions
+    questions: dict[str, str] = {}
+    for handoff in served_outside(organization, role.id):
+        question = question_from_need(handoff.need)
+        questions.setdefault(fold_name(question), question)
+    return tuple(questions.values())
+
+
+def question_from_need(need: str) -> str:
+    """'To know what to do at home.' -> 'Did we help you know what to do at home?'"""
+    text = " ".join(need.split()).rstrip(" .;:!?")
+    if text[:3].casefold() == "to " and len(text) > 3:
+        return f"Did we help you {text[3:]}?"
+    return f"Did we meet this need: “{text}”?"
+
+
+def question_card(
+    organization: Organization, role: Role, round_label: str, moment: datetime.datetime
+) -> bytes:
+    """surveys/<round>/<role-id>-patient-questions.docx: a printable card to hand out."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    served = list(dict.fromkeys(h.customer.title for h in served_outside(organization, role.id)))
+    document = Document()
+    section = document.sections[0]
+    section.left_margin = section.right_margin = Cm(2)
+    section.top_margin = section.bottom_margin = Cm(1.8)
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(12)
+
+    heading = document.add_heading("How did we do today?", level=1)
+    heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    document.add_paragraph(f"{organization.name} · {role.title} · {role.department}")
+    if served:
+        document.add_paragraph("For: " + ", ".join(served))
+    document.add_paragraph(
+        "Please tick one box for each question. There are no wrong answers: "
+        "what you tell us helps us do better."
+    )
+
+    questions = card_questions(organization, role)
+    table = document.add_table(rows=1, cols=1 + len(CARD_SCALE))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = [Cm(10.4)] + [Cm(2.2)] * len(CARD_SCALE)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for cell, text in zip(table.rows[0].cells, ("Question", *CARD_SCALE), strict=True):
+        cell.text = text
+        run = cell.paragraphs[0].runs[0]
+        run.bold = True
+    for question in questions:
+        cells = table.add_row().cells
+        cells[0].text = question
+        for cell in cells[1:]:
+            cell.text = "☐"
+            cell.paragraphs[0].runs[0].font.size = Pt(18)
+    for row in table.rows:  # Word reads the cells' widths, LibreOffice the columns'
+        for index, (cell, width) in enumerate(zip(row.cells, widths, strict=True)):
+            cell.width = width
+            if index:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    document.add_paragraph()
+    document.add_paragraph("Anything else you would like to tell us?")
+    for _ in range(3):
+        document.add_paragraph("_" * 76)
+    footer = document.add_paragraph(f"Thank you. (Survey round {round_label} · {role.id})")
+    footer.runs[0].font.size = Pt(9)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    core = ooxml.core_properties(
+        f"{organization.name}: questions for the people {role.title} serves", moment
+    )
+    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
+
+
+# ---------------------------------------------------------------------------------------
+# A round on disk
+
+
+def round_files(
+    organization: Organization,
+    roles: Iterable[Role],
+    round_label: str,
+    moment: datetime.datetime,
+) -> tuple[dict[str, bytes], list[str]]:
+    """Every file of a round, by name, and the ids of roles with nothing to ask."""
+    files: dict[str, bytes] = {}
+    skipped: list[str] = []
+    for role in roles:
+        made = False
+        if received(organization, role.id):
+            files[f"{role.id}.xlsx"] = survey_workbook(organization, role, round_label, moment)
+            made = True
+        if served_outside(organization, role.id):
+            files[f"{role.id}{CARD_SUFFIX}"] = question_card(
+                organization, role, round_label, moment
+            )
+            made = True
+        if not made:
+            skipped.append(role.id)
+    return files, skipped
+
+
+def make_surveys(
+    workbook: Workbook,
+    *,
+    output_dir: Path | None = None,
+    round_label: str = DEFAULT_ROUND,
+    roles: Sequence[str] = (),
+    departments: Sequence[str] = (),
+    force: bool = False,
+    moment: datetime.datetime | None = None,
+) -> SurveyReport:
+    """Write a round of surveys to <output>/surveys/<round>/; all of them or none."""
+    from jobdefs.build import document_moment
+
+    validate_round(round_label)
+    organization = workbook.organization
+    chosen = select_roles(organization, roles, departments)
+    moment = moment or document_moment(workbook)
+    folder = (output_dir or workbook.output_dir) / SURVEYS / round_label
+    files, skipped = round_files(organization, chosen, round_label, moment)
+    write_round(folder, files, force=force, round_label=round_label)
+    return SurveyReport(
+        folder=folder,
+        surveys=sorted(name for name in files if name.endswith(".xlsx")),
+        cards=sorted(name for name in files if name.endswith(".docx")),
+        skipped=skipped,
+    )
+
+
+def write_round(
+    folder: Path, files: Mapping[str, bytes], *, force: bool = False, round_label: str = ""
+) -> None:
+    """Write `files` into `folder`: each to a temporary name first, then renamed into place.
+
+    Refuses, writing nothing, when any of them exists already, unless `force`.
+    """
+    existing = sorted((name for name in files if (folder / name).exists()),
+                      key=lambda name: (not name.endswith(".xlsx"), name))
+    if existing and not force:
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        label = round_label or folder.name
+        raise SurveyError(
+            f"round '{label}' already has surveys in {folder} ({existing[0]}{more}), and "
+            "they may hold answers already. Start a new round with --round "
+            f"{next_round(folder.parent, label)}, or pass --force to replace them"
+        )
+    temporary: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in sorted(files.items()):
+            temp = folder / f".{name}.{os.getpid()}.tmp"
+            temporary.append(temp)
+            with temp.open("wb") as stream:
+                stream.write(data)
+        for name, temp in zip(sorted(files), temporary, strict=True):
+            os.replace(temp, folder / name)
+    except OSError as error:
+        raise OutputError(f"could not write the surveys: {describe(error)}") from None
+    finally:
+        for temp in temporary:
+            temp.unlink(missing_ok=True)
+
+
+def next_round(surveys_dir: Path, label: str) -> str:
+    """A label after `label` whose folder does not exist yet: round-1 -> round-2."""
+    match = re.match(r"^(.*?)(\d+)$", label)
+    stem, number = (match.group(1), int(match.group(2))) if match else (f"{label}-", 1)
+    while True:
+        number += 1
+        candidate = f"{stem}{number}"
+        if not (surveys_dir / candidate).exists():
+            return candidate

@@ -1,0 +1,202 @@
+"""Builds: deterministic, incremental, atomic, checkable, and careful with others' files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jobdefs.build import build, check
+from jobdefs.cli import cli
+from jobdefs.load import load_workbook
+from jobdefs.output import MANIFEST
+from synthetic import write_organization
+
+CHAIN = Path(__file__).parent / "data" / "chain"
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stderr
+
+
+def test_build_writes_every_output(workbook: Path) -> None:
+    status, message = run("build", "-w", str(workbook))
+    assert status == 0
+    files = set(snapshot(workbook / "build"))
+    assert {
+        "job-aids/coder.docx", "job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
+        "job-aids/physician.docx", "internal-customer-matrix.xlsx",
+        "departments/health-information.xlsx", "departments/laboratory.xlsx",
+        "departments/medicine.xlsx", MANIFEST,
+    } <= files
+    assert message.endswith("wrote 8, kept 0, removed 0\n")
+
+
+def test_two_builds_give_identical_bytes(workbook: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    build(load_workbook(workbook), output_dir=first)
+    build(load_workbook(workbook), output_dir=second)
+    assert snapshot(first) == snapshot(second)
+
+
+def test_parallel_and_serial_builds_give_identical_bytes(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    write_organization(root, 60)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    build(load_workbook(root), output_dir=serial, jobs=1)
+    build(load_workbook(root), output_dir=parallel, jobs=2)
+    assert snapshot(serial) == snapshot(parallel)
+
+
+def test_source_date_epoch_dates_the_documents(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    build(load_workbook(workbook), output_dir=tmp_path / "out")
+    with zipfile.ZipFile(tmp_path / "out" / "job-aids" / "coder.docx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+        assert b"2026-01-01T00:00:00Z" in archive.read("docProps/core.xml")
+
+
+def test_changing_one_role_rewrites_it_its_neighbours_and_the_workbooks(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    role = workbook / "roles" / "coder.yaml"
+    role.write_text(role.read_text().replace("Codes that match", "Codes that always match"))
+    report = build(load_workbook(workbook))
+    assert report.written == [
+        "departments/health-information.xlsx", "departments/laboratory.xlsx",
+        "departments/medicine.xlsx", "internal-customer-matrix.xlsx",
+        "job-aids/coder.docx",
+    ]
+    assert report.kept == ["job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
+                           "job-aids/physician.docx"]
+
+
+def test_a_changed_hand_off_rewrites_the_job_aids_at_both_ends(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    role = workbook / "roles" / "physician.yaml"
+    role.write_text(role.read_text().replace("Documented diagnoses", "Signed diagnoses"))
+    written = [p for p in build(load_workbook(workbook)).written if p.endswith(".docx")]
+    assert written == ["job-aids/coder.docx", "job-aids/physician.docx"]
+
+
+def test_a_retitled_role_rewrites_every_job_aid_that_names_it(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    role = workbook / "roles" / "coder.yaml"
+    role.write_text(role.read_text().replace("title: Medical Coder", "title: Clinical Coder"))
+    written = [p for p in build(load_workbook(workbook)).written if p.endswith(".docx")]
+    # The coder is on every line of sight to the insurer, so every job aid names it.
+    assert written == ["job-aids/coder.docx", "job-aids/lab-tech.docx",
+                       "job-aids/phlebotomist.docx", "job-aids/physician.docx"]
+
+
+def test_an_unchanged_workbook_writes_nothing(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    before = snapshot(workbook / "build")
+    report = build(load_workbook(workbook))
+    assert report.written == [] and report.removed == []
+    assert snapshot(workbook / "build") == before
+
+
+def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    before = snapshot(workbook / "build")
+    report = build(load_workbook(workbook), force=True)
+    assert len(report.written) == 8
+    assert snapshot(workbook / "build") == before
+
+
+def test_check_states(workbook: Path) -> None:
+    output = workbook / "build"
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert status == 1
+    assert f"missing: {output / 'job-aids' / 'coder.docx'}\n" in message
+    assert not output.exists()
+
+    assert run("build", "-w", str(workbook))[0] == 0
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert (status, message) == (0, f"all 8 outputs in {output} are up to date\n")
+
+    (output / "job-aids" / "coder.docx").write_bytes(b"edited by hand")
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert status == 1
+    assert f"stale: {output / 'job-aids' / 'coder.docx'}\n" in message
+
+    run("build", "-w", str(workbook))
+    (workbook / "roles" / "coder.yaml").unlink()
+    physician = workbook / "roles" / "physician.yaml"
+    physician.write_text(physician.read_text().replace(
+        "      - role: coder\n        need: Documented diagnoses to code.\n", ""))
+    before = snapshot(output)
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert status == 1
+    assert f"orphaned: {output / 'job-aids' / 'coder.docx'}\n" in message
+    assert snapshot(output) == before  # --check writes nothing
+
+
+def test_deleting_a_role_removes_only_its_own_outputs(workbook: Path) -> None:
+    build(load_workbook(workbook))
+    output = workbook / "build"
+    stranger = output / "job-aids" / "notes.docx"
+    stranger.write_bytes(b"someone else's file")
+    (output / "README.txt").write_text("kept by hand")
+    (workbook / "roles" / "coder.yaml").unlink()
+    physician = workbook / "roles" / "physician.yaml"
+    physician.write_text(physician.read_text().replace(
+        "      - role: coder\n        need: Documented diagnoses to code.\n", ""))
+    report = build(load_workbook(workbook))
+    assert report.removed == ["departments/health-information.xlsx", "job-aids/coder.docx"]
+    assert not (output / "job-aids" / "coder.docx").exists()
+    assert stranger.read_bytes() == b"someone else's file"
+    assert (output / "README.txt").read_text() == "kept by hand"
+
+
+def test_a_workbook_with_errors_writes_nothing(workbook: Path) -> None:
+    run("build", "-w", str(workbook))
+    before = snapshot(workbook / "build")
+    (workbook / "roles" / "coder.yaml").write_text("title: [")
+    status, message = run("build", "-w", str(workbook))
+    assert status == 1
+    assert message.endswith("1 error, 0 warnings in 3 roles; nothing was written\n")
+    assert snapshot(workbook / "build") == before
+
+
+def test_only_writes_the_listed_job_aids(workbook: Path) -> None:
+    status, _ = run("build", "-w", str(workbook), "--only", "coder")
+    assert status == 0
+    assert set(snapshot(workbook / "build")) == {"job-aids/coder.docx", MANIFEST}
+    status, message = run("build", "-w", str(workbook), "--only", "codr")
+    assert status == 1
+    assert "no role 'codr'" in message
+
+
+def test_output_option_and_check_agree(workbook: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    assert run("build", "-w", str(workbook), "-o", str(target), "-q")[0] == 0
+    assert check(load_workbook(workbook), output_dir=target).up_to_date
+    assert not (workbook / "build").exists()
+
+
+def test_no_staging_folder_is_left_behind(workbook: Path, make_workbook: Callable[..., Path]) -> None:
+    build(load_workbook(workbook))
+    assert not list((workbook / "build").glob(".jobdefs-staging-*"))
