@@ -98,6 +98,10 @@ class Plan:
         self.moment = document_moment(workbook)
         self.template_path = word.job_aid_template_path(workbook.templates_dir)
         self.template_bytes = self.template_path.read_bytes()
+        try:
+            self.template_name = self.template_path.relative_to(workbook.root).as_posix()
+        except ValueError:
+            self.template_name = "the default job-aid template"
         organization = workbook.organization
         unknown = [role_id for role_id in only if not organization.has_role(role_id)]
         if unknown:
@@ -120,7 +124,7 @@ class Plan:
             self.targets += self._workbook_targets()
 
     def _workbook_targets(self) -> list[Target]:
-        from jobdefs import excel
+        from jobdefs import excel, handoff_map
 
         config = self.workbook.root / CONFIG_FILE
         sources = b"".join(
@@ -136,13 +140,16 @@ class Plan:
             Target(MATRIX, inputs, "workbook"),
             *(Target(f"{DEPARTMENTS}/{slug}.xlsx", inputs, "workbook")
               for slug in sorted(slugs.values())),
+            Target(handoff_map.MARKDOWN_FILE, inputs, "map"),
+            Target(handoff_map.DOT_FILE, inputs, "map"),
         ]
 
     def render_workbooks(self) -> Iterator[tuple[str, bytes]]:
-        from jobdefs import excel
+        """The organization-wide outputs that are out of date: workbooks and maps."""
+        from jobdefs import excel, handoff_map
 
         organization = self.workbook.organization
-        wanted = {t.path for t in self.targets if t.kind == "workbook"}
+        wanted = {t.path for t in self.targets if t.kind != "job-aid"}
         if MATRIX in wanted:
             yield MATRIX, excel.matrix_workbook(organization, self.workbook.warnings, self.moment)
         if any(path.startswith(DEPARTMENTS) for path in wanted):
@@ -150,6 +157,10 @@ class Plan:
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
+        if handoff_map.MARKDOWN_FILE in wanted:
+            yield handoff_map.MARKDOWN_FILE, handoff_map.mermaid_markdown(organization).encode()
+        if handoff_map.DOT_FILE in wanted:
+            yield handoff_map.DOT_FILE, handoff_map.graphviz_dot(organization).encode()
 
 
 # Job aids render in worker processes; each compiles the template once.
@@ -193,7 +204,8 @@ def build(
         else:
             todo.append(target)
     orphans = [] if plan.partial else _orphans(plan, manifest)
-    template = word.load_job_aid_template(plan.template_path)  # reports template errors early
+    # Compiled here first so that a template error is reported before anything is written.
+    template = word.load_job_aid_template(plan.template_path, plan.template_name)
     digests = {t.path: t.digest for t in plan.targets}
     with Staging(output_dir) as staging:
         job_aids = [t for t in todo if t.kind == "job-aid"]
@@ -204,8 +216,9 @@ def build(
             done += 1
             if progress:
                 progress(done, total)
+        pending = {t.path for t in todo}
         for path, data in plan.render_workbooks():
-            if any(t.path == path for t in todo):
+            if path in pending:
                 staging.write(path, data)
                 done += 1
                 if progress:

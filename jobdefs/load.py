@@ -151,7 +151,7 @@ class _FileReader:
             return self.list(node, key, path)
         if key.type == "mapping":
             return self.keyed(node, key, path)
-        return self.scalar(node, key.type, key.name, path)
+        return self.scalar(node, key.type, key.name, path, key.required)
 
     def list(self, node: Node, key: Key, path: str) -> list[Any] | None:
         if node.kind != "list":
@@ -205,7 +205,9 @@ class _FileReader:
                 record[name] = value
         return record
 
-    def scalar(self, node: Node, type_: KeyType, name: str, path: str) -> Any:
+    def scalar(
+        self, node: Node, type_: KeyType, name: str, path: str, required: bool = True
+    ) -> Any:
         if node.kind != "scalar":
             expected = {"integer": "a whole number", "boolean": "true or false",
                         "date": "a date (YYYY-MM-DD)"}.get(type_, "text")
@@ -224,7 +226,7 @@ class _FileReader:
             return text.lower() == "true"
         if type_ == "date":
             return self.date(node, path, text)
-        return self.text(node, name, path)
+        return self.text(node, name, path, required)
 
     def date(self, node: Node, path: str, text: str) -> str | None:
         try:
@@ -237,11 +239,11 @@ class _FileReader:
             return None
         return text
 
-    def text(self, node: Node, name: str, path: str) -> str | None:
+    def text(self, node: Node, name: str, path: str, required: bool = True) -> str | None:
         text = node.text.strip()
         if not text:
-            self.error(node, path, "empty-value", f"'{name}' is empty; write the text or "
-                       "remove the key")
+            advice = "write the text" if required else "write the text or remove the key"
+            self.error(node, path, "empty-value", f"'{name}' is empty; {advice}")
             return None
         bad = BAD_CHARACTER.search(text)
         if bad:

@@ -146,6 +146,10 @@ def read_survey(path: Path) -> SurveyFile:
     notes: list[Note] = []
     responses: list[Response] = []
     first_row: dict[str, int] = {}
+
+    def note(code: str, row: int, message: str) -> None:
+        notes.append(Note(code, name, row, message))
+
     for index in range(header_index + 1, len(rows)):
         row_number = index + 1
         row = rows[index]
@@ -160,38 +164,56 @@ def read_survey(path: Path) -> SurveyFile:
         if not (raw_id or answer_text or rating_text or comment):
             continue
         if not raw_id:
-            notes.append(Note("no-id", name, row_number,
-                              f"this row has an answer but no {ID_HEADER} (a row added by "
-                              "hand?); it is not counted"))
+            note(
+                "no-id",
+                row_number,
+                f"this row has an answer but no {ID_HEADER} (a row "
+                "added by hand?); it is not counted",
+            )
             continue
         if not _HANDOFF_ID.match(raw_id):
             if answer_text or rating_text or comment:
-                notes.append(Note("bad-id", name, row_number,
-                                  f"'{_short(raw_id)}' is not a hand-off id; the row is not "
-                                  "counted"))
+                note(
+                    "bad-id",
+                    row_number,
+                    f"'{_short(raw_id)}' is not a hand-off id; the row is not counted",
+                )
             continue
         handoff_id = "H-" + raw_id[2:].lower()
         if handoff_id in first_row:
-            notes.append(Note("duplicate-id", name, row_number,
-                              f"this row repeats hand-off {handoff_id} from row "
-                              f"{first_row[handoff_id]}; only that row is counted"))
+            note(
+                "duplicate-id",
+                row_number,
+                f"this row repeats hand-off {handoff_id} from row "
+                f"{first_row[handoff_id]}; only that row is counted",
+            )
             continue
         first_row[handoff_id] = row_number
         answer = parse_answer(answer_text)
         if answer_text and answer is None:
-            notes.append(Note("unknown-answer", name, row_number,
-                              f"the answer '{_short(answer_text)}' is not one of "
-                              f"{', '.join(ANSWERS)}; counted as no response"))
+            note(
+                "unknown-answer",
+                row_number,
+                f"the answer '{_short(answer_text)}' is not "
+                f"one of {', '.join(ANSWERS)}; counted as no response",
+            )
         rating = parse_rating(raw_rating)
         if rating_text and rating is None:
-            notes.append(Note("bad-rating", name, row_number,
-                              f"the rating '{_short(rating_text)}' is not a whole number "
-                              f"from {RATING_MIN} to {RATING_MAX}; not counted"))
-        responses.append(Response(handoff_id, _text(get("fingerprint")), answer, rating,
-                                  comment, name, row_number))
+            note(
+                "bad-rating",
+                row_number,
+                f"the rating '{_short(rating_text)}' is not a whole "
+                f"number from {RATING_MIN} to {RATING_MAX}; not counted",
+            )
+        responses.append(
+            Response(
+                handoff_id, _text(get("fingerprint")), answer, rating, comment, name, row_number
+            )
+        )
     asked = tuple(
-        "H-" + value[2:].lower() for key, value in about if key == fold_header(ID_HEADER)
-        and _HANDOFF_ID.match(value)
+        "H-" + value[2:].lower()
+        for key, value in about
+        if key == fold_header(ID_HEADER) and _HANDOFF_ID.match(value)
     )
     facts = {key: value for key, value in about}
     return SurveyFile(
@@ -277,11 +299,15 @@ def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, int]] 
 def _read_sheets(
     path: Path, name: str
 ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], list[tuple[str, str]]]:
-    """Every sheet's cell values (the survey's own sheet first), and the About facts."""
+    """Every sheet's cell values, in the workbook's order, and the facts of its About sheet."""
     from openpyxl import load_workbook
 
-    unreadable = (f"{name}: cannot be read as an Excel workbook ({{}}); give the answered "
-                  ".xlsx files written by 'jobdefs survey'")
+    def unreadable(reason: str) -> SurveyError:
+        return SurveyError(
+            f"{name}: cannot be read as an Excel workbook ({reason}); give the answered "
+            ".xlsx files written by 'jobdefs survey'"
+        )
+
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -289,15 +315,16 @@ def _read_sheets(
     if not path.is_file():
         raise SurveyError(f"{name}: not a file")
     if size > MAX_FILE_BYTES:
-        raise SurveyError(f"{name}: {size:,} bytes is larger than a survey can be "
-                          f"({MAX_FILE_BYTES:,} bytes)")
+        raise SurveyError(
+            f"{name}: {size:,} bytes is larger than a survey can be ({MAX_FILE_BYTES:,} bytes)"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise SurveyError(unreadable.format(f"not an .xlsx package: {error}")) from None
+        raise unreadable(f"not an .xlsx package: {error}") from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise SurveyError(unreadable.format("it unpacks to more than a survey can hold"))
+        raise unreadable("it unpacks to more than a survey can hold")
 
     sheets: list[tuple[str, list[tuple[Any, ...]]]] = []
     about: list[tuple[str, str]] = []
@@ -306,11 +333,16 @@ def _read_sheets(
             book = load_workbook(stream, read_only=True, data_only=False)
             try:
                 for sheet in book.worksheets:
-                    rows = [tuple(row) for row in sheet.iter_rows(
-                        max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True)]
+                    rows = [
+                        tuple(row)
+                        for row in sheet.iter_rows(
+                            max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True
+                        )
+                    ]
                     if sheet.title == ABOUT_SHEET:
-                        about = [(fold_header(_text(r[0])), _text(r[1]))
-                                 for r in rows if len(r) >= 2]
+                        about = [
+                            (fold_header(_text(r[0])), _text(r[1])) for r in rows if len(r) >= 2
+                        ]
                     else:
                         sheets.append((sheet.title, rows))
             finally:
@@ -319,7 +351,7 @@ def _read_sheets(
         raise SurveyError(f"{name}: {describe(error)}") from None
     except Exception as error:  # a broken package can fail anywhere inside openpyxl
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        raise SurveyError(unreadable.format(_short(reason, 120))) from None
+        raise unreadable(_short(reason, 120)) from None
     facts = dict(about)
     if about and facts.get("kind") != SURVEY_KIND:
         about = []  # someone else's About sheet says nothing about our survey
@@ -346,8 +378,15 @@ class Figures:
         return Figures(*(a + b for a, b in zip(self._counts(), other._counts(), strict=True)))
 
     def _counts(self) -> tuple[int, ...]:
-        return (self.asked, self.met, self.partly_met, self.not_met, self.gaps, self.ratings,
-                self.rating_total)
+        return (
+            self.asked,
+            self.met,
+            self.partly_met,
+            self.not_met,
+            self.gaps,
+            self.ratings,
+            self.rating_total,
+        )
 
     @property
     def responses(self) -> int:
@@ -394,8 +433,10 @@ class Change:
     def between(cls, now: Figures, baseline: Figures | None) -> Change | None:
         if baseline is None:
             return None
-        return cls(_difference(now.share_met, baseline.share_met),
-                   _difference(now.mean_rating, baseline.mean_rating))
+        return cls(
+            _difference(now.share_met, baseline.share_met),
+            _difference(now.mean_rating, baseline.mean_rating),
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {"share_met": _round(self.share_met, 4), "mean_rating": _round(self.mean_rating, 2)}
@@ -415,8 +456,13 @@ class Comment:
     row: int
 
     def as_dict(self) -> dict[str, object]:
-        return {"text": self.text, "answer": self.answer, "rating": self.rating,
-                "file": self.file, "row": self.row}
+        return {
+            "text": self.text,
+            "answer": self.answer,
+            "rating": self.rating,
+            "file": self.file,
+            "row": self.row,
+        }
 
 
 @dataclass(frozen=True)
@@ -467,8 +513,11 @@ class Scorecard:
 
     def below(self, threshold: float) -> tuple[HandOffScore, ...]:
         """Hand-offs whose share met is under `threshold` (those with no answers are not)."""
-        return tuple(h for h in self.handoffs
-                     if h.figures.share_met is not None and h.figures.share_met < threshold)
+        return tuple(
+            h
+            for h in self.handoffs
+            if h.figures.share_met is not None and h.figures.share_met < threshold
+        )
 
 
 @dataclass
@@ -484,8 +533,15 @@ class _Tally:
     comments: list[Comment] = field(default_factory=list)
 
     def figures(self) -> Figures:
-        return Figures(self.asked, self.met, self.partly_met, self.not_met, self.gaps,
-                       self.ratings, self.rating_total)
+        return Figures(
+            self.asked,
+            self.met,
+            self.partly_met,
+            self.not_met,
+            self.gaps,
+            self.ratings,
+            self.rating_total,
+        )
 
     def add(self, response: Response) -> None:
         self.asked += 1
@@ -514,31 +570,57 @@ def _tally(
             present.add(response.handoff_id)
             handoff = by_id.get(response.handoff_id)
             if handoff is None:
-                notes.append(Note("stale-id", survey.file, response.row,
-                                  f"{label}hand-off {response.handoff_id} is no longer in the "
-                                  "workbook (its supplier, product or customer was renamed or "
-                                  "removed); not counted"))
+                notes.append(
+                    Note(
+                        "stale-id",
+                        survey.file,
+                        response.row,
+                        f"{label}hand-off {response.handoff_id} is no longer in the "
+                        "workbook (its supplier, product or customer was renamed or "
+                        "removed); not counted",
+                    )
+                )
                 continue
             tally = tallies.setdefault(handoff.id, _Tally())
             tally.add(response)
             if response.fingerprint and response.fingerprint != handoff.fingerprint:
                 tally.changed = True
-                notes.append(Note("changed", survey.file, response.row,
-                                  f"{label}the need or standard of '{_short(handoff.product)}' "
-                                  f"from {handoff.supplier.title} changed after this survey "
-                                  "was made; the answer is about the earlier wording"))
+                notes.append(
+                    Note(
+                        "changed",
+                        survey.file,
+                        response.row,
+                        f"{label}the need or standard of '{_short(handoff.product)}' "
+                        f"from {handoff.supplier.title} changed after this survey "
+                        "was made; the answer is about the earlier wording",
+                    )
+                )
             if response.comment:
-                tally.comments.append(Comment(handoff.id, response.comment, response.answer,
-                                              response.rating, survey.file, response.row))
+                tally.comments.append(
+                    Comment(
+                        handoff.id,
+                        response.comment,
+                        response.answer,
+                        response.rating,
+                        survey.file,
+                        response.row,
+                    )
+                )
         for handoff_id in survey.asked:
             if handoff_id in present or handoff_id not in by_id:
                 continue
             handoff = by_id[handoff_id]
             tallies.setdefault(handoff_id, _Tally()).asked += 1
-            notes.append(Note("missing-row", survey.file, None,
-                              f"{label}the row for '{_short(handoff.product)}' from "
-                              f"{handoff.supplier.title} ({handoff_id}) is missing, deleted "
-                              "perhaps; counted as no response"))
+            notes.append(
+                Note(
+                    "missing-row",
+                    survey.file,
+                    None,
+                    f"{label}the row for '{_short(handoff.product)}' from "
+                    f"{handoff.supplier.title} ({handoff_id}) is missing, deleted "
+                    "perhaps; counted as no response",
+                )
+            )
     return tallies
 
 
@@ -557,7 +639,8 @@ def score(
         HandOffScore(
             handoff=h,
             figures=now[h.id].figures(),
-            baseline=(then[h.id].figures() if h.id in then else Figures()) if has_baseline
+            baseline=(then[h.id].figures() if h.id in then else Figures())
+            if has_baseline
             else None,
             comments=tuple(now[h.id].comments),
             changed=now[h.id].changed,
@@ -568,8 +651,7 @@ def score(
 
     def group(key: str, title: str, department: str, members: list[HandOffScore]) -> GroupScore:
         figures = sum((m.figures for m in members), Figures())
-        base = (sum((m.baseline or Figures() for m in members), Figures())
-                if has_baseline else None)
+        base = sum((m.baseline or Figures() for m in members), Figures()) if has_baseline else None
         return GroupScore(key, title, department, len(members), figures, base)
 
     by_role: dict[str, list[HandOffScore]] = {}
@@ -614,10 +696,13 @@ def make_scorecard(
     both = {p.resolve() for p in current} & {p.resolve() for p in previous}
     if both:
         shared = next(p for p in current if p.resolve() in both)
-        raise SurveyError(f"{shared}: given both as a survey and as a --baseline survey; "
-                          "the baseline is an earlier round's files")
-    return score(organization, [read_survey(p) for p in current],
-                 [read_survey(p) for p in previous])
+        raise SurveyError(
+            f"{shared}: given both as a survey and as a --baseline survey; "
+            "the baseline is an earlier round's files"
+        )
+    return score(
+        organization, [read_survey(p) for p in current], [read_survey(p) for p in previous]
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -675,8 +760,14 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
     lines = [f"Service scorecard: {_plain(card.organization)}", _rounds_line(card), SCORING, ""]
     lines.append("Overall: " + _figures_line(card.overall.figures, card.overall.change))
     base = card.has_baseline
-    headings = ["Answered", "Met", *(["Change"] if base else []), "Rating",
-                *(["Change"] if base else []), "Gaps"]
+    headings = [
+        "Answered",
+        "Met",
+        *(["Change"] if base else []),
+        "Rating",
+        *(["Change"] if base else []),
+        "Gaps",
+    ]
 
     def cells(figures: Figures, change: Change | None) -> list[str]:
         values = [answered(figures), percent(figures.share_met)]
@@ -689,10 +780,12 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
         return values
 
     sections: list[tuple[str, str, list[list[str]]]] = [
-        ("By department (as supplier)", "Department",
-         [[d.title, *cells(d.figures, d.change)] for d in card.departments]),
-        ("By supplier role", "Role",
-         [[r.title, *cells(r.figures, r.change)] for r in card.roles]),
+        (
+            "By department (as supplier)",
+            "Department",
+            [[d.title, *cells(d.figures, d.change)] for d in card.departments],
+        ),
+        ("By supplier role", "Role", [[r.title, *cells(r.figures, r.change)] for r in card.roles]),
     ]
     for title, first, rows in sections:
         lines += ["", title, *_columns([first, *headings], rows)]
@@ -700,9 +793,15 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
     lines += ["", f"By hand-off ({_unanswered_note(card, shown)})"]
     lines += _columns(
         ["Supplier", "Product", "Customer", *headings],
-        [[_cut(h.handoff.supplier.title, 28), _cut(h.handoff.product, 32)
-          + (" *" if h.changed else ""), _cut(h.handoff.customer.title, 28),
-          *cells(h.figures, h.change)] for h in shown],
+        [
+            [
+                _cut(h.handoff.supplier.title, 28),
+                _cut(h.handoff.product, 32) + (" *" if h.changed else ""),
+                _cut(h.handoff.customer.title, 28),
+                *cells(h.figures, h.change),
+            ]
+            for h in shown
+        ],
     )
     if any(h.changed for h in card.handoffs):
         lines.append("* changed after the survey was made")
@@ -710,8 +809,10 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
     if comments:
         lines += ["", "Comments"]
         for item, comment in comments:
-            lines.append(f"- {_plain(handoff_name(item.handoff))}, "
-                         f"{comment.answer or 'no answer'}: “{_plain(comment.text)}”")
+            lines.append(
+                f"- {_plain(handoff_name(item.handoff))}, "
+                f"{comment.answer or 'no answer'}: “{_plain(comment.text)}”"
+            )
     if threshold is not None:
         lines += ["", _below_line(card, threshold)]
     return "\n".join(lines) + "\n"
@@ -719,8 +820,11 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
 
 def _answered_handoffs(card: Scorecard) -> list[HandOffScore]:
     """The hand-offs text and Markdown list: those with an answer in either round."""
-    return [h for h in card.handoffs
-            if h.figures.responses or (h.baseline is not None and h.baseline.responses)]
+    return [
+        h
+        for h in card.handoffs
+        if h.figures.responses or (h.baseline is not None and h.baseline.responses)
+    ]
 
 
 def _unanswered_note(card: Scorecard, shown: Sequence[HandOffScore]) -> str:
@@ -732,11 +836,14 @@ def _unanswered_note(card: Scorecard, shown: Sequence[HandOffScore]) -> str:
 
 
 def _rounds_line(card: Scorecard) -> str:
-    line = (f"This round: {', '.join(card.rounds) or '(unnamed)'} "
-            f"({_count(len(card.files), 'survey')})")
+    line = (
+        f"This round: {', '.join(card.rounds) or '(unnamed)'} ({_count(len(card.files), 'survey')})"
+    )
     if card.has_baseline:
-        line += (f"; baseline: {', '.join(card.baseline_rounds) or '(unnamed)'} "
-                 f"({_count(len(card.baseline_files), 'survey')})")
+        line += (
+            f"; baseline: {', '.join(card.baseline_rounds) or '(unnamed)'} "
+            f"({_count(len(card.baseline_files), 'survey')})"
+        )
     return line
 
 
@@ -756,8 +863,9 @@ def _below_line(card: Scorecard, threshold: float) -> str:
     below = card.below(threshold)
     if not below:
         return f"Every answered hand-off is at or above {percent(threshold)} met."
-    names = "; ".join(f"{_plain(handoff_name(h.handoff))} {percent(h.figures.share_met)}"
-                      for h in below)
+    names = "; ".join(
+        f"{_plain(handoff_name(h.handoff))} {percent(h.figures.share_met)}" for h in below
+    )
     return f"{_count(len(below), 'hand-off')} below {percent(threshold)} met: {names}"
 
 
@@ -773,8 +881,10 @@ def _plain(text: str) -> str:
 def _columns(headings: list[str], rows: list[list[str]], first_max: int = 56) -> list[str]:
     rows = [[_cut(_plain(row[0]), first_max), *row[1:]] for row in rows]
     widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in [headings, *rows]]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headings, *rows]
+    ]
 
 
 def _cut(text: str, limit: int) -> str:
@@ -799,11 +909,18 @@ def as_json(card: Scorecard, threshold: float | None = None) -> str:
         entry: dict[str, object] = {
             "id": h.id,
             "fingerprint": h.fingerprint,
-            "supplier": {"role": h.supplier.id, "title": h.supplier.title,
-                         "department": h.supplier.department},
+            "supplier": {
+                "role": h.supplier.id,
+                "title": h.supplier.title,
+                "department": h.supplier.department,
+            },
             "product": h.product,
-            "customer": {"kind": h.customer.kind, "id": h.customer.id,
-                         "title": h.customer.title, "department": h.customer.department},
+            "customer": {
+                "kind": h.customer.kind,
+                "id": h.customer.id,
+                "title": h.customer.title,
+                "department": h.customer.department,
+            },
             "need": h.need,
             "standard": h.standard,
             **item.figures.as_dict(),
@@ -819,8 +936,12 @@ def as_json(card: Scorecard, threshold: float | None = None) -> str:
         "baseline_rounds": list(card.baseline_rounds),
         "files": list(card.files),
         "baseline_files": list(card.baseline_files),
-        "scoring": {MET: SCORES[MET], PARTLY_MET: SCORES[PARTLY_MET], NOT_MET: SCORES[NOT_MET],
-                    NOT_RECEIVED: "gap"},
+        "scoring": {
+            MET: SCORES[MET],
+            PARTLY_MET: SCORES[PARTLY_MET],
+            NOT_MET: SCORES[NOT_MET],
+            NOT_RECEIVED: "gap",
+        },
         "overall": group(card.overall, ""),
         "departments": [group(d, "department") for d in card.departments],
         "roles": [group(r, "role") for r in card.roles],
@@ -849,9 +970,13 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
         below = card.below(threshold)
         if below:
             out += [f"**{_count(len(below), 'hand-off')} below {percent(threshold)} met**", ""]
-            out += _md_table(["Hand-off", "Answered", "Share met"],
-                             [[md(handoff_name(h.handoff)), answered(h.figures),
-                               percent(h.figures.share_met)] for h in below])
+            out += _md_table(
+                ["Hand-off", "Answered", "Share met"],
+                [
+                    [md(handoff_name(h.handoff)), answered(h.figures), percent(h.figures.share_met)]
+                    for h in below
+                ],
+            )
             out.append("")
         else:
             out += [f"Every answered hand-off is at or above {percent(threshold)} met.", ""]
@@ -866,30 +991,53 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
         values.append(str(figures.gaps))
         return values
 
-    headings = ["Answered", "Share met", *(["Change"] if base else []), "Mean rating",
-                *(["Change"] if base else []), "Gaps"]
-    out += _md_table(["Department", *headings],
-                     [[md(d.title), *cells(d.figures, d.change)] for d in card.departments])
+    headings = [
+        "Answered",
+        "Share met",
+        *(["Change"] if base else []),
+        "Mean rating",
+        *(["Change"] if base else []),
+        "Gaps",
+    ]
+    out += _md_table(
+        ["Department", *headings],
+        [[md(d.title), *cells(d.figures, d.change)] for d in card.departments],
+    )
     out += ["", f"<details><summary>By supplier role ({len(card.roles)})</summary>", ""]
-    out += _md_table(["Role", "Department", *headings],
-                     [[md(r.title), md(r.department), *cells(r.figures, r.change)]
-                      for r in card.roles])
+    out += _md_table(
+        ["Role", "Department", *headings],
+        [[md(r.title), md(r.department), *cells(r.figures, r.change)] for r in card.roles],
+    )
     shown = _answered_handoffs(card)
-    out += ["", "</details>", "",
-            f"<details><summary>By hand-off ({md(_unanswered_note(card, shown))})</summary>",
-            ""]
-    out += _md_table(["Supplier", "Product", "Customer", *headings],
-                     [[md(h.handoff.supplier.title), md(h.handoff.product)
-                       + (" (changed since asked)" if h.changed else ""),
-                       md(h.handoff.customer.title), *cells(h.figures, h.change)]
-                      for h in shown])
+    out += [
+        "",
+        "</details>",
+        "",
+        f"<details><summary>By hand-off ({md(_unanswered_note(card, shown))})</summary>",
+        "",
+    ]
+    out += _md_table(
+        ["Supplier", "Product", "Customer", *headings],
+        [
+            [
+                md(h.handoff.supplier.title),
+                md(h.handoff.product) + (" (changed since asked)" if h.changed else ""),
+                md(h.handoff.customer.title),
+                *cells(h.figures, h.change),
+            ]
+            for h in shown
+        ],
+    )
     out += ["", "</details>"]
     comments = [(h, c) for h in card.handoffs for c in h.comments]
     if comments:
         out += ["", f"<details><summary>Comments ({len(comments)})</summary>", ""]
-        out += [f"- **{md(h.handoff.product)}** ({md(h.handoff.supplier.title)} → "
-                f"{md(h.handoff.customer.title)}), {md(c.answer or 'no answer')}: "
-                f"{md(_cut(c.text, 400))}" for h, c in comments]
+        out += [
+            f"- **{md(h.handoff.product)}** ({md(h.handoff.supplier.title)} → "
+            f"{md(h.handoff.customer.title)}), {md(c.answer or 'no answer')}: "
+            f"{md(_cut(c.text, 400))}"
+            for h, c in comments
+        ]
         out += ["", "</details>"]
     if card.notes:
         out += ["", f"<details><summary>Notes ({len(card.notes)})</summary>", ""]
@@ -899,16 +1047,23 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
     text = "\n".join(out) + "\n"
     if len(text) > MARKDOWN_MAX:
         text = text[:MARKDOWN_MAX].rsplit("\n", 1)[0] + (
-            "\n\n_… cut to fit one comment: see the JSON or scorecard.xlsx for the rest._\n")
+            "\n\n_… cut to fit one comment: see the JSON or scorecard.xlsx for the rest._\n"
+        )
     return text
 
 
 def _md_table(headings: list[str], rows: list[list[str]]) -> list[str]:
-    align = ["---"] + ["---:" if h not in ("Role", "Department", "Supplier", "Product",
-                                           "Customer", "Hand-off") else "---"
-                       for h in headings[1:]]
-    return ["| " + " | ".join(headings) + " |", "| " + " | ".join(align) + " |",
-            *("| " + " | ".join(row) + " |" for row in rows)]
+    align = ["---"] + [
+        "---:"
+        if h not in ("Role", "Department", "Supplier", "Product", "Customer", "Hand-off")
+        else "---"
+        for h in headings[1:]
+    ]
+    return [
+        "| " + " | ".join(headings) + " |",
+        "| " + " | ".join(align) + " |",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def render(card: Scorecard, output_format: str, threshold: float | None = None) -> str:
@@ -970,8 +1125,7 @@ def _figure_fields(figures: Figures, change: Change | None, since: str) -> dict[
         "mean_rating_text": rating(figures.mean_rating),
         "change_share_met": _round(share_change, 4),
         "change_mean_rating": _round(rating_moved, 2),
-        "change_text": f"{points(share_change)} since {since}" if share_change is not None
-        else "",
+        "change_text": f"{points(share_change)} since {since}" if share_change is not None else "",
     }
 
 
@@ -1016,11 +1170,17 @@ def scorecard_workbook(card: Scorecard, moment: datetime.datetime) -> bytes:
 
 
 def _figure_columns(base: bool, *, counts: bool) -> list[_Column]:
-    columns = [_Column("Hand-offs", 10, "count"), _Column("Asked", 8, "count"),
-               _Column("Answered", 10, "count")]
+    columns = [
+        _Column("Hand-offs", 10, "count"),
+        _Column("Asked", 8, "count"),
+        _Column("Answered", 10, "count"),
+    ]
     if counts:
-        columns += [_Column(MET, 7, "count"), _Column(PARTLY_MET, 8, "count"),
-                    _Column(NOT_MET, 8, "count")]
+        columns += [
+            _Column(MET, 7, "count"),
+            _Column(PARTLY_MET, 8, "count"),
+            _Column(NOT_MET, 8, "count"),
+        ]
     columns.append(_Column("Share met", 10, "share"))
     if base:
         columns += [_Column("Baseline share met", 11, "share"), _Column("Change", 10, "points")]
@@ -1032,8 +1192,13 @@ def _figure_columns(base: bool, *, counts: bool) -> list[_Column]:
 
 
 def _figure_values(
-    figures: Figures, baseline: Figures | None, change: Change | None, handoffs: int | None,
-    *, base: bool, counts: bool,
+    figures: Figures,
+    baseline: Figures | None,
+    change: Change | None,
+    handoffs: int | None,
+    *,
+    base: bool,
+    counts: bool,
 ) -> list[object]:
     values: list[object] = [] if handoffs is None else [handoffs]
     values += [figures.asked, figures.responses]
@@ -1071,14 +1236,21 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
     for number, line in enumerate(lines, 1):
         cell = sheet.cell(row=number, column=1)
         set_text(cell, line)
-        cell.font = Font(bold=True, size=14) if number == 1 else Font(
-            bold=number == 3, color=None if number == 3 else "FF404040")
+        cell.font = (
+            Font(bold=True, size=14)
+            if number == 1
+            else Font(bold=number == 3, color=None if number == 3 else "FF404040")
+        )
     top = len(lines) + 2
     base = card.has_baseline
     columns = [_Column("Department", 32), *_figure_columns(base, counts=False)]
-    rows = [[d.title, *_figure_values(d.figures, d.baseline, d.change, d.handoffs,
-                                      base=base, counts=False)]
-            for d in card.departments]
+    rows = [
+        [
+            d.title,
+            *_figure_values(d.figures, d.baseline, d.change, d.handoffs, base=base, counts=False),
+        ]
+        for d in card.departments
+    ]
     last = _table(sheet, top, columns, rows)
     _page(sheet, top, landscape=True)
     if not card.departments:
@@ -1110,9 +1282,14 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
         colour = "FFA6A6A6" if base and column != share else "FF2E75B6"
         series.graphicalProperties.solidFill = colour[2:]
         series.graphicalProperties.line.solidFill = colour[2:]
-        series.dLbls = DataLabelList(numFmt="0%", showVal=True, showSerName=False,
-                                     showCatName=False, showLegendKey=False,
-                                     showPercent=False)
+        series.dLbls = DataLabelList(
+            numFmt="0%",
+            showVal=True,
+            showSerName=False,
+            showCatName=False,
+            showLegendKey=False,
+            showPercent=False,
+        )
         chart.series.append(series)
     chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=last))
     chart.legend.position = "b"
@@ -1125,12 +1302,21 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
 
 def _roles_sheet(sheet: Any, card: Scorecard) -> None:
     base = card.has_baseline
-    columns = [_Column("Supplier role", 30, "prose"), _Column("Department", 22, "prose"),
-               *_figure_columns(base, counts=True), _Column("Role id", 24, "code")]
-    rows = [[r.title, r.department,
-             *_figure_values(r.figures, r.baseline, r.change, r.handoffs, base=base,
-                             counts=True), r.key]
-            for r in card.roles]
+    columns = [
+        _Column("Supplier role", 30, "prose"),
+        _Column("Department", 22, "prose"),
+        *_figure_columns(base, counts=True),
+        _Column("Role id", 24, "code"),
+    ]
+    rows = [
+        [
+            r.title,
+            r.department,
+            *_figure_values(r.figures, r.baseline, r.change, r.handoffs, base=base, counts=True),
+            r.key,
+        ]
+        for r in card.roles
+    ]
     _table(sheet, 1, columns, rows)
     _page(sheet, 1, landscape=True)
 
@@ -1138,35 +1324,63 @@ def _roles_sheet(sheet: Any, card: Scorecard) -> None:
 def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
     base = card.has_baseline
     columns = [
-        _Column("Supplier", 22, "prose"), _Column("Supplier department", 16, "prose"),
-        _Column("Product", 24, "prose"), _Column("Customer", 22, "prose"),
+        _Column("Supplier", 22, "prose"),
+        _Column("Supplier department", 16, "prose"),
+        _Column("Product", 24, "prose"),
+        _Column("Customer", 22, "prose"),
         *_figure_columns(base, counts=True)[1:],
-        _Column("Comments", 36, "prose"), _Column("Changed since asked", 9),
+        _Column("Comments", 36, "prose"),
+        _Column("Changed since asked", 9),
         _Column("Hand-off id", 14, "code"),
     ]
     rows = []
     for item in card.handoffs:
         h = item.handoff
         comments = "\n".join(f"• {c.text}" for c in item.comments)
-        rows.append([h.supplier.title, h.supplier.department, h.product, h.customer.title,
-                     *_figure_values(item.figures, item.baseline, item.change, None,
-                                     base=base, counts=True),
-                     comments, "yes" if item.changed else "", h.id])
+        rows.append(
+            [
+                h.supplier.title,
+                h.supplier.department,
+                h.product,
+                h.customer.title,
+                *_figure_values(
+                    item.figures, item.baseline, item.change, None, base=base, counts=True
+                ),
+                comments,
+                "yes" if item.changed else "",
+                h.id,
+            ]
+        )
     _table(sheet, 1, columns, rows)
     _page(sheet, 1, landscape=True)
 
 
 def _comments_sheet(sheet: Any, card: Scorecard) -> None:
     columns = [
-        _Column("Supplier", 22, "prose"), _Column("Product", 24, "prose"),
-        _Column("Customer", 22, "prose"), _Column("Answer", 14), _Column("Rating", 8, "count"),
-        _Column("Comment", 60, "prose"), _Column("Survey file", 30, "code"),
-        _Column("Row", 6, "count"), _Column("Hand-off id", 14, "code"),
+        _Column("Supplier", 22, "prose"),
+        _Column("Product", 24, "prose"),
+        _Column("Customer", 22, "prose"),
+        _Column("Answer", 14),
+        _Column("Rating", 8, "count"),
+        _Column("Comment", 60, "prose"),
+        _Column("Survey file", 30, "code"),
+        _Column("Row", 6, "count"),
+        _Column("Hand-off id", 14, "code"),
     ]
     rows: list[list[object]] = [
-        [h.handoff.supplier.title, h.handoff.product, h.handoff.customer.title,
-         c.answer or "", c.rating, c.text, c.file, c.row, h.handoff.id]
-        for h in card.handoffs for c in h.comments
+        [
+            h.handoff.supplier.title,
+            h.handoff.product,
+            h.handoff.customer.title,
+            c.answer or "",
+            c.rating,
+            c.text,
+            c.file,
+            c.row,
+            h.handoff.id,
+        ]
+        for h in card.handoffs
+        for c in h.comments
     ]
     if not rows:
         rows = [["No comments were written.", *[None] * (len(columns) - 1)]]
@@ -1175,8 +1389,12 @@ def _comments_sheet(sheet: Any, card: Scorecard) -> None:
 
 
 def _notes_sheet(sheet: Any, card: Scorecard) -> None:
-    columns = [_Column("Note", 16, "code"), _Column("File", 40, "code"),
-               _Column("Row", 6, "count"), _Column("What it means", 90, "prose")]
+    columns = [
+        _Column("Note", 16, "code"),
+        _Column("File", 40, "code"),
+        _Column("Row", 6, "count"),
+        _Column("What it means", 90, "prose"),
+    ]
     rows: list[list[object]] = [[n.code, n.file, n.row, n.message] for n in card.notes]
     if not rows:
         rows = [["none", None, None, "Every answered row matched a hand-off of the workbook."]]
@@ -1184,8 +1402,9 @@ def _notes_sheet(sheet: Any, card: Scorecard) -> None:
     _page(sheet, 1, landscape=False)
 
 
-def _table(sheet: Any, top: int, columns: Sequence[_Column], rows: Sequence[Sequence[object]]
-           ) -> int:
+def _table(
+    sheet: Any, top: int, columns: Sequence[_Column], rows: Sequence[Sequence[object]]
+) -> int:
     """A header row at `top` and `rows` below it; returns the last row's number."""
     from openpyxl.formatting.rule import ColorScaleRule
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -1239,9 +1458,17 @@ def _table(sheet: Any, top: int, columns: Sequence[_Column], rows: Sequence[Sequ
         low, mid, high = scale
         sheet.conditional_formatting.add(
             f"{letter}{top + 1}:{letter}{last}",
-            ColorScaleRule(start_type="num", start_value=low, start_color=_SCALE_COLOURS[0],
-                           mid_type="num", mid_value=mid, mid_color=_SCALE_COLOURS[1],
-                           end_type="num", end_value=high, end_color=_SCALE_COLOURS[2]),
+            ColorScaleRule(
+                start_type="num",
+                start_value=low,
+                start_color=_SCALE_COLOURS[0],
+                mid_type="num",
+                mid_value=mid,
+                mid_color=_SCALE_COLOURS[1],
+                end_type="num",
+                end_value=high,
+                end_color=_SCALE_COLOURS[2],
+            ),
         )
     sheet.freeze_panes = f"A{top + 1}"
     if rows:

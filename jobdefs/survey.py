@@ -336,9 +336,7 @@ def survey_workbook(
     return save_workbook(book, f"{organization.name}: survey {round_label}, {role.title}", moment)
 
 
-def row_height(
-    values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1
-) -> float:
+def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1) -> float:
     """Points enough for the longest wrapped cell of a row (an estimate, on the safe side)."""
     lines = answer_lines
     for value, column in zip(values, columns, strict=False):
@@ -539,8 +537,10 @@ def write_round(
 
     Refuses, writing nothing, when any of them exists already, unless `force`.
     """
-    existing = sorted((name for name in files if (folder / name).exists()),
-                      key=lambda name: (not name.endswith(".xlsx"), name))
+    existing = sorted(
+        (name for name in files if (folder / name).exists()),
+        key=lambda name: (not name.endswith(".xlsx"), name),
+    )
     if existing and not force:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
         label = round_label or folder.name

@@ -45,9 +45,9 @@ def test_build_writes_every_output(workbook: Path) -> None:
         "job-aids/coder.docx", "job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
         "job-aids/physician.docx", "internal-customer-matrix.xlsx",
         "departments/health-information.xlsx", "departments/laboratory.xlsx",
-        "departments/medicine.xlsx", MANIFEST,
+        "departments/medicine.xlsx", "handoffs.md", "handoffs.dot", MANIFEST,
     } <= files
-    assert message.endswith("wrote 8, kept 0, removed 0\n")
+    assert message.endswith("wrote 10, kept 0, removed 0\n")
 
 
 def test_two_builds_give_identical_bytes(workbook: Path, tmp_path: Path) -> None:
@@ -85,8 +85,8 @@ def test_changing_one_role_rewrites_it_its_neighbours_and_the_workbooks(workbook
     report = build(load_workbook(workbook))
     assert report.written == [
         "departments/health-information.xlsx", "departments/laboratory.xlsx",
-        "departments/medicine.xlsx", "internal-customer-matrix.xlsx",
-        "job-aids/coder.docx",
+        "departments/medicine.xlsx", "handoffs.dot", "handoffs.md",
+        "internal-customer-matrix.xlsx", "job-aids/coder.docx",
     ]
     assert report.kept == ["job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
                            "job-aids/physician.docx"]
@@ -122,7 +122,7 @@ def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:
     build(load_workbook(workbook))
     before = snapshot(workbook / "build")
     report = build(load_workbook(workbook), force=True)
-    assert len(report.written) == 8
+    assert len(report.written) == 10
     assert snapshot(workbook / "build") == before
 
 
@@ -135,7 +135,7 @@ def test_check_states(workbook: Path) -> None:
 
     assert run("build", "-w", str(workbook))[0] == 0
     status, message = run("build", "-w", str(workbook), "--check")
-    assert (status, message) == (0, f"all 8 outputs in {output} are up to date\n")
+    assert (status, message) == (0, f"all 10 outputs in {output} are up to date\n")
 
     (output / "job-aids" / "coder.docx").write_bytes(b"edited by hand")
     status, message = run("build", "-w", str(workbook), "--check")
