@@ -144,12 +144,11 @@ class Plan:
             Target(handoff_map.DOT_FILE, inputs, "map"),
         ]
 
-    def render_workbooks(self) -> Iterator[tuple[str, bytes]]:
-        """The organization-wide outputs that are out of date: workbooks and maps."""
+    def render_workbooks(self, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
+        """The organization-wide outputs in `wanted`: workbooks and maps."""
         from jobdefs import excel, handoff_map
 
         organization = self.workbook.organization
-        wanted = {t.path for t in self.targets if t.kind != "job-aid"}
         if MATRIX in wanted:
             yield MATRIX, excel.matrix_workbook(organization, self.workbook.warnings, self.moment)
         if any(path.startswith(DEPARTMENTS) for path in wanted):
@@ -216,13 +215,11 @@ def build(
             done += 1
             if progress:
                 progress(done, total)
-        pending = {t.path for t in todo}
-        for path, data in plan.render_workbooks():
-            if path in pending:
-                staging.write(path, data)
-                done += 1
-                if progress:
-                    progress(done, total)
+        for path, data in plan.render_workbooks({t.path for t in todo}):
+            staging.write(path, data)
+            done += 1
+            if progress:
+                progress(done, total)
         if pdf:
             _stage_pdfs(plan, staging, digests, manifest, force)
         staging.commit(manifest, digests, remove=orphans)

@@ -1,0 +1,183 @@
+"""A whole `jobdefs build` next to the naive reference build of the same documents.
+
+    python benchmarks/bench_build.py [--roles 100 1000] [--naive-limit 1000]
+
+For each size N, in one run and side by side:
+
+- jobdefs: a cold build (load, analyze, job aids, workbooks), then an incremental build
+  after one role changed;
+- the naive reference: a new docxtpl DocxTemplate per role rendered with autoescape and
+  saved, and openpyxl in normal mode for the matrix and department workbooks.
+
+Each build runs in a fresh process so that its peak memory (max RSS) is its own. The
+benchmark asserts that both builds wrote the same text into every job aid. Prints one table
+with the time of each stage, the peak memory and the ratio to the naive build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEXT = re.compile(rb"<w:t(?: [^>]*)?>([^<]*)</w:t>|<w:(br|tab)/>")
+
+OURS = r"""
+import json, resource, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from jobdefs import analyze, build, load
+root, out, jobs, force = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+t0 = time.perf_counter()
+workbook = load.load_workbook(root)
+t1 = time.perf_counter()
+org = workbook.organization
+analyze.organize(name=org.name, mission=org.mission, external_customers=org.external_customers,
+                 roles=org.roles, settings=org.settings, findings=[], external_locations={})
+t2 = time.perf_counter()
+stages = {}
+original = build.Plan.render_workbooks
+def timed_workbooks(self, wanted):
+    begin = time.perf_counter()
+    yield from original(self, wanted)
+    stages["workbooks"] = time.perf_counter() - begin
+build.Plan.render_workbooks = timed_workbooks
+report = build.build(workbook, output_dir=out, jobs=jobs, force=force)
+t3 = time.perf_counter()
+stages.setdefault("workbooks", 0.0)
+print(json.dumps({
+    "load": t1 - t0, "analyze": t2 - t1, "workbooks": stages["workbooks"],
+    "job aids": t3 - t2 - stages["workbooks"], "total": t3 - start,
+    "written": len(report.written),
+    "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+}))
+"""
+
+NAIVE = r"""
+import io, json, resource, sys, time
+from pathlib import Path
+start = time.perf_counter()
+sys.path.insert(0, sys.argv[3])
+from docxtpl import DocxTemplate
+from jobdefs import load, word
+from bench_excel import naive_matrix_workbook, naive_department_workbooks
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+t0 = time.perf_counter()
+workbook = load.load_workbook(root)
+t1 = time.perf_counter()
+org = workbook.organization
+template = word.job_aid_template_path(workbook.templates_dir)
+(out / "job-aids").mkdir(parents=True, exist_ok=True)
+for role in org.roles:
+    document = DocxTemplate(str(template))
+    document.render(word.job_aid_context(org, role), autoescape=True)
+    document.save(str(out / "job-aids" / f"{role.id}.docx"))
+t2 = time.perf_counter()
+(out / "internal-customer-matrix.xlsx").write_bytes(
+    naive_matrix_workbook(org, list(workbook.warnings)))
+(out / "departments").mkdir(exist_ok=True)
+for slug, data in naive_department_workbooks(org).items():
+    (out / "departments" / f"{slug}.xlsx").write_bytes(data)
+t3 = time.perf_counter()
+print(json.dumps({
+    "load": t1 - t0, "analyze": 0.0, "job aids": t2 - t1, "workbooks": t3 - t2,
+    "total": t3 - start, "written": len(org.roles),
+    "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+}))
+"""
+
+
+def run(script: str, *args: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                            text=True, check=False)
+    if result.returncode:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def text_of(docx: Path) -> str:
+    """Every run of text in the body, with breaks and tabs, the way a reader sees it."""
+    with zipfile.ZipFile(docx) as archive:
+        xml = archive.read("word/document.xml")
+    return "".join(m.group(1).decode() if m.group(1) is not None else "\n"
+                   for m in TEXT.finditer(xml))
+
+
+def same_text(ours: Path, naive: Path) -> int:
+    names = sorted(p.name for p in (naive / "job-aids").glob("*.docx"))
+    assert names == sorted(p.name for p in (ours / "job-aids").glob("*.docx")), "file sets"
+    for name in names:
+        left, right = text_of(ours / "job-aids" / name), text_of(naive / "job-aids" / name)
+        assert left == right, f"{name}: the two builds wrote different text"
+    return len(names)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE))
+    from synthetic import write_organization
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--roles", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--naive-limit", type=int, default=1000,
+                        help="skip the naive build above this size (it takes minutes)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    arguments = parser.parse_args()
+    print(f"machine: {machine()}")
+    header = f"{'N':>5}  {'build':<12} {'stage':<10} {'time':>9} {'peak RSS':>9} {'vs naive':>9}"
+    print(header)
+    print("-" * len(header))
+    for count in arguments.roles:
+        with tempfile.TemporaryDirectory() as folder:
+            root = write_organization(Path(folder) / "workbook", count)
+            ours_out, naive_out = Path(folder) / "ours", Path(folder) / "naive"
+            cold = run(OURS, str(root), str(ours_out), str(arguments.jobs), "0")
+            role = next((root / "roles").rglob("role-00003.yaml"))
+            role.write_text(role.read_text().replace("purpose: >-", "purpose: >-\n  Changed."))
+            warm = run(OURS, str(root), str(ours_out), str(arguments.jobs), "0")
+            naive = None
+            if count <= arguments.naive_limit:
+                role.write_text(role.read_text().replace("  Changed.\n", "", 1))
+                cold = run(OURS, str(root), str(ours_out), str(arguments.jobs), "1")
+                naive = run(NAIVE, str(root), str(naive_out), str(HERE))
+                checked = same_text(ours_out, naive_out)
+            for name, figures in (("naive", naive), ("jobdefs cold", cold),
+                                  ("incremental", warm)):
+                if figures is None:
+                    continue
+                for stage in ("load", "analyze", "job aids", "workbooks", "total"):
+                    ratio = ""
+                    if naive and naive[stage] and name != "naive":
+                        ratio = f"{figures[stage] / naive[stage]:8.1%}"
+                    rss = f"{figures['rss'] / 2**20:7.0f}MB" if stage == "total" else ""
+                    print(f"{count:>5}  {name:<12} {stage:<10} {figures[stage]:8.3f}s "
+                          f"{rss:>9} {ratio:>9}")
+            print(f"{count:>5}  incremental / cold: {warm['total'] / cold['total']:.1%} "
+                  f"({warm['written']} of {cold['written']} outputs rewritten)")
+            if naive:
+                print(f"{count:>5}  same text in all {checked} job aids: yes")
+            print()
+
+
+if __name__ == "__main__":
+    main()
