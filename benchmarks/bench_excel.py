@@ -25,15 +25,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: E402
-from openpyxl.utils import get_column_letter  # noqa: E402
-from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
-from openpyxl.worksheet.properties import PageSetupProperties  # noqa: E402
-from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: E402
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from jobdefs import analyze, excel  # noqa: E402
-from jobdefs.model import (  # noqa: E402
+from jobdefs import analyze, excel
+from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     Customer,
     ExternalCustomer,
@@ -47,15 +47,34 @@ from jobdefs.model import (  # noqa: E402
 )
 
 MOMENT = datetime.datetime(2026, 1, 1)
-WORDS = ("record", "report", "schedule", "order", "plan", "result", "summary", "request",
-         "specimen", "note", "list", "claim", "image", "consent", "label", "chart")
+WORDS = (
+    "record",
+    "report",
+    "schedule",
+    "order",
+    "plan",
+    "result",
+    "summary",
+    "request",
+    "specimen",
+    "note",
+    "list",
+    "claim",
+    "image",
+    "consent",
+    "label",
+    "chart",
+)
 
 
 def organization(size: int, seed: int = 1) -> tuple[Organization, list[Finding]]:
     """`size` roles in size // 30 + 1 departments, with a sparse hand-off graph."""
     rng = random.Random(seed)
-    externals = [ExternalCustomer("patient", "Patient"), ExternalCustomer("family", "Family"),
-                 ExternalCustomer("payer", "Payer")]
+    externals = [
+        ExternalCustomer("patient", "Patient"),
+        ExternalCustomer("family", "Family"),
+        ExternalCustomer("payer", "Payer"),
+    ]
     departments = [f"Department {n:02d}" for n in range(size // 30 + 1)]
     ids = [f"role-{n:04d}" for n in range(size)]
     roles = []
@@ -75,19 +94,27 @@ def organization(size: int, seed: int = 1) -> tuple[Organization, list[Finding]]
             if customers:
                 name = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} {p}"
                 products.append(Product(name, tuple(customers)))
-        roles.append(Role(
-            id=role_id,
-            file=f"roles/{role_id}.yaml",
-            title=f"Role {n:04d} {rng.choice(WORDS)} officer",
-            department=departments[n % len(departments)],
-            purpose="Serve the next person in the chain.",
-            products=tuple(products),
-            reports_to=ids[0] if n else None,
-        ))
+        roles.append(
+            Role(
+                id=role_id,
+                file=f"roles/{role_id}.yaml",
+                title=f"Role {n:04d} {rng.choice(WORDS)} officer",
+                department=departments[n % len(departments)],
+                purpose="Serve the next person in the chain.",
+                products=tuple(products),
+                reports_to=ids[0] if n else None,
+            )
+        )
     findings: list[Finding] = []
-    org = analyze.organize(name="Synthetic Hospital", mission="", external_customers=externals,
-                           roles=roles, settings=Settings(), findings=findings,
-                           external_locations={})
+    org = analyze.organize(
+        name="Synthetic Hospital",
+        mission="",
+        external_customers=externals,
+        roles=roles,
+        settings=Settings(),
+        findings=findings,
+        external_locations={},
+    )
     return org, [f for f in findings if not f.is_error]
 
 
@@ -98,8 +125,15 @@ def organization(size: int, seed: int = 1) -> tuple[Organization, list[Finding]]
 # second ("filled cells only") touches only the cells that hold products, as jobdefs does.
 
 
-def _style(cell: Any, *, bold: bool = False, fill: str | None = None, wrap: bool = True,
-           grid: bool = False, number_format: str | None = None) -> None:
+def _style(
+    cell: Any,
+    *,
+    bold: bool = False,
+    fill: str | None = None,
+    wrap: bool = True,
+    grid: bool = False,
+    number_format: str | None = None,
+) -> None:
     cell.font = Font(name="Calibri", sz=11, b=bold)
     cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=wrap)
     if fill:
@@ -123,8 +157,9 @@ def _naive_handoffs(ws: Any, handoffs: list[HandOff] | tuple[HandOff, ...]) -> N
         ws.column_dimensions[get_column_letter(column)].width = spec.width
     for row, handoff in enumerate(handoffs, 2):
         lines = 1
-        for column, (spec, value) in enumerate(zip(excel.HANDOFF_COLUMNS, excel.handoff_row(
-                handoff)), 1):
+        for column, (spec, value) in enumerate(
+            zip(excel.HANDOFF_COLUMNS, excel.handoff_row(handoff), strict=True), 1
+        ):
             if value:
                 _style(_text(ws, row, column, value))
                 if spec.style == "prose":
@@ -149,7 +184,8 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
     ws = wb.active
     ws.title = "Matrix"
     customers = [org.party(r) for r in org.roles] + [
-        Party("external", x.id, x.name, EXTERNAL_DEPARTMENT) for x in org.external_customers]
+        Party("external", x.id, x.name, EXTERNAL_DEPARTMENT) for x in org.external_customers
+    ]
     position = {p.key: i for i, p in enumerate(customers)}
     _style(_text(ws, 1, 1, "Supplier ↓   Customer →"), bold=True, grid=True)
     _style(_text(ws, 1, 2, "Department"), bold=True, grid=True)
@@ -169,12 +205,19 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
             names = cells.get(column, {})
             if names:
                 value = "\n".join(names)
-                _style(_text(ws, row, column + 3, value), fill="FFE2EFDA", grid=True,
-                       number_format=f'"({len(names)}) "@')
+                _style(
+                    _text(ws, row, column + 3, value),
+                    fill="FFE2EFDA",
+                    grid=True,
+                    number_format=f'"({len(names)}) "@',
+                )
                 lines = max(lines, excel._lines(value, 22))
             else:  # an empty cell, styled so that the grid has lines and wraps what is typed
-                _style(ws.cell(row=row, column=column + 3), grid=True,
-                       fill="FFA6A6A6" if column == index else None)
+                _style(
+                    ws.cell(row=row, column=column + 3),
+                    grid=True,
+                    fill="FFA6A6A6" if column == index else None,
+                )
         if not grid and index not in cells:
             _style(ws.cell(row=row, column=index + 3), fill="FFA6A6A6", grid=True)
         if lines > 1:
@@ -194,10 +237,20 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
         _style(_text(roles, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, role in enumerate(org.roles, 2):
         reaches = [line.external.name for line in org.lines_of_sight.get(role.id, ())]
-        values = (role.id, role.title, role.department, role.reports_to or "",
-                  role.reports_to or "", len(role.products), len(org.customers_of(role.id)),
-                  len(org.suppliers_of(role.id)), "Yes" if reaches else "No",
-                  ", ".join(reaches), None, role.file)
+        values = (
+            role.id,
+            role.title,
+            role.department,
+            role.reports_to or "",
+            role.reports_to or "",
+            len(role.products),
+            len(org.customers_of(role.id)),
+            len(org.suppliers_of(role.id)),
+            "Yes" if reaches else "No",
+            ", ".join(reaches),
+            None,
+            role.file,
+        )
         for column, value in enumerate(values, 1):
             cell = roles.cell(row=row, column=column, value=value)
             if isinstance(value, str):
@@ -208,8 +261,9 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
     for column, spec in enumerate(excel.FINDING_COLUMNS, 1):
         _style(_text(findings, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, f in enumerate(warnings, 2):
-        for column, value in enumerate((f.severity, f.code, f.file, f.line, f.column,
-                                        f.message), 1):
+        for column, value in enumerate(
+            (f.severity, f.code, f.file, f.line, f.column, f.message), 1
+        ):
             _style(findings.cell(row=row, column=column, value=value))
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -222,9 +276,15 @@ def naive_department_workbooks(org: Organization) -> dict[str, bytes]:
         wb = Workbook()
         ws = wb.active
         ws.title = "Hand-offs"
-        _naive_handoffs(ws, [h for h in org.handoffs if h.supplier.department == department
-                             or (h.customer.kind == "role"
-                                 and h.customer.department == department)])
+        _naive_handoffs(
+            ws,
+            [
+                h
+                for h in org.handoffs
+                if h.supplier.department == department
+                or (h.customer.kind == "role" and h.customer.department == department)
+            ],
+        )
         buffer = io.BytesIO()
         wb.save(buffer)
         result[slug] = buffer.getvalue()
@@ -260,27 +320,42 @@ def main() -> None:
     args = parser.parse_args()
 
     org, warnings = organization(args.roles)
-    print(f"{len(org.roles)} roles, {len(org.departments())} departments, "
-          f"{len(org.handoffs)} hand-offs, matrix {len(org.roles)} x "
-          f"{len(org.roles) + len(org.external_customers)} "
-          f"({sum(len({h.customer.key for h in org.handoffs_from(r.id)}) for r in org.roles)}"
-          " cells filled)")
+    print(
+        f"{len(org.roles)} roles, {len(org.departments())} departments, "
+        f"{len(org.handoffs)} hand-offs, matrix {len(org.roles)} x "
+        f"{len(org.roles) + len(org.external_customers)} "
+        f"({sum(len({h.customer.key for h in org.handoffs_from(r.id)}) for r in org.roles)}"
+        " cells filled)"
+    )
     cases = [
-        ("matrix workbook", lambda: excel.matrix_workbook(org, warnings, MOMENT),
-         lambda: naive_matrix_workbook(org, warnings, grid=True)),
-        ("  (filled cells only)", lambda: excel.matrix_workbook(org, warnings, MOMENT),
-         lambda: naive_matrix_workbook(org, warnings, grid=False)),
-        ("department workbooks", lambda: excel.department_workbooks(org, MOMENT),
-         lambda: naive_department_workbooks(org)),
+        (
+            "matrix workbook",
+            lambda: excel.matrix_workbook(org, warnings, MOMENT),
+            lambda: naive_matrix_workbook(org, warnings, grid=True),
+        ),
+        (
+            "  (filled cells only)",
+            lambda: excel.matrix_workbook(org, warnings, MOMENT),
+            lambda: naive_matrix_workbook(org, warnings, grid=False),
+        ),
+        (
+            "department workbooks",
+            lambda: excel.department_workbooks(org, MOMENT),
+            lambda: naive_department_workbooks(org),
+        ),
     ]
-    print(f"{'':22}{'jobdefs':>10}{'naive':>10}{'ratio':>8}   {'jobdefs':>10}{'naive':>10}"
-          f"{'ratio':>8}")
+    print(
+        f"{'':22}{'jobdefs':>10}{'naive':>10}{'ratio':>8}   {'jobdefs':>10}{'naive':>10}"
+        f"{'ratio':>8}"
+    )
     print(f"{'':22}{'time (s)':>28}   {'peak memory (MiB)':>28}")
     for name, ours, naive in cases:
         ours_time, naive_time = best_time(ours, args.repeat), best_time(naive, args.repeat)
         ours_memory, naive_memory = peak_memory(ours), peak_memory(naive)
-        print(f"{name:22}{ours_time:10.2f}{naive_time:10.2f}{naive_time / ours_time:7.1f}x"
-              f"   {ours_memory:10.1f}{naive_memory:10.1f}{naive_memory / ours_memory:7.1f}x")
+        print(
+            f"{name:22}{ours_time:10.2f}{naive_time:10.2f}{naive_time / ours_time:7.1f}x"
+            f"   {ours_memory:10.1f}{naive_memory:10.1f}{naive_memory / ours_memory:7.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -123,9 +123,7 @@ def matrix_workbook(
     return book.save(f"{organization.name}: internal-customer matrix", moment)
 
 
-def department_workbooks(
-    organization: Organization, moment: datetime.datetime
-) -> dict[str, bytes]:
+def department_workbooks(organization: Organization, moment: datetime.datetime) -> dict[str, bytes]:
     """One review workbook per department, keyed by its slug (departments/<slug>.xlsx).
 
     Each holds the Hand-offs rows in which one of the department's roles is the supplier or
@@ -143,16 +141,16 @@ def department_slugs(departments: Iterable[str]) -> dict[str, str]:
     """A file name stem for each department: unique, lower-case and safe on every system.
 
     A slug holds only letters, digits and single hyphens: never a dot, a separator or `..`,
-    so `departments/<slug>.xlsx` always stays inside the output folder. Names that clean to
-    the same slug get -2, -3, ... in the order of the names themselves, so a department's
-    file keeps its name whatever order the departments come in.
+    so `departments/<slug>.xlsx` always stays inside the output folder. Of names that clean
+    to the same slug, the shortest (then the first alphabetically) keeps it and the others
+    get -2, -3, ...: decided by the names alone, never by the order they come in.
     """
     names = list(dict.fromkeys(departments))
     base = {name: _slug(name) for name in names}
     taken = set(base.values())
     slugs: dict[str, str] = {}
     claimed: set[str] = set()
-    for name in sorted(names, key=lambda n: (base[n], n)):
+    for name in sorted(names, key=lambda n: (base[n], len(n), n)):
         slug = base[name]
         if slug in claimed:
             number = 2
@@ -215,8 +213,9 @@ def _involves(handoff: HandOff, department: str) -> bool:
 # Styles, cells and row heights
 
 
-def _font(*, bold: bool = False, italic: bool = False, color: str = "FF000000",
-          size: float = 11) -> Font:
+def _font(
+    *, bold: bool = False, italic: bool = False, color: str = "FF000000", size: float = 11
+) -> Font:
     return Font(name="Calibri", family=2, sz=size, b=bold, i=italic, color=color)
 
 
@@ -391,7 +390,8 @@ def _write_matrix(book: _Book, organization: Organization) -> None:
     position = {party.key: index for index, party in enumerate(customers)}
     # A role listing itself does not count as a supplier or a customer here.
     supplied = {
-        h.customer.key for h in organization.handoffs
+        h.customer.key
+        for h in organization.handoffs
         if h.customer.kind == "external" or h.customer.id != h.supplier.id
     }
     bands = _bands(party.department for party in customers)
@@ -422,37 +422,55 @@ def _write_matrix(book: _Book, organization: Organization) -> None:
         )
 
     def department(band: int, across: bool) -> Any:
-        return book.style(("department", band % 2, across), font=_NOTE,
-                          fill=_BAND_FILLS[band % 2], alignment=_HEAD if across else _WRAP,
-                          border=_GRID)
+        return book.style(
+            ("department", band % 2, across),
+            font=_NOTE,
+            fill=_BAND_FILLS[band % 2],
+            alignment=_HEAD if across else _WRAP,
+            border=_GRID,
+        )
 
-    corner = book.style("corner", font=_BOLD, fill=_BAND_FILLS[1], alignment=_HEAD,
-                        border=_GRID)
-    legend = book.style("legend", font=_SMALL, fill=_BAND_FILLS[1], alignment=_WRAP,
-                        border=_GRID)
+    corner = book.style("corner", font=_BOLD, fill=_BAND_FILLS[1], alignment=_HEAD, border=_GRID)
+    legend = book.style("legend", font=_SMALL, fill=_BAND_FILLS[1], alignment=_WRAP, border=_GRID)
     text = book.text
 
     gaps = ["" if party.key in supplied else no_supplier for party in customers]
-    title_lines = [_lines(p.title + gap, MATRIX_COLUMN_WIDTH, 1.1) for p, gap in zip(customers, gaps)]
+    title_lines = [
+        _lines(p.title + gap, MATRIX_COLUMN_WIDTH, 1.1)
+        for p, gap in zip(customers, gaps, strict=True)
+    ]
     _set_height(sheet, 1, max(title_lines, default=1) * LINE_POINTS)
-    sheet.append([
-        text(sheet, "Supplier ↓   Customer →", corner),
-        text(sheet, "Department", corner),
-        *(text(sheet, party.title, title(bands[i], gaps[i], True))
-          for i, party in enumerate(customers)),
-    ])
+    sheet.append(
+        [
+            text(sheet, "Supplier ↓   Customer →", corner),
+            text(sheet, "Department", corner),
+            *(
+                text(sheet, party.title, title(bands[i], gaps[i], True))
+                for i, party in enumerate(customers)
+            ),
+        ]
+    )
 
-    legend_text = ("(n): the number of products handed over. Grey: the role itself. "
-                   "Yellow: serves no one, or nobody supplies it.")
+    legend_text = (
+        "(n): the number of products handed over. Grey: the role itself. "
+        "Yellow: serves no one, or nobody supplies it."
+    )
     department_lines = [_lines(p.department, MATRIX_COLUMN_WIDTH) for p in customers]
-    _set_height(sheet, 2, max(_lines(legend_text, 30, 0.8) * 12.0,
-                              max(department_lines, default=1) * LINE_POINTS))
-    sheet.append([
-        text(sheet, legend_text, legend),
-        book.value(sheet, None, department(1, True)),
-        *(text(sheet, party.department, department(bands[i], True))
-          for i, party in enumerate(customers)),
-    ])
+    _set_height(
+        sheet,
+        2,
+        max(_lines(legend_text, 30, 0.8) * 12.0, max(department_lines, default=1) * LINE_POINTS),
+    )
+    sheet.append(
+        [
+            text(sheet, legend_text, legend),
+            book.value(sheet, None, department(1, True)),
+            *(
+                text(sheet, party.department, department(bands[i], True))
+                for i, party in enumerate(customers)
+            ),
+        ]
+    )
 
     diagonal = book.style("diagonal", fill=_DIAGONAL_FILL, border=_GRID)
     for index, role in enumerate(roles):
@@ -531,7 +549,7 @@ class _ListSheet:
         self.sheet = sheet = book.sheet(title)
         self.columns = columns
         styles = [book.list_style(column.style) for column in columns]
-        for number, (column, style) in enumerate(zip(columns, styles), 1):
+        for number, (column, style) in enumerate(zip(columns, styles, strict=True), 1):
             letter = get_column_letter(number)
             # The column's style is also what a cell typed in later (a Comment) looks like.
             sheet.column_dimensions[letter] = ColumnDimension(
@@ -550,7 +568,7 @@ class _ListSheet:
         self.rows += 1
         row: list[Any] = []
         lines = 1
-        for column, cell, value in zip(self.columns, self._cells, values):
+        for column, cell, value in zip(self.columns, self._cells, values, strict=True):
             if value is None or value == "":
                 row.append(None)
                 continue
@@ -612,28 +630,38 @@ def _write_roles(book: _Book, organization: Organization) -> None:
         boss = role.reports_to
         boss_title = organization.role(boss).title if boss and organization.has_role(boss) else ""
         reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
-        rows.append((
-            role.id,
-            role.title,
-            role.department,
-            boss_title,
-            boss or "",
-            len(role.products),
-            len(organization.customers_of(role.id)),
-            len(organization.suppliers_of(role.id)),
-            ("Yes" if reaches else "No") if has_externals else "n/a",
-            ", ".join(reaches),
-            datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
-            role.file,
-        ))
+        rows.append(
+            (
+                role.id,
+                role.title,
+                role.department,
+                boss_title,
+                boss or "",
+                len(role.products),
+                len(organization.customers_of(role.id)),
+                len(organization.suppliers_of(role.id)),
+                ("Yes" if reaches else "No") if has_externals else "n/a",
+                ", ".join(reaches),
+                datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
+                role.file,
+            )
+        )
     rows.filter()
 
 
 def _write_findings(book: _Book, warnings: Sequence[Finding]) -> None:
     rows = _ListSheet(book, "Findings", FINDING_COLUMNS)
     for finding in warnings:
-        rows.append((finding.severity, finding.code, finding.file, finding.line,
-                     finding.column, finding.message))
+        rows.append(
+            (
+                finding.severity,
+                finding.code,
+                finding.file,
+                finding.line,
+                finding.column,
+                finding.message,
+            )
+        )
     if warnings:
         rows.filter()
     else:

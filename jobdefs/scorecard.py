@@ -795,9 +795,9 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
         ["Supplier", "Product", "Customer", *headings],
         [
             [
-                _cut(h.handoff.supplier.title, 28),
-                _cut(h.handoff.product, 32) + (" *" if h.changed else ""),
-                _cut(h.handoff.customer.title, 28),
+                _cut(_plain(h.handoff.supplier.title), 28),
+                _cut(_plain(h.handoff.product), 32) + (" *" if h.changed else ""),
+                _cut(_plain(h.handoff.customer.title), 28),
                 *cells(h.figures, h.change),
             ]
             for h in shown
@@ -848,7 +848,9 @@ def _rounds_line(card: Scorecard) -> str:
 
 
 def _figures_line(figures: Figures, change: Change | None) -> str:
-    share = percent(figures.share_met) + " met"
+    share = (
+        "nothing to score yet" if figures.share_met is None else percent(figures.share_met) + " met"
+    )
     if change and change.share_met is not None:
         share += f" ({points(change.share_met)})"
     line = f"{answered(figures)} answered · {share}"
@@ -879,7 +881,9 @@ def _plain(text: str) -> str:
 
 
 def _columns(headings: list[str], rows: list[list[str]], first_max: int = 56) -> list[str]:
-    rows = [[_cut(_plain(row[0]), first_max), *row[1:]] for row in rows]
+    if not rows:
+        return ["(none)"]
+    rows = [[_cut(_plain(row[0]), first_max), *(_plain(cell) for cell in row[1:])] for row in rows]
     widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -1053,6 +1057,8 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
 
 
 def _md_table(headings: list[str], rows: list[list[str]]) -> list[str]:
+    if not rows:
+        return ["_None._"]
     align = ["---"] + [
         "---:"
         if h not in ("Role", "Department", "Supplier", "Product", "Customer", "Hand-off")
@@ -1418,7 +1424,7 @@ def _table(
     wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
     plain = Alignment(horizontal="left", vertical="top")
     code = Alignment(horizontal="left", vertical="top", indent=1)
-    number = Alignment(horizontal="right", vertical="top", indent=1)
+    number = Alignment(horizontal="right", vertical="top")
     grey = Font(color="FF595959")
     for index, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width

@@ -64,8 +64,7 @@ def generate(root: Path, steps: list[dict[str, Any]]) -> None:
 def materialize(case: str, tmp_path: Path) -> Path:
     """A private copy of the case's workbook, with its generated files."""
     root = tmp_path / "workbook"
-    shutil.copytree(BAD / case, root, symlinks=True,
-                    ignore=shutil.ignore_patterns("expected.json"))
+    shutil.copytree(BAD / case, root, symlinks=True, ignore=shutil.ignore_patterns("expected.json"))
     generate(root, expected_of(case).get("generate", []))
     return root
 
@@ -123,10 +122,22 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
     codes = {expected_of(case)["code"] for case in CASES}
     contract_errors = {
-        "yaml-syntax", "duplicate-key", "unknown-key", "wrong-type", "missing-key",
-        "empty-value", "bad-character", "text-too-long", "too-large", "bad-role-id",
-        "duplicate-role-id", "customer-kind", "unknown-role", "unknown-external",
-        "duplicate-product", "reports-to-cycle",
+        "yaml-syntax",
+        "duplicate-key",
+        "unknown-key",
+        "wrong-type",
+        "missing-key",
+        "empty-value",
+        "bad-character",
+        "text-too-long",
+        "too-large",
+        "bad-role-id",
+        "duplicate-role-id",
+        "customer-kind",
+        "unknown-role",
+        "unknown-external",
+        "duplicate-product",
+        "reports-to-cycle",
     }
     assert contract_errors <= codes
 
@@ -183,7 +194,8 @@ def test_check_answers_every_bad_input_with_a_finding(case: str, tmp_path: Path)
 def build_cases() -> list[str]:
     """Every error case but the heavy ones (the size of the input does not change the path)."""
     return [
-        case for case in CASES
+        case
+        for case in CASES
         if expected_of(case)["exit"] == 1
         and not {"xfail", "heavy", "requires"} & set(expected_of(case))
     ]
@@ -218,7 +230,10 @@ def test_an_unreadable_file_is_a_finding_even_for_root(
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
     assert (finding["code"], finding["file"], finding["line"]) == (
-        "yaml-syntax", "roles/nurse.yaml", 1)
+        "yaml-syntax",
+        "roles/nurse.yaml",
+        1,
+    )
     assert "Permission denied" in finding["message"]
 
 
@@ -237,7 +252,9 @@ def test_a_named_pipe_in_roles_does_not_hang_check(tmp_path: Path) -> None:
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "jobdefs", "check", "--workbook", str(root)],
-            capture_output=True, text=True, timeout=4,
+            capture_output=True,
+            text=True,
+            timeout=4,
         )
     except subprocess.TimeoutExpired:
         pytest.fail("jobdefs check hangs on a named pipe in roles/")

@@ -32,8 +32,7 @@ HEADERS = [
 
 
 def make(output: Path, **options: object) -> survey.SurveyReport:
-    return survey.make_surveys(load_workbook(CLINIC), output_dir=output, moment=MOMENT,
-                               **options)  # type: ignore[arg-type]
+    return survey.make_surveys(load_workbook(CLINIC), output_dir=output, moment=MOMENT, **options)  # type: ignore[arg-type]
 
 
 def header_row(sheet: object) -> int:
@@ -50,8 +49,11 @@ def test_a_round_has_a_survey_per_customer_role_and_a_card_per_role_serving_outs
     folder = tmp_path / "surveys" / "round-1"
     assert report.folder == folder
     assert report.surveys == ["lab-tech.xlsx", "phlebotomist.xlsx", "physician.xlsx"]
-    assert report.cards == ["coder-patient-questions.docx", "phlebotomist-patient-questions.docx",
-                            "physician-patient-questions.docx"]
+    assert report.cards == [
+        "coder-patient-questions.docx",
+        "phlebotomist-patient-questions.docx",
+        "physician-patient-questions.docx",
+    ]
     assert report.skipped == []
     assert sorted(p.name for p in folder.iterdir()) == sorted(report.surveys + report.cards)
 
@@ -64,16 +66,39 @@ def test_a_survey_lists_what_the_role_receives_with_need_standard_and_id(tmp_pat
     top = header_row(sheet)
     assert [c.value for c in sheet[top]] == HEADERS
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=top + 1)]
-    lab_order = next(h for h in organization.handoffs_to("phlebotomist")
-                     if h.product == "Lab order")
-    notice = next(h for h in organization.handoffs_to("phlebotomist")
-                  if h.product == "Specimen rejection notice")
+    lab_order = next(
+        h for h in organization.handoffs_to("phlebotomist") if h.product == "Lab order"
+    )
+    notice = next(
+        h
+        for h in organization.handoffs_to("phlebotomist")
+        if h.product == "Specimen rejection notice"
+    )
     assert rows == [
-        ["Laboratory Technologist", "Laboratory", "Specimen rejection notice",
-         "Know at once when a tube is rejected, and why.", None, None, None, None,
-         notice.id, notice.fingerprint],
-        ["Physician", "Medicine", "Lab order", "The right test for the right patient.",
-         "Signed before 6 a.m.", None, None, None, lab_order.id, lab_order.fingerprint],
+        [
+            "Laboratory Technologist",
+            "Laboratory",
+            "Specimen rejection notice",
+            "Know at once when a tube is rejected, and why.",
+            None,
+            None,
+            None,
+            None,
+            notice.id,
+            notice.fingerprint,
+        ],
+        [
+            "Physician",
+            "Medicine",
+            "Lab order",
+            "The right test for the right patient.",
+            "Signed before 6 a.m.",
+            None,
+            None,
+            None,
+            lab_order.id,
+            lab_order.fingerprint,
+        ],
     ]
     # The plain-words block above the table says what to do.
     above = " ".join(str(sheet.cell(r, 1).value) for r in range(1, top))
@@ -124,7 +149,9 @@ def test_a_survey_prints_on_one_page_width_with_the_ids_trailing(tmp_path: Path)
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.column_dimensions["J"].hidden  # the fingerprint: for the tool, not people
     assert book["About"].sheet_state == "hidden"
-    about = {r[0].value: r[1].value for r in book["About"].iter_rows() if r[0].value != "Hand-off id"}
+    about = {
+        r[0].value: r[1].value for r in book["About"].iter_rows() if r[0].value != "Hand-off id"
+    }
     assert about["Round"] == "round-1"
     assert about["Role id"] == "lab-tech"
 
@@ -163,8 +190,21 @@ def test_an_answered_round_is_never_replaced_without_force(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    "label", ["", "../x", "a/b", "a\\b", ".hidden", "x.", "a..b", "con", "LPT1.txt", "x" * 65,
-              "round 1", "-x"]
+    "label",
+    [
+        "",
+        "../x",
+        "a/b",
+        "a\\b",
+        ".hidden",
+        "x.",
+        "a..b",
+        "con",
+        "LPT1.txt",
+        "x" * 65,
+        "round 1",
+        "-x",
+    ],
 )
 def test_a_round_label_must_be_a_safe_folder_name(label: str) -> None:
     with pytest.raises(SurveyError, match="cannot be a folder name"):
@@ -182,10 +222,11 @@ def test_roles_and_departments_select_who_is_surveyed(tmp_path: Path) -> None:
     report = make(tmp_path, round_label="r2", roles=["coder"])
     assert (report.surveys, report.cards) == ([], ["coder-patient-questions.docx"])
 
-    with pytest.raises(SurveyError, match="no role 'phlebotomst' in this workbook; did you mean "
-                                          "'phlebotomist'"):
+    with pytest.raises(
+        SurveyError, match="no role 'phlebotomst' in this workbook; did you mean 'phlebotomist'"
+    ):
         make(tmp_path, round_label="r3", roles=["phlebotomst"])
-    with pytest.raises(SurveyError, match="no department 'Laboratry'.*did you mean 'Laboratory'"):
+    with pytest.raises(SurveyError, match=r"no department 'Laboratry'.*did you mean 'Laboratory'"):
         make(tmp_path, round_label="r3", departments=["Laboratry"])
     assert not (tmp_path / "surveys" / "r3").exists()
 
@@ -203,8 +244,9 @@ def test_a_card_asks_the_roles_feedback_questions_with_an_answer_scale(tmp_path:
         ["Do you understand your diagnosis?", "☐", "☐", "☐"],
         ["Do you know what to do at home?", "☐", "☐", "☐"],
     ]
-    text = "\n".join(p.text for p in
-                     docx.Document(str(folder / "physician-patient-questions.docx")).paragraphs)
+    text = "\n".join(
+        p.text for p in docx.Document(str(folder / "physician-patient-questions.docx")).paragraphs
+    )
     assert "Survey Test Clinic · Physician · Medicine" in text
     assert "For: Patient" in text
     assert "Anything else you would like to tell us?" in text
@@ -236,8 +278,9 @@ def test_cli_survey_writes_a_round_and_refuses_to_overwrite_it(tmp_path: Path) -
     result = runner.invoke(cli, [*args, "--force"])
     assert result.exit_code == 0
 
-    result = runner.invoke(cli, ["survey", "-w", str(CLINIC), "-o", str(tmp_path),
-                                 "--round", "../up"])
+    result = runner.invoke(
+        cli, ["survey", "-w", str(CLINIC), "-o", str(tmp_path), "--round", "../up"]
+    )
     assert result.exit_code == 1
     assert "cannot be a folder name" in result.stderr
     assert not (tmp_path / "up").exists()

@@ -1,0 +1,582 @@
+"""The Excel workbooks, reopened with openpyxl and read the way a department head reads them."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from jobdefs import analyze, excel
+from jobdefs.load import Workbook, load_workbook
+from jobdefs.model import (
+    Customer,
+    ExternalCustomer,
+    Finding,
+    Organization,
+    Product,
+    Role,
+    Settings,
+)
+
+SAMPLE = Path("/work/shared/sample-clinic")
+MOMENT = datetime.datetime(2026, 3, 1, 9, 30, 0)
+HOSTILE = (
+    '=HYPERLINK("http://x","y")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "#N/A",
+    "{{ 7*7 }}",
+    "=1+1",
+    "#REF!",
+)
+
+
+def open_xlsx(data: bytes) -> Any:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def values(sheet: Any) -> list[list[Any]]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.fixture(scope="module")
+def sample() -> Workbook:
+    if not SAMPLE.is_dir():
+        pytest.skip("the shared sample workbook is not here")
+    return load_workbook(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_xlsx(sample: Workbook) -> bytes:
+    return excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+
+
+@pytest.fixture(scope="module")
+def book(sample_xlsx: bytes) -> Any:
+    return open_xlsx(sample_xlsx)
+
+
+def write_workbook(root: Path, config: dict[str, Any], roles: dict[str, dict[str, Any]]) -> Path:
+    """A workbook folder; JSON is YAML, and it quotes every hostile string for us."""
+    (root / "roles").mkdir(parents=True)
+    (root / "jobdefs.yaml").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    for role_id, role in roles.items():
+        text = json.dumps(role, indent=2, ensure_ascii=False)
+        (root / "roles" / f"{role_id}.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def make_organization(
+    roles: list[Role], externals: tuple[ExternalCustomer, ...] = ()
+) -> tuple[Organization, list[Finding]]:
+    findings: list[Finding] = []
+    organization = analyze.organize(
+        name="Test Hospital",
+        mission="",
+        external_customers=externals,
+        roles=roles,
+        settings=Settings(),
+        findings=findings,
+        external_locations={},
+    )
+    assert not [f for f in findings if f.is_error], findings
+    return organization, findings
+
+
+def role(role_id: str, department: str, *products: Product, title: str = "") -> Role:
+    return Role(
+        id=role_id,
+        file=f"roles/{role_id}.yaml",
+        title=title or role_id.replace("-", " ").title(),
+        department=department,
+        purpose="To serve.",
+        products=products,
+    )
+
+
+def product(name: str, *customers: str) -> Product:
+    made = []
+    for customer in customers:
+        if customer.startswith("external:"):
+            made.append(Customer(f"{name} for {customer}", external=customer.split(":")[1]))
+        else:
+            made.append(Customer(f"{name} for {customer}", role=customer))
+    return Product(name, tuple(made))
+
+
+def cells(book: Any) -> list[Any]:
+    return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+# ---------------------------------------------------------------------------------------
+# The matrix workbook
+
+
+def test_sheets_are_the_contracts_in_order(book: Any) -> None:
+    assert book.sheetnames == ["Matrix", "Hand-offs", "Roles", "Findings"]
+
+
+def test_matrix_has_suppliers_down_and_customers_across(book: Any, sample: Workbook) -> None:
+    organization = sample.organization
+    sheet = book["Matrix"]
+    roles = organization.roles
+    customers = [r.title for r in roles] + [x.name for x in organization.external_customers]
+    first_row, first_column = excel.MATRIX_FIRST_ROW, excel.MATRIX_FIRST_COLUMN
+
+    row_one = [c.value for c in sheet[1]][first_column - 1 :]
+    assert row_one == customers
+    column_a = [c.value for c in sheet["A"]][first_row - 1 :]
+    assert column_a == [r.title for r in roles]
+    # Departments are labelled on both axes; external customers' read External.
+    column_b = [c.value for c in sheet["B"]][first_row - 1 :]
+    assert column_b == [r.department for r in roles]
+    departments = [c.value for c in sheet[2]][first_column - 1 :]
+    assert departments == [r.department for r in roles] + ["External"] * len(
+        organization.external_customers
+    )
+
+    keys = [r.id for r in roles] + [f"external:{x.id}" for x in organization.external_customers]
+    for row_index, supplier in enumerate(roles):
+        for column_index, key in enumerate(keys):
+            expected = list(
+                dict.fromkeys(
+                    h.product
+                    for h in organization.handoffs_from(supplier.id)
+                    if h.customer.key == key
+                )
+            )
+            value = sheet.cell(first_row + row_index, first_column + column_index).value
+            assert (value.split("\n") if value else []) == expected, (supplier.id, key)
+
+
+def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> None:
+    sheet = book["Matrix"]
+    organization = sample.organization
+    physician = [r.id for r in organization.roles].index("physician")
+    row = excel.MATRIX_FIRST_ROW + physician
+    diagonal = sheet.cell(row, excel.MATRIX_FIRST_COLUMN + physician)
+    assert diagonal.value is None
+    assert diagonal.fill.fgColor.rgb == "FFA6A6A6"
+
+    filled = [c for c in sheet[row][excel.MATRIX_FIRST_COLUMN - 1 :] if c.value]
+    assert filled
+    for cell in filled:
+        count = len(cell.value.split("\n"))
+        # The number is written as well as shaded: never colour alone.
+        assert cell.number_format == f'"({count}) "@'
+        assert cell.alignment.wrap_text
+
+    # The practice manager is nobody's customer: its column is marked, not only coloured.
+    manager = [r.id for r in organization.roles].index("practice-manager")
+    header = sheet.cell(1, excel.MATRIX_FIRST_COLUMN + manager)
+    assert header.value == "Practice Manager"
+    assert "nobody supplies" in header.number_format
+    assert header.fill.fgColor.rgb == "FFFFD966"
+
+
+def test_matrix_is_frozen_and_printable(book: Any) -> None:
+    sheet = book["Matrix"]
+    assert sheet.freeze_panes == "C3"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$2"
+    assert sheet.print_title_cols == "$A:$B"
+
+
+def test_matrix_writes_no_empty_cells(sample_xlsx: bytes, sample: Workbook) -> None:
+    """Memory and size follow the hand-offs: only titles, products and the diagonal."""
+    sheet_xml = zipfile.ZipFile(io.BytesIO(sample_xlsx)).read("xl/worksheets/sheet1.xml")
+    organization = sample.organization
+    width = len(organization.roles) + len(organization.external_customers)
+    filled = sum(
+        len({h.customer.key for h in organization.handoffs_from(r.id)}) for r in organization.roles
+    )
+    headers = 2 * (width + 2) + 2 * len(organization.roles)
+    assert len(re.findall(rb"<c ", sheet_xml)) <= headers + filled + len(organization.roles)
+
+
+def test_handoffs_sheet_rows_match_the_model(book: Any, sample: Workbook) -> None:
+    sheet = book["Hand-offs"]
+    rows = values(sheet)
+    assert tuple(rows[0]) == excel.HANDOFF_HEADERS
+    assert rows[0][:10] == [
+        "Supplier",
+        "Supplier department",
+        "Product",
+        "Customer",
+        "Customer department",
+        "Need",
+        "Standard",
+        "Status",
+        "Reviewer",
+        "Comment",
+    ]
+    assert rows[0][10:] == ["Hand-off id", "Fingerprint"]
+    handoffs = sample.organization.handoffs
+    assert len(rows) == len(handoffs) + 1
+    for row, handoff in zip(rows[1:], handoffs, strict=True):
+        assert row == [value or None for value in excel.handoff_row(handoff)]
+        assert row[10] == handoff.id and row[11] == handoff.fingerprint
+        assert row[7:10] == [None, None, None]  # left for the reviewers
+        if handoff.customer.kind == "external":
+            assert row[4] == "External"
+    assert len({row[10] for row in rows[1:]}) == len(handoffs)
+
+
+def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) -> None:
+    sheet = book["Hand-offs"]
+    last = len(sample.organization.handoffs) + 1
+    assert sheet.freeze_panes == "A2"
+    table = sheet.tables[excel.HANDOFFS_TABLE]
+    assert table.ref == f"A1:L{last}"
+    assert table.autoFilter.ref == f"A1:L{last}"
+    assert [c.name for c in table.tableColumns] == list(excel.HANDOFF_HEADERS)
+
+    (validation,) = sheet.data_validations.dataValidation
+    assert validation.type == "list"
+    assert validation.formula1 == '"Agreed,Needs change,Not needed"'
+    assert str(validation.sqref) == f"H2:H{last}"
+    assert validation.showErrorMessage
+    assert sheet.column_dimensions["F"].width >= 40  # the need is read, not squinted at
+
+
+def test_roles_sheet_counts(book: Any, sample: Workbook) -> None:
+    organization = sample.organization
+    rows = values(book["Roles"])
+    assert rows[0] == [c.header for c in excel.ROLE_COLUMNS]
+    assert [row[0] for row in rows[1:]] == [r.id for r in organization.roles]
+    by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    lab = by_id["lab-technician"]
+    assert lab["Title"] == "Laboratory Technician"
+    assert lab["Department"] == "Laboratory"
+    assert lab["Reports to"] == "Practice Manager"
+    assert lab["Reports to id"] == "practice-manager"
+    assert lab["Source file"] == "roles/lab-technician.yaml"
+    for r in organization.roles:
+        row = by_id[r.id]
+        assert row["Products"] == len(r.products)
+        assert row["Customers"] == len(organization.customers_of(r.id))
+        assert row["Suppliers"] == len(organization.suppliers_of(r.id))
+        assert row["Line of sight"] == ("Yes" if organization.lines_of_sight[r.id] else "No")
+    assert by_id["practice-manager"]["Suppliers"] == 0
+
+
+def test_findings_sheet_lists_every_warning(book: Any, sample: Workbook) -> None:
+    rows = values(book["Findings"])
+    assert rows[0] == ["Severity", "Code", "File", "Line", "Column", "Message"]
+    assert rows[1:] == [
+        [w.severity, w.code, w.file, w.line, w.column, w.message] for w in sample.warnings
+    ]
+    assert rows[1][1] == "receives-mismatch"
+
+
+def test_findings_sheet_says_when_there_are_none(sample: Workbook) -> None:
+    data = excel.matrix_workbook(sample.organization, [], MOMENT)
+    rows = values(open_xlsx(data)["Findings"])
+    assert len(rows) == 2
+    assert rows[1][0] == "none"
+    assert rows[1][-1] == excel.NO_WARNINGS
+
+
+def test_roles_last_reviewed_is_a_date() -> None:
+    organization, _ = make_organization(
+        [
+            Role(
+                id="a",
+                file="roles/a.yaml",
+                title="A",
+                department="D",
+                purpose="p",
+                products=(product("Thing", "b"),),
+                reviewed="2025-11-30",
+            ),
+            role("b", "D", product("Other", "a")),
+        ]
+    )
+    rows = values(open_xlsx(excel.matrix_workbook(organization, [], MOMENT))["Roles"])
+    column = [c.header for c in excel.ROLE_COLUMNS].index("Last reviewed")
+    assert rows[1][column] == datetime.datetime(2025, 11, 30)
+    assert rows[2][column] is None
+    assert rows[1][[c.header for c in excel.ROLE_COLUMNS].index("Line of sight")] == "n/a"
+
+
+# ---------------------------------------------------------------------------------------
+# Safety: role text stays text
+
+
+def hostile_workbook(root: Path) -> Workbook:
+    roles: dict[str, dict[str, Any]] = {}
+    for number, text in enumerate(HOSTILE):
+        roles[f"role-{number}"] = {
+            "title": text,
+            "department": text,
+            "purpose": text,
+            "products": [
+                {
+                    "name": text,
+                    "customers": [
+                        {
+                            "role": f"role-{(number + 1) % len(HOSTILE)}",
+                            "need": text,
+                            "standard": text,
+                        },
+                        {"external": "evil", "need": text},
+                    ],
+                }
+            ],
+        }
+    config = {"organization": "=Evil()", "external_customers": {"evil": {"name": "@evil"}}}
+    loaded = load_workbook(write_workbook(root, config, roles))
+    assert not loaded.errors, loaded.errors
+    return loaded
+
+
+def assert_no_formula(book: Any) -> None:
+    for cell in cells(book):
+        assert cell.data_type not in ("f", "e"), (cell.parent.title, cell.coordinate, cell.value)
+
+
+def test_hostile_text_stays_text(tmp_path: Path) -> None:
+    loaded = hostile_workbook(tmp_path / "hostile")
+    data = excel.matrix_workbook(loaded.organization, loaded.warnings, MOMENT)
+    book = open_xlsx(data)
+    assert_no_formula(book)
+
+    seen = {c.value: c for c in cells(book) if isinstance(c.value, str)}
+    for text in HOSTILE:
+        assert text in seen, text
+        assert seen[text].data_type == "s"
+    matrix_titles = [c.value for c in book["Matrix"]["A"]][excel.MATRIX_FIRST_ROW - 1 :]
+    assert sorted(matrix_titles) == sorted(HOSTILE)
+    assert "@evil" in [c.value for c in book["Matrix"][1]]
+    # Excel also keeps them text when someone edits the cell.
+    assert seen['=HYPERLINK("http://x","y")'].quotePrefix
+
+    # And not even the raw XML holds a formula or an error value.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = archive.read(name)
+                assert b"<f>" not in xml and b"<f " not in xml
+                assert b't="e"' not in xml and b't="str"' not in xml
+
+    for slug, department_data in excel.department_workbooks(loaded.organization, MOMENT).items():
+        department_book = open_xlsx(department_data)
+        assert_no_formula(department_book)
+        assert department_book.sheetnames == ["Hand-offs"], slug
+
+
+def test_text_that_cannot_go_in_a_cell_is_never_cut_silently() -> None:
+    assert excel.cell_text("fine\ttext\n") == "fine\ttext\n"
+    assert excel.cell_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
+    long = "x" * (excel.CELL_MAX + 10)
+    cut = excel.cell_text(long)
+    assert len(cut) == excel.CELL_MAX
+    assert cut.endswith("(cut: longer than a spreadsheet cell holds)")
+
+    names = ["p" * 20_000, "q" * 20_000, "short"]
+    listed = excel._product_list(names)
+    assert len(listed) <= excel.CELL_MAX
+    assert listed.split("\n") == ["p" * 20_000, "… and 2 more: see the Hand-offs sheet"]
+
+
+# ---------------------------------------------------------------------------------------
+# Department workbooks and their slugs
+
+
+def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) -> None:
+    organization = sample.organization
+    workbooks = excel.department_workbooks(organization, MOMENT)
+    slugs = excel.department_slugs(organization.departments())
+    assert sorted(workbooks) == sorted(slugs.values())
+    assert slugs["Front Desk"] == "front-desk"
+    for department, slug in slugs.items():
+        book = open_xlsx(workbooks[slug])
+        assert book.sheetnames == ["Hand-offs"]
+        sheet = book["Hand-offs"]
+        rows = values(sheet)
+        assert tuple(rows[0]) == excel.HANDOFF_HEADERS
+        ids = [row[10] for row in rows[1:]]
+        expected = [
+            h.id
+            for h in organization.handoffs
+            if h.supplier.department == department
+            or (h.customer.kind == "role" and h.customer.department == department)
+        ]
+        assert ids == expected and ids, department
+        for row in rows[1:]:
+            assert department in (row[1], row[4])
+        last = len(rows)
+        assert sheet.tables[excel.HANDOFFS_TABLE].ref == f"A1:L{last}"
+        (validation,) = sheet.data_validations.dataValidation
+        assert str(validation.sqref) == f"H2:H{last}"
+        assert sheet.freeze_panes == "A2"
+
+
+SLUG = re.compile(r"^[^\W_]+(-[^\W_]+)*$")
+
+
+def test_department_slugs_are_safe_and_unique() -> None:
+    names = [
+        "Laboratory",
+        "laboratory",
+        "LABORATORY!",
+        "Laboratory-2",
+        "Radiologie / Imagerie médicale",
+        "Radiologie \\ Imagerie medicale",
+        "Pédiatrie",
+        "Pediatrie",
+        "What? *Now* [really]: yes",
+        "a" * 300,
+        "a" * 300 + "b",
+        "???",
+        "",
+        "..",
+        "../../etc/passwd",
+        "CON",
+        "lpt1",
+        "Urgences – Soins intensifs",
+        "放射科",
+        "Ελληνικά",
+        " leading and trailing ",
+        "under_score",
+    ]
+    slugs = excel.department_slugs(names)
+    assert list(slugs) == names
+    assert len(set(slugs.values())) == len(names)
+    for name, slug in slugs.items():
+        assert SLUG.match(slug), (name, slug)
+        assert slug == slug.lower()
+        assert len(slug) <= excel.SLUG_MAX + 4
+        assert "." not in slug and "/" not in slug and "\\" not in slug
+        assert slug not in ("con", "prn", "aux", "nul", "lpt1", "com1")
+    assert slugs["Radiologie / Imagerie médicale"] == "radiologie-imagerie-medicale"
+    # Accents fold; of names that clean alike, the shortest, then the first, keeps the slug.
+    assert slugs["Pediatrie"] == "pediatrie"
+    assert slugs["Pédiatrie"] == "pediatrie-2"
+    assert slugs["Laboratory"] == "laboratory"
+    assert slugs["Laboratory-2"] == "laboratory-2"  # its own name, not taken by a twin
+    assert {slugs["laboratory"], slugs["LABORATORY!"]} == {"laboratory-3", "laboratory-4"}
+    assert {slugs[""], slugs[".."], slugs["???"]} == {"department", "department-2", "department-3"}
+    assert slugs["CON"] == "con-department"
+    assert slugs["What? *Now* [really]: yes"] == "what-now-really-yes"
+    assert slugs["放射科"] == "放射科"
+    assert slugs["../../etc/passwd"] == "etc-passwd"
+    # The same names in another order get the same slugs.
+    assert excel.department_slugs(reversed(names)) == slugs
+
+
+def test_department_slugs_stay_in_the_output_folder(tmp_path: Path) -> None:
+    folder = tmp_path / excel.DEPARTMENTS_FOLDER
+    for slug in excel.department_slugs(["..", "../x", "a/../../b", ".hidden", "C:\\x"]).values():
+        assert (folder / f"{slug}.xlsx").resolve().parent == folder.resolve()
+
+
+def test_hostile_department_names_make_valid_workbooks() -> None:
+    departments = [
+        "Imaging: X-ray / CT [2]",
+        "Imaging? X-ray \\ CT *2*",
+        "External",
+        "=cmd|' /C calc'!A0",
+        "é" * 40,
+    ]
+    roles = [
+        role(
+            f"r{n}",
+            department,
+            product(f"P{n}", f"r{(n + 1) % len(departments)}", "external:patient"),
+        )
+        for n, department in enumerate(departments)
+    ]
+    organization, _ = make_organization(roles, (ExternalCustomer("patient", "Patient"),))
+    workbooks = excel.department_workbooks(organization, MOMENT)
+    slugs = excel.department_slugs(organization.departments())
+    assert len(workbooks) == len(departments)
+    for department in departments:
+        book = open_xlsx(workbooks[slugs[department]])
+        rows = values(book["Hand-offs"])[1:]
+        for row in rows:
+            assert department in (row[1], row[4])
+        if department == "External":
+            # A department called External does not review every external customer's
+            # hand-off: only those of its own role (r2) and those handed to it.
+            assert {row[0] for row in rows if row[3] == "Patient"} == {"R2"}
+        assert_no_formula(book)
+
+
+# ---------------------------------------------------------------------------------------
+# Determinism and other applications
+
+
+def test_same_organization_and_moment_give_the_same_bytes(sample: Workbook) -> None:
+    first = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    second = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    assert first == second
+    assert excel.department_workbooks(sample.organization, MOMENT) == (
+        excel.department_workbooks(sample.organization, MOMENT)
+    )
+
+
+def test_the_clock_is_nowhere_in_the_file(sample_xlsx: bytes) -> None:
+    today = datetime.date.today()
+    with zipfile.ZipFile(io.BytesIO(sample_xlsx)) as archive:
+        for info in archive.infolist():
+            assert info.date_time == (2026, 3, 1, 9, 30, 0)
+            content = archive.read(info)
+            assert today.isoformat().encode() not in content, info.filename
+            assert b"openpyxl" not in content.lower(), info.filename
+        core = archive.read("docProps/core.xml").decode()
+    assert "2026-03-01T09:30:00Z" in core
+    assert "Lakeside Family Clinic" in core
+
+
+def test_another_moment_changes_only_the_dates(sample: Workbook) -> None:
+    later = excel.matrix_workbook(
+        sample.organization, sample.warnings, datetime.datetime(2027, 5, 6, 7, 8, 10)
+    )
+    earlier = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    assert later != earlier
+
+    def parts(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+    assert parts(later) == parts(earlier)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_opens_the_matrix(sample_xlsx: bytes, tmp_path: Path) -> None:
+    source = tmp_path / excel.MATRIX_FILE
+    source.write_bytes(sample_xlsx)
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    pdf = tmp_path / "internal-customer-matrix.pdf"
+    assert result.returncode == 0, result.stderr
+    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), result.stdout
