@@ -12,11 +12,13 @@ import random
 from pathlib import Path
 
 WORDS = (
-    "patient record result order specimen plan schedule note report room bed medicine "
-    "label claim code visit discharge safety follow-up care team accurate timely clear "
-    "complete verified signed labelled documented within minutes hours before after each "
-    "shift ward unit clinic physician nurse family insurer pharmacy laboratory imaging"
-).split()
+    "patient", "record", "result", "order", "specimen", "plan", "schedule", "note", "report",
+    "room", "bed", "medicine", "label", "claim", "code", "visit", "discharge", "safety",
+    "follow-up", "care", "team", "accurate", "timely", "clear", "complete", "verified",
+    "signed", "labelled", "documented", "within", "minutes", "hours", "before", "after",
+    "each", "shift", "ward", "unit", "clinic", "physician", "nurse", "family", "insurer",
+    "pharmacy", "laboratory", "imaging",
+)
 EXTERNALS = ("patient", "family", "payer")
 
 
@@ -43,7 +45,7 @@ def role_text(rng: random.Random, index: int, count: int, departments: int) -> s
             "    customers:",
         ]
         for _ in range(rng.randint(1, 3)):
-            if index % 5 == 0 and rng.random() < 0.5 or index >= count - 5:
+            if (index % 5 == 0 and rng.random() < 0.5) or index >= count - 5:
                 lines.append(f"      - external: {rng.choice(EXTERNALS)}")
             else:
                 # Mostly forward along the chain, so hand-offs lead towards the exits.

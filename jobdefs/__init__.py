@@ -7,6 +7,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from jobdefs.load import Workbook, load_workbook  # noqa: E402
+from jobdefs.load import Workbook, load_workbook
 
 __all__ = ["Workbook", "__version__", "load_workbook"]

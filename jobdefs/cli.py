@@ -349,9 +349,10 @@ def new_command(role_id: str, title: str, department: str, workbook: Path,
                 folder: str | None) -> None:
     """Write a new role file, a commented skeleton to fill in.
 
-    The file is roles/[SUBFOLDER/]ROLE-ID.yaml. Every key is explained in a comment. The keys only you can fill in
-    (purpose, the first product, its customer and need) are left empty and
-    marked TODO, so 'jobdefs check' reports each one until it is written.
+    The file is roles/[SUBFOLDER/]ROLE-ID.yaml. Every key is explained in a
+    comment. The keys only you can fill in (purpose, the first product, its
+    customer and need) are left empty and marked TODO, so 'jobdefs check'
+    reports each one until it is written.
     Exit status 2 for a bad role id or text, 1 if the file or the id exists.
 
     \b
@@ -376,9 +377,10 @@ def new_command(role_id: str, title: str, department: str, workbook: Path,
 def schema_command(kind: str, output: Path | None) -> None:
     """Print the JSON Schema of a role file or of jobdefs.yaml.
 
-    The schema follows JSON Schema draft 2020-12. Editors use it to complete and check keys as you type: a file whose first
-    line is '# yaml-language-server: $schema=PATH' is checked against the
-    schema at PATH. The schema is generated from the same declaration the
+    The schema follows JSON Schema draft 2020-12. Editors use it to complete
+    and check keys as you type: a file whose first line is
+    '# yaml-language-server: $schema=PATH' is checked against the schema at
+    PATH. The schema is generated from the same declaration the
     loader validates against.
 
     \b

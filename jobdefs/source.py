@@ -13,17 +13,17 @@ import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
-from jobdefs.model import Finding, Location
+from jobdefs.model import Finding
 from jobdefs.schema import FILE_MAX_BYTES
 
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - PyYAML built without LibYAML
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment,unused-ignore]
 
 MAX_DEPTH = 32  # far deeper than any role file; stops "[[[[...]]]]" bombs
 NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -225,7 +225,7 @@ def _compose(text: str) -> Node | None:
     documents = 0
     try:
         while True:
-            event = parser.get_event()
+            event: Any = parser.get_event()  # PyYAML's event classes are untyped
             kind = event.__class__
             if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or (
                 kind is yaml.SequenceStartEvent

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from synthetic import write_organization
 
 from jobdefs.build import build, check
 from jobdefs.cli import cli
 from jobdefs.load import load_workbook
 from jobdefs.output import MANIFEST
-from synthetic import write_organization
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 
@@ -197,6 +196,6 @@ def test_output_option_and_check_agree(workbook: Path, tmp_path: Path) -> None:
     assert not (workbook / "build").exists()
 
 
-def test_no_staging_folder_is_left_behind(workbook: Path, make_workbook: Callable[..., Path]) -> None:
+def test_no_staging_folder_is_left_behind(workbook: Path) -> None:
     build(load_workbook(workbook))
     assert not list((workbook / "build").glob(".jobdefs-staging-*"))

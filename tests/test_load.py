@@ -123,7 +123,7 @@ def test_revision_and_department_keep_their_text(make_workbook: Callable[..., Pa
 
 HOSTILE = {
     "binary junk": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "yaml-syntax", 3),
-    "invalid UTF-8": ("title: Nurse\ndepartment: Caf".encode() + b"\xe9\n", "yaml-syntax", 2),
+    "invalid UTF-8": (b"title: Nurse\ndepartment: Caf" + b"\xe9\n", "yaml-syntax", 2),
     "UTF-16 with a BOM": ("title: Nurse\n".encode("utf-16"), "yaml-syntax", 1),
     "an empty file": (b"", "yaml-syntax", 1),
     "only a comment": (b"# nothing yet\n", "yaml-syntax", 1),
