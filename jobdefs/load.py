@@ -101,7 +101,11 @@ class _FileReader:
         first_seen: dict[str, Node] = {}
         misspelt: set[str] = set()  # required keys already suggested for an unknown key
         for key_node, value_node in node.pairs:
-            name = key_node.text if key_node.kind == "scalar" else describe(key_node)
+            if key_node.kind != "scalar":
+                self.wrong_type(key_node, path or "key", "a key written as text",
+                                found=f"{describe(key_node)} used as a key")
+                continue
+            name = key_node.text
             key_path = f"{path}.{name}" if path else name
             if name in first_seen:
                 self.error(
@@ -182,7 +186,11 @@ class _FileReader:
             return None
         record = Record(self.where(node, path))
         for key_node, value_node in node.pairs:
-            name = key_node.text if key_node.kind == "scalar" else describe(key_node)
+            if key_node.kind != "scalar":
+                self.wrong_type(key_node, path, "an id written as text",
+                                found=f"{describe(key_node)} used as an id")
+                continue
+            name = key_node.text
             entry_path = f"{path}.{name}"
             if name in record.at:
                 self.error(key_node, entry_path, "duplicate-key",

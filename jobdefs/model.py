@@ -7,6 +7,7 @@ hand-offs, suppliers and lines of sight; the generators only ever read these obj
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -199,10 +200,16 @@ class HandOff:
 
 
 _LINE_BREAKS = str.maketrans(dict.fromkeys("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 
 def one_line(text: str) -> str:
-    """Quoted user text can hold line breaks; a finding is always one line."""
+    """A finding is one line of plain text, whatever a file quoted in it.
+
+    Line breaks become spaces; other control characters are shown escaped (\\x1b), so that
+    a key holding terminal escape sequences cannot rewrite the terminal it is printed on.
+    """
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.translate(_LINE_BREAKS)
 
 

@@ -113,23 +113,54 @@ class Staging:
 
     def commit(self, manifest: Manifest, digests: Mapping[str, str],
                remove: Iterable[str] = ()) -> None:
-        """Move every staged file into place, remove `remove`, then write the manifest."""
+        """Move every staged file into place and remove `remove`, or change nothing.
+
+        Each output it replaces or removes is first moved aside into the staging folder, so
+        that if any step fails (a file locked by another program, a full disk) everything
+        already moved is put back as it was.
+        """
+        for path in sorted(self.files):
+            manifest.entries[path] = Entry(digests[path], self.files[path])
+        removed = [path for path in remove if safe_relative(path)]
+        for path in removed:
+            manifest.entries.pop(path, None)
+        aside = self.folder / ".replaced"
+        moves: list[tuple[Path, Path | None]] = []  # (output, where its old bytes went)
         try:
-            for path in sorted(self.files):
+            (self.folder / MANIFEST).write_bytes(manifest.to_bytes())
+            changes = [(path, self.folder / path) for path in sorted(self.files)]
+            changes += [(path, None) for path in removed]
+            changes.append((MANIFEST, self.folder / MANIFEST))
+            for path, new in changes:
                 target = self.output_dir / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.folder / path, target)
-                manifest.entries[path] = Entry(digests[path], self.files[path])
-            for path in remove:
-                manifest.entries.pop(path, None)
-                target = self.output_dir / path
-                target.unlink(missing_ok=True)
-                _remove_empty_parents(target.parent, self.output_dir)
-            temporary = self.folder / MANIFEST
-            temporary.write_bytes(manifest.to_bytes())
-            os.replace(temporary, self.output_dir / MANIFEST)
+                old: Path | None = None
+                if target.exists() or target.is_symlink():
+                    old = aside / path
+                    old.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, old)
+                moves.append((target, old))
+                if new is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(new, target)
         except OSError as error:
-            raise OutputError(f"could not finish writing the outputs: {describe(error)}") from None
+            self._put_back(moves)
+            raise OutputError(
+                f"could not replace the outputs: {describe(error)}; every output was left "
+                "as it was"
+            ) from None
+        for path in removed:
+            _remove_empty_parents((self.output_dir / path).parent, self.output_dir)
+
+    @staticmethod
+    def _put_back(moves: list[tuple[Path, Path | None]]) -> None:
+        for target, old in reversed(moves):
+            try:
+                if old is not None:
+                    os.replace(old, target)
+                else:
+                    target.unlink(missing_ok=True)
+            except OSError:
+                pass  # best effort: the original error is the one to report
 
 
 def remove_stale_staging(output_dir: Path) -> None:

@@ -9,8 +9,10 @@ person typed and its line and column.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +37,16 @@ CORE_TAGS = frozenset(
 NOT_YAML_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
+
+# What an error at the end of the file means, told from where the unclosed thing began.
+UNCLOSED = {
+    "while scanning a quoted scalar": "the quoted text that starts here is never closed; "
+    "add the closing quote",
+    "while parsing a flow sequence": "the '[' list that starts here is never closed; add "
+    "the closing ']'",
+    "while parsing a flow mapping": "the '{' mapping that starts here is never closed; add "
+    "the closing '}'",
+}
 
 NodeKind = Literal["scalar", "list", "mapping"]
 
@@ -105,7 +117,11 @@ class _Refused(Exception):
 def read_yaml(path: Path, relative: str) -> Parsed:
     """Read and parse `path`; any problem becomes one finding, never an exception."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return _refused(relative, "yaml-syntax", "this is not a regular file (a pipe, "
+                            "socket or device); a role file must be a plain text file")
+        size = status.st_size
         if size > FILE_MAX_BYTES:
             return _refused(
                 relative,
@@ -152,14 +168,16 @@ def parse_yaml(content: bytes) -> Node:
         root = _compose(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        problem = error.problem or "this is not valid YAML"
-        raise _Refused(
-            "yaml-syntax",
-            f"{problem}; check the indentation and quoting near here "
-            "(quote text that contains ': ' or starts with a special character)",
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-        ) from None
+        if error.context_mark is not None and mark is not None and mark.index >= len(text):
+            mark = error.context_mark  # an unclosed quote or bracket: point at its start
+        message = (f"{error.problem or 'this is not valid YAML'}; check the indentation and "
+                   "quoting near here (quote text that contains ': ' or starts with a special "
+                   "character)")
+        if mark is error.context_mark:
+            message = UNCLOSED.get(error.context or "", f"{error.context} (started here) "
+                                   "is never finished")
+        line, column = _mark_position(mark, _Lines(text)) if mark else (None, None)
+        raise _Refused("yaml-syntax", message, line, column) from None
     except yaml.YAMLError as error:
         raise _Refused("yaml-syntax", f"this is not valid YAML ({error})", 1, 1) from None
     if root is None:
@@ -201,6 +219,8 @@ def _decode(content: bytes) -> str:
     except UnicodeDecodeError as error:
         line = content.count(b"\n", 0, error.start) + 1
         line_start = content.rfind(b"\n", 0, error.start) + 1
+        if line_start == 0 and content.startswith(codecs.BOM_UTF8):
+            line_start = len(codecs.BOM_UTF8)  # the mark is invisible in an editor
         column = len(content[line_start : error.start].decode("utf-8", "replace")) + 1
         raise _Refused(
             "yaml-syntax",
@@ -212,14 +232,36 @@ def _decode(content: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+# Editors break lines at LF, CRLF and CR only; YAML 1.1 also breaks at NEL, LS and PS.
+LINE_BREAK = re.compile("\r\n|\r|\n")
+YAML_ONLY_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+
+
+class _Lines:
+    """Line and column of a character index, counted the way an editor counts them."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+
+    def position(self, index: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, index)
+        return line, index - self.starts[line - 1] + 1
+
+
 def _position(text: str, index: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, index) + 1
-    return text.count("\n", 0, index) + 1, index - line_start + 1
+    return _Lines(text).position(index)
+
+
+def _mark_position(mark: Any, lines: _Lines | None) -> tuple[int, int]:
+    if lines is None:  # the parser's own count agrees with an editor's
+        return mark.line + 1, mark.column + 1
+    return lines.position(mark.index)
 
 
 def _compose(text: str) -> Node | None:
     """Build the node tree from parser events, iteratively, refusing what we do not read."""
     parser = _Loader(text)
+    lines = _Lines(text) if YAML_ONLY_BREAKS.search(text) else None
     stack: list[tuple[Node, list[Node]]] = []  # open collections and their pending keys
     root: Node | None = None
     documents = 0
@@ -237,16 +279,15 @@ def _compose(text: str) -> Node | None:
                         "yaml-syntax",
                         f"the tag '{tag}' is not allowed; jobdefs files hold only text, lists "
                         "and mappings",
-                        mark.line + 1,
-                        mark.column + 1,
+                        *_mark_position(mark, lines),
                     )
                 node: Node
                 if kind is yaml.ScalarEvent:
-                    plain = event.style is None and tag is None
-                    node = Node("scalar", event.value, mark.line + 1, mark.column + 1, plain)
+                    plain = not event.style and tag is None  # LibYAML says '', PyYAML None
+                    node = Node("scalar", event.value, *_mark_position(mark, lines), plain)
                 else:
                     node_kind: NodeKind = "mapping" if kind is yaml.MappingStartEvent else "list"
-                    node = Node(node_kind, [], mark.line + 1, mark.column + 1)
+                    node = Node(node_kind, [], *_mark_position(mark, lines))
                 if stack:
                     _attach(stack[-1], node)
                 else:
@@ -269,8 +310,7 @@ def _compose(text: str) -> Node | None:
                     "yaml-syntax",
                     f"aliases ('*{event.anchor}') are not supported in jobdefs files; write "
                     "the value out in full",
-                    mark.line + 1,
-                    mark.column + 1,
+                    *_mark_position(mark, lines),
                 )
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
@@ -280,8 +320,7 @@ def _compose(text: str) -> Node | None:
                         "yaml-syntax",
                         "the file holds more than one YAML document ('---'); keep one role "
                         "per file",
-                        mark.line + 1,
-                        mark.column + 1,
+                        *_mark_position(mark, lines),
                     )
             elif kind is yaml.StreamEndEvent:
                 return root

@@ -174,15 +174,6 @@ def test_an_output_folder_that_is_a_file_is_reported(tmp_path: Path) -> None:
     assert (root / "notes.txt").read_text(encoding="utf-8") == "my notes\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="output.Staging.commit replaces outputs one by one with os.replace, so when one "
-    "rename fails (here: the matrix is locked, as Excel on Windows locks an open file) the "
-    "outputs sorted before it are already new and the rest are old, against 'a failed run "
-    "leaves every existing output exactly as it was'. Fix: move each existing output aside "
-    "into the staging folder before moving the new one in, and on any OSError move the "
-    "set-aside files back (or check every target can be replaced before replacing any)",
-)
 def test_a_locked_output_during_commit_changes_no_output(
     built: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,13 +191,6 @@ def test_a_locked_output_during_commit_changes_no_output(
     assert_nothing_changed(root, before, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="output.Staging.commit moves every output into place first and writes the "
-    "manifest afterwards, so a full disk while writing the manifest fails the build after "
-    "every output was replaced (and leaves the manifest describing the old ones). Fix: "
-    "write the new manifest into the staging folder before the first os.replace",
-)
 def test_a_full_disk_while_writing_the_manifest_changes_no_output(
     built: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
