@@ -495,5 +495,41 @@ def scorecard(
         sys.exit(1)
 
 
+@cli.command("review")
+@workbook_option
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True, help="How to print the summary.")
+@click.option("--fail-on", type=click.Choice(["needs-change", "suspect"]), multiple=True,
+              help="Exit 1 when any current answer needs change, or any answer is suspect.")
+def review_command(workbook: Path, files: tuple[Path, ...], output_format: str,
+                   fail_on: tuple[str, ...]) -> None:
+    """Read reviewed workbooks back: Status, Reviewer and Comment per hand-off.
+
+    FILES are internal-customer-matrix.xlsx or departments/*.xlsx files that
+    department heads marked up. Answers are matched by Hand-off id, so sorted,
+    filtered and re-ordered rows are fine. An answer to a hand-off that no
+    longer exists is stale; one whose hand-off changed since it was reviewed
+    is suspect and needs a new look.
+
+    \b
+    Example:
+        jobdefs review reviews/*.xlsx --format markdown --fail-on needs-change
+    """
+    from jobdefs import review
+
+    loaded = load_or_exit(workbook, strict=False, quiet=True)
+    result = review.review(loaded.organization, files)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    render = {"json": review.as_json, "markdown": review.as_markdown}.get(
+        output_format, review.as_text)
+    click.echo(render(result), nl=False)
+    if ("needs-change" in fail_on and result.needs_change()) or (
+            "suspect" in fail_on and result.suspect):
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="jobdefs")

@@ -176,8 +176,9 @@ def parse_yaml(content: bytes) -> Node:
         if mark is error.context_mark:
             message = UNCLOSED.get(error.context or "", f"{error.context} (started here) "
                                    "is never finished")
-        line, column = _mark_position(mark, _Lines(text)) if mark else (None, None)
-        raise _Refused("yaml-syntax", message, line, column) from None
+        if mark is None:
+            raise _Refused("yaml-syntax", message, None, None) from None
+        raise _Refused("yaml-syntax", message, *_mark_position(mark, _Lines(text))) from None
     except yaml.YAMLError as error:
         raise _Refused("yaml-syntax", f"this is not valid YAML ({error})", 1, 1) from None
     if root is None:

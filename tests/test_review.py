@@ -1,0 +1,128 @@
+"""Reviewed workbooks read back: sorted, filtered, deleted rows, stale and suspect answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook as open_xlsx
+
+from jobdefs.build import build
+from jobdefs.cli import cli
+from jobdefs.load import load_workbook
+from jobdefs.review import read_answers, review
+
+CHAIN = Path(__file__).parent / "data" / "chain"
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    build(load_workbook(root), jobs=1)
+    return root
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def answer(path: Path, answers: dict[str, tuple[str, str, str]], *, reverse: bool = False,
+           delete_product: str = "") -> None:
+    """Fill in Status/Reviewer/Comment by product name, as a department head would."""
+    book = open_xlsx(path)
+    sheet = book["Hand-offs"]
+    header = [c.value for c in sheet[1]]
+    product, status = header.index("Product"), header.index("Status")
+    rows = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    if reverse:
+        rows.reverse()
+    rows = [r for r in rows if r[product] != delete_product]
+    for row in rows:
+        if row[product] in answers:
+            row[status:status + 3] = answers[row[product]]
+    sheet.delete_rows(2, sheet.max_row)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_answers_are_matched_by_id_whatever_the_row_order(built: Path) -> None:
+    matrix = built / "build" / "internal-customer-matrix.xlsx"
+    answer(matrix, {"Verified result": ("agreed", "Dr Ames", ""),
+                    "Lab order": ("Needs change", "Kim", "Add the clinical question")},
+           reverse=True, delete_product="Coded claim")
+    result = review(load_workbook(built).organization, [matrix])
+    assert [(h.product, a.status, a.reviewer) for h, a in result.current] == [
+        ("Verified result", "Agreed", "Dr Ames"),
+        ("Lab order", "Needs change", "Kim"),
+    ]
+    assert result.stale == [] and result.suspect == []
+    assert {h.product for h in result.unanswered} == {
+        "Coded claim", "Labelled specimen", "Treatment plan"}
+
+
+def test_a_changed_hand_off_makes_its_answer_suspect_and_a_removed_one_stale(
+    built: Path,
+) -> None:
+    matrix = built / "build" / "internal-customer-matrix.xlsx"
+    answer(matrix, {"Verified result": ("Agreed", "Dr Ames", ""),
+                    "Coded claim": ("Agreed", "Lee", ""),
+                    "Labelled specimen": ("Not needed", "Kim", "")})
+    lab = built / "roles" / "lab-tech.yaml"
+    lab.write_text(lab.read_text().replace("Within 60 minutes.", "Within 45 minutes."))
+    coder = built / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("Coded claim", "Coded insurance claim"))
+    result = review(load_workbook(built).organization, [matrix])
+    assert [(h.product, a.status) for h, a in result.suspect] == [("Verified result", "Agreed")]
+    assert [(a.status, a.reviewer) for a in result.stale] == [("Agreed", "Lee")]
+    assert [(h.product, a.status) for h, a in result.current] == [
+        ("Labelled specimen", "Not needed")]
+
+
+def test_cli_summary_lists_every_needs_change_and_fails_on_request(built: Path) -> None:
+    department = built / "build" / "departments" / "laboratory.xlsx"
+    answer(department, {"Verified result": ("Needs change", "Dr Ames",
+                                            '=HYPERLINK("http://x","faster please")')})
+    status, out, _ = run("review", "-w", str(built), str(department))
+    assert status == 0
+    assert "Needs change:\n  Laboratory Technologist → 'Verified result' → Physician " \
+           "(Dr Ames): =HYPERLINK(\"http://x\",\"faster please\")\n" in out
+    assert run("review", "-w", str(built), str(department), "--fail-on", "needs-change")[0] == 1
+    status, out, _ = run("review", "-w", str(built), str(department), "--format", "json")
+    document = json.loads(out)
+    assert [(a["product"], a["status"]) for a in document["current"]] == [
+        ("Verified result", "Needs change")]
+    status, out, _ = run("review", "-w", str(built), str(department), "--format", "markdown")
+    assert "### Needs change" in out
+
+
+def test_an_unknown_status_is_a_note_not_an_answer(built: Path) -> None:
+    matrix = built / "build" / "internal-customer-matrix.xlsx"
+    answer(matrix, {"Verified result": ("Maybe", "", "")})
+    notes: list[str] = []
+    assert read_answers(matrix, notes) == []
+    assert "the status 'Maybe' is not one of Agreed, Needs change, Not needed" in notes[0]
+
+
+def test_a_foreign_or_corrupt_file_is_a_clear_error(built: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    foreign = tmp_path / "budget.xlsx"
+    book = Workbook()
+    book.active.append(["Item", "Cost"])
+    book.save(foreign)
+    status, _, err = run("review", "-w", str(built), str(foreign))
+    assert status == 1
+    assert "is not a jobdefs review workbook" in err and "Traceback" not in err
+    corrupt = tmp_path / "corrupt.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    status, _, err = run("review", "-w", str(built), str(corrupt))
+    assert status == 1
+    assert f"Error: {corrupt}: cannot read it" in err
