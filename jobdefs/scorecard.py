@@ -747,6 +747,18 @@ def answered(figures: Figures) -> str:
     return f"{figures.responses} of {figures.asked}"
 
 
+def figure_cells(figures: Figures, change: Change | None, with_change: bool) -> list[str]:
+    """One table row of figures, with the change columns when there is a baseline."""
+    values = [answered(figures), percent(figures.share_met)]
+    if with_change:
+        values.append(points(change.share_met if change else None))
+    values.append(rating(figures.mean_rating))
+    if with_change:
+        values.append(rating_change(change.mean_rating if change else None))
+    values.append(str(figures.gaps))
+    return values
+
+
 def handoff_name(handoff: HandOff) -> str:
     return f"{handoff.product} ({handoff.supplier.title} → {handoff.customer.title})"
 
@@ -769,23 +781,17 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
         "Gaps",
     ]
 
-    def cells(figures: Figures, change: Change | None) -> list[str]:
-        values = [answered(figures), percent(figures.share_met)]
-        if base:
-            values.append(points(change.share_met if change else None))
-        values.append(rating(figures.mean_rating))
-        if base:
-            values.append(rating_change(change.mean_rating if change else None))
-        values.append(str(figures.gaps))
-        return values
-
     sections: list[tuple[str, str, list[list[str]]]] = [
         (
             "By department (as supplier)",
             "Department",
-            [[d.title, *cells(d.figures, d.change)] for d in card.departments],
+            [[d.title, *figure_cells(d.figures, d.change, base)] for d in card.departments],
         ),
-        ("By supplier role", "Role", [[r.title, *cells(r.figures, r.change)] for r in card.roles]),
+        (
+            "By supplier role",
+            "Role",
+            [[r.title, *figure_cells(r.figures, r.change, base)] for r in card.roles],
+        ),
     ]
     for title, first, rows in sections:
         lines += ["", title, *_columns([first, *headings], rows)]
@@ -798,7 +804,7 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
                 _cut(_plain(h.handoff.supplier.title), 28),
                 _cut(_plain(h.handoff.product), 32) + (" *" if h.changed else ""),
                 _cut(_plain(h.handoff.customer.title), 28),
-                *cells(h.figures, h.change),
+                *figure_cells(h.figures, h.change, base),
             ]
             for h in shown
         ],
@@ -985,16 +991,6 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
         else:
             out += [f"Every answered hand-off is at or above {percent(threshold)} met.", ""]
 
-    def cells(figures: Figures, change: Change | None) -> list[str]:
-        values = [answered(figures), percent(figures.share_met)]
-        if base:
-            values.append(points(change.share_met if change else None))
-        values.append(rating(figures.mean_rating))
-        if base:
-            values.append(rating_change(change.mean_rating if change else None))
-        values.append(str(figures.gaps))
-        return values
-
     headings = [
         "Answered",
         "Share met",
@@ -1005,12 +1001,15 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
     ]
     out += _md_table(
         ["Department", *headings],
-        [[md(d.title), *cells(d.figures, d.change)] for d in card.departments],
+        [[md(d.title), *figure_cells(d.figures, d.change, base)] for d in card.departments],
     )
     out += ["", f"<details><summary>By supplier role ({len(card.roles)})</summary>", ""]
     out += _md_table(
         ["Role", "Department", *headings],
-        [[md(r.title), md(r.department), *cells(r.figures, r.change)] for r in card.roles],
+        [
+            [md(r.title), md(r.department), *figure_cells(r.figures, r.change, base)]
+            for r in card.roles
+        ],
     )
     shown = _answered_handoffs(card)
     out += [
@@ -1027,7 +1026,7 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
                 md(h.handoff.supplier.title),
                 md(h.handoff.product) + (" (changed since asked)" if h.changed else ""),
                 md(h.handoff.customer.title),
-                *cells(h.figures, h.change),
+                *figure_cells(h.figures, h.change, base),
             ]
             for h in shown
         ],
