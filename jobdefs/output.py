@@ -128,7 +128,8 @@ class Staging:
         moves: list[tuple[Path, Path | None]] = []  # (output, where its old bytes went)
         try:
             (self.folder / MANIFEST).write_bytes(manifest.to_bytes())
-            changes = [(path, self.folder / path) for path in sorted(self.files)]
+            changes: list[tuple[str, Path | None]] = [
+                (path, self.folder / path) for path in sorted(self.files)]
             changes += [(path, None) for path in removed]
             changes.append((MANIFEST, self.folder / MANIFEST))
             for path, new in changes:
