@@ -83,9 +83,13 @@ class Record(dict[str, Any]):
 class _FileReader:
     """Checks one file's node tree against a shape, collecting findings."""
 
-    def __init__(self, file: str, findings: list[Finding]) -> None:
+    def __init__(self, file: str, findings: list[Finding], content: bytes = b"\\") -> None:
         self.file = file
         self.findings = findings
+        # The reader already refused raw control characters, so only an escape sequence
+        # in double quotes ("\v") can put one into a value: without a backslash in the
+        # file, no value needs checking.
+        self.may_hold_escapes = b"\\" in content
 
     def where(self, node: Node, path: str) -> Location:
         return Location(self.file, node.line, node.column, path)
@@ -253,7 +257,7 @@ class _FileReader:
             advice = "write the text" if required else "write the text or remove the key"
             self.error(node, path, "empty-value", f"'{name}' is empty; {advice}")
             return None
-        bad = BAD_CHARACTER.search(text)
+        bad = BAD_CHARACTER.search(text) if self.may_hold_escapes else None
         if bad:
             self.error(
                 node,
@@ -360,7 +364,7 @@ def _read_config(root: Path, findings: list[Finding]) -> Record:
         assert parsed.finding is not None
         findings.append(parsed.finding)
         return empty
-    record = _FileReader(CONFIG_FILE, findings).mapping(parsed.root, ORGANIZATION, "")
+    record = _FileReader(CONFIG_FILE, findings, parsed.content).mapping(parsed.root, ORGANIZATION, "")
     return record if record is not None else empty
 
 
@@ -417,7 +421,7 @@ def _read_roles(
             findings.append(parsed.finding)
             continue
         sources[role_id] = parsed.content
-        reader = _FileReader(relative, findings)
+        reader = _FileReader(relative, findings, parsed.content)
         record = reader.mapping(parsed.root, ROLE, "")
         if record is not None:
             roles.append(_role(role_id, relative, record, reader))
