@@ -11,18 +11,20 @@ import datetime
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
-from jobdefs.errors import JobdefsError
+from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
-from jobdefs.output import Manifest, Staging, is_current
+from jobdefs.output import Manifest, Staging, describe, is_current
 
 JOB_AIDS = "job-aids"
+HANDBOOK = "handbook.docx"
+HANDBOOK_PDF = "handbook.pdf"
 MATRIX = "internal-customer-matrix.xlsx"
 DEPARTMENTS = "departments"
 PARALLEL_FROM = 24  # fewer job aids than this render faster in one process
@@ -36,7 +38,7 @@ class Target:
 
     path: str
     digest: str
-    kind: str  # "job-aid", "workbook" or "map"
+    kind: str  # "job-aid", "handbook", "workbook" or "map"
     role_id: str = ""
 
 
@@ -50,6 +52,7 @@ class BuildReport:
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. about the scorecard's surveys
 
     @property
     def up_to_date(self) -> bool:
@@ -88,9 +91,21 @@ def _digest(*parts: object) -> str:
 
 
 class Plan:
-    """Every output a build makes, with its digest, and the means to render it."""
+    """Every output a build makes, with its digest, and the means to render it.
 
-    def __init__(self, workbook: Workbook, output_dir: Path, only: Sequence[str] = ()) -> None:
+    `figures` holds each role's scorecard figures (`scorecard.role_figures`), when the build
+    is given answered surveys; `handbook` adds handbook.docx to the outputs.
+    """
+
+    def __init__(
+        self,
+        workbook: Workbook,
+        output_dir: Path,
+        only: Sequence[str] = (),
+        *,
+        handbook: bool = False,
+        figures: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         from jobdefs import word
 
         self.workbook = workbook
@@ -106,22 +121,56 @@ class Plan:
         unknown = [role_id for role_id in only if not organization.has_role(role_id)]
         if unknown:
             raise JobdefsError(f"--only: no role '{unknown[0]}' in this workbook")
+        if only and handbook:
+            raise JobdefsError(
+                "--handbook binds every role's job aid, so it cannot be combined with --only"
+            )
+        if handbook and not organization.roles:
+            raise JobdefsError(
+                "--handbook: there is no role to bind yet; add role files to the roles folder "
+                "first (e.g. with 'jobdefs new')"
+            )
         roles = [organization.role(r) for r in only] if only else list(organization.roles)
-        self.contexts = {role.id: word.job_aid_context(organization, role) for role in roles}
+        figures = figures or {}
+        self.contexts = {
+            role.id: word.job_aid_context(organization, role, figures.get(role.id))
+            for role in roles
+        }
         template_digest = hashlib.sha256(self.template_bytes).hexdigest()
         self.targets: list[Target] = [
             Target(
                 f"{JOB_AIDS}/{role_id}.docx",
-                _digest("job-aid", template_digest, self.moment,
-                        json.dumps(context, sort_keys=True, ensure_ascii=False)),
+                _digest(
+                    "job-aid",
+                    template_digest,
+                    self.moment,
+                    json.dumps(context, sort_keys=True, ensure_ascii=False),
+                ),
                 "job-aid",
                 role_id,
             )
             for role_id, context in self.contexts.items()
         ]
         self.partial = bool(only)
+        # Computed even when the handbook is not asked for, so that a handbook made by an
+        # earlier build can still be told current or stale.
+        self.handbook = self._handbook_target() if not only else None
+        if handbook and self.handbook is not None:
+            self.targets.append(self.handbook)
         if not only:
             self.targets += self._workbook_targets()
+
+    def _handbook_target(self) -> Target:
+        """handbook.docx changes whenever any job aid does, or their order does."""
+        from jobdefs.handbook import departments_in_order
+
+        by_role = {t.role_id: t.digest for t in self.targets if t.kind == "job-aid"}
+        order = [
+            role.id
+            for _, roles in departments_in_order(self.workbook.organization)
+            for role in roles
+        ]
+        return Target(HANDBOOK, _digest("handbook", *(by_role[r] for r in order)), "handbook")
 
     def _workbook_targets(self) -> list[Target]:
         from jobdefs import excel, handoff_map
@@ -138,8 +187,10 @@ class Plan:
         self.department_slugs = slugs
         return [
             Target(MATRIX, inputs, "workbook"),
-            *(Target(f"{DEPARTMENTS}/{slug}.xlsx", inputs, "workbook")
-              for slug in sorted(slugs.values())),
+            *(
+                Target(f"{DEPARTMENTS}/{slug}.xlsx", inputs, "workbook")
+                for slug in sorted(slugs.values())
+            ),
             Target(handoff_map.MARKDOWN_FILE, inputs, "map"),
             Target(handoff_map.DOT_FILE, inputs, "map"),
         ]
@@ -179,6 +230,27 @@ def _render_in_worker(job: tuple[dict[str, Any], datetime.datetime]) -> bytes:
     return data
 
 
+def scorecard_figures(
+    workbook: Workbook, surveys: Sequence[Path], baseline: Sequence[Path] = ()
+) -> tuple[dict[str, dict[str, Any]] | None, list[str]]:
+    """Each role's latest figures from answered `surveys` (files or folders), compared with
+    `baseline`, and the notes that reading them gave; (None, []) without surveys."""
+    if not surveys:
+        if baseline:
+            raise JobdefsError(
+                "--scorecard-baseline needs --scorecard: the answered surveys of the latest "
+                "round, to compare with the baseline"
+            )
+        return None, []
+    from jobdefs import scorecard
+
+    card = scorecard.make_scorecard(workbook.organization, list(surveys), list(baseline))
+    figures = {
+        role.id: scorecard.role_figures(card, role.id) for role in workbook.organization.roles
+    }
+    return figures, [note.as_text() for note in card.notes]
+
+
 def build(
     workbook: Workbook,
     *,
@@ -188,14 +260,27 @@ def build(
     jobs: int | None = None,
     pdf: bool = False,
     progress: Progress | None = None,
+    handbook: bool = False,
+    scorecard: Sequence[Path] = (),
+    scorecard_baseline: Sequence[Path] = (),
 ) -> BuildReport:
-    """Write every out-of-date output of `workbook`; all of them or, on failure, none."""
-    from jobdefs import word
+    """Write every out-of-date output of `workbook`; all of them or, on failure, none.
+
+    `handbook` also writes handbook.docx (and handbook.pdf under `pdf`); a later build
+    without it keeps that handbook as it is. `scorecard` are answered surveys (files or
+    folders) whose figures each job aid shows, compared with `scorecard_baseline`.
+    """
+    from jobdefs import template_lint, word
 
     output_dir = output_dir or workbook.output_dir
-    plan = Plan(workbook, output_dir, only)
+    figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures)
+    # The template is checked, then compiled, before anything is written: a template HR
+    # broke in Word is reported paragraph by paragraph and leaves every output as it was.
+    template_lint.check_template(plan.template_bytes, plan.template_name)
+    template = word.load_job_aid_template(plan.template_path, plan.template_name)
     manifest = Manifest.read(output_dir)
-    report = BuildReport()
+    report = BuildReport(notes=notes)
     todo = []
     for target in plan.targets:
         if not force and is_current(output_dir, target.path, target.digest, manifest):
@@ -203,23 +288,43 @@ def build(
         else:
             todo.append(target)
     orphans = [] if plan.partial else _orphans(plan, manifest)
-    # Compiled here first so that a template error is reported before anything is written.
-    template = word.load_job_aid_template(plan.template_path, plan.template_name)
     digests = {t.path: t.digest for t in plan.targets}
+    handbook_pdf = (
+        pdf
+        and handbook
+        and plan.handbook is not None
+        and (force or not is_current(output_dir, HANDBOOK_PDF, plan.handbook.digest, manifest))
+    )
     with Staging(output_dir) as staging:
         job_aids = [t for t in todo if t.kind == "job-aid"]
         total = len(todo)
         done = 0
-        for target, data in zip(job_aids, _render_job_aids(plan, template, job_aids, jobs)):
-            staging.write(target.path, data)
+
+        def advance() -> None:
+            nonlocal done
             done += 1
             if progress:
                 progress(done, total)
+
+        rendered = _render_job_aids(plan, template, job_aids, jobs)
+        for target, data in zip(job_aids, rendered, strict=True):
+            staging.write(target.path, data)
+            advance()
         for path, data in plan.render_workbooks({t.path for t in todo}):
             staging.write(path, data)
-            done += 1
-            if progress:
-                progress(done, total)
+            advance()
+        if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
+            from jobdefs.handbook import render_handbook
+
+            made = render_handbook(
+                workbook.organization, template, plan.contexts, plan.moment, handbook_pdf
+            )
+            if plan.handbook in todo:
+                staging.write(HANDBOOK, made.docx)
+                advance()
+            if made.printable is not None:
+                digests[HANDBOOK_PDF] = plan.handbook.digest
+                _stage_handbook_pdf(plan, staging, made.printable)
         if pdf:
             _stage_pdfs(plan, staging, digests, manifest, force)
         staging.commit(manifest, digests, remove=orphans)
@@ -269,34 +374,69 @@ def _stage_pdfs(
         staging.write(f"{JOB_AIDS}/{name}", (converted / name).read_bytes())
 
 
+def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
+    """handbook.pdf through LibreOffice, from the variant whose contents it can number."""
+    from jobdefs import word
+
+    source = staging.folder / ".handbook" / "handbook.docx"
+    try:
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_bytes(printable)
+    except OSError as error:
+        raise OutputError(f"could not write {HANDBOOK_PDF}: {describe(error)}") from None
+    # A handbook is long: allow a few seconds a role on top of LibreOffice's start.
+    timeout = 60 + 3 * len(plan.contexts)
+    [converted] = word.convert_to_pdf([source], staging.folder / ".handbook-pdf", timeout)
+    staging.write(HANDBOOK_PDF, converted.read_bytes())
+
+
 def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
-    """Outputs the manifest says we made that no longer correspond to anything."""
-    wanted = {t.path for t in plan.targets}
+    """Outputs the manifest says we made that no longer correspond to anything.
+
+    The handbook is optional, like the PDFs: a build that does not ask for it keeps the
+    one an earlier build made (and `check` says when it is stale).
+    """
+    wanted = {t.path for t in plan.targets} | {HANDBOOK, HANDBOOK_PDF}
     wanted |= {p.removesuffix(".docx") + ".pdf" for p in wanted if p.endswith(".docx")}
     return sorted(p for p in manifest.entries if p not in wanted)
 
 
-def check(workbook: Workbook, *, output_dir: Path | None = None) -> BuildReport:
-    """What a build would change, without writing anything."""
+def check(
+    workbook: Workbook,
+    *,
+    output_dir: Path | None = None,
+    handbook: bool = False,
+    scorecard: Sequence[Path] = (),
+    scorecard_baseline: Sequence[Path] = (),
+) -> BuildReport:
+    """What a build with the same options would change, without writing anything."""
     output_dir = output_dir or workbook.output_dir
-    plan = Plan(workbook, output_dir)
+    figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    plan = Plan(workbook, output_dir, handbook=handbook, figures=figures)
     manifest = Manifest.read(output_dir)
-    report = BuildReport()
-    for target in plan.targets:
+    report = BuildReport(notes=notes)
+    targets = {t.path: t for t in plan.targets}
+    if plan.handbook is not None and HANDBOOK in manifest.entries:
+        targets.setdefault(HANDBOOK, plan.handbook)  # made earlier: current or stale
+    for target in targets.values():
         if not (output_dir / target.path).is_file():
-            report.missing.append(target.path)
+            if target.path in {t.path for t in plan.targets}:
+                report.missing.append(target.path)
         elif is_current(output_dir, target.path, target.digest, manifest):
             report.kept.append(target.path)
         else:
             report.stale.append(target.path)
     pdfs = {p for p in manifest.entries if p.endswith(".pdf")}
-    report.orphaned = [p for p in _orphans(plan, manifest)
-                       if (output_dir / p).exists() and p not in pdfs]
+    report.orphaned = [
+        p for p in _orphans(plan, manifest) if (output_dir / p).exists() and p not in pdfs
+    ]
     for pdf_path in sorted(pdfs):  # PDFs are optional, but a stale one is still stale
-        docx = pdf_path.removesuffix(".pdf") + ".docx"
-        target = next((t for t in plan.targets if t.path == docx), None)
-        if target is None:
-            report.orphaned.append(pdf_path)
-        elif manifest.entries[pdf_path].digest != target.digest:
+        source = targets.get(pdf_path.removesuffix(".pdf") + ".docx")
+        if source is None:
+            if pdf_path != HANDBOOK_PDF or plan.handbook is None:
+                report.orphaned.append(pdf_path)
+            elif manifest.entries[pdf_path].digest != plan.handbook.digest:
+                report.stale.append(pdf_path)
+        elif manifest.entries[pdf_path].digest != source.digest:
             report.stale.append(pdf_path)
     return report

@@ -121,6 +121,17 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False) -> Any:
 @click.option("--jobs", "-j", type=click.IntRange(min=1),
               help="Processes that render job aids.  [default: the number of CPUs]")
 @click.option("--pdf", is_flag=True, help="Also write PDF job aids (needs LibreOffice).")
+@click.option("--handbook", is_flag=True,
+              help="Also write handbook.docx: a cover, contents and every job aid by "
+                   "department (and handbook.pdf with --pdf). A later build without "
+                   "--handbook keeps it as it is; --check says when it is stale.")
+@click.option("--scorecard", "scorecard_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, path_type=Path),
+              help="An answered survey (.xlsx) or a folder of them (repeatable): each job aid "
+                   "shows its role's figures. Give the same to later builds and --check.")
+@click.option("--scorecard-baseline", "baseline_files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, path_type=Path),
+              help="An earlier round's answered survey or folder, to show the change since.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -131,6 +142,9 @@ def build(
     only: tuple[str, ...],
     jobs: int | None,
     pdf: bool,
+    handbook: bool,
+    scorecard_files: tuple[Path, ...],
+    baseline_files: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
@@ -140,17 +154,23 @@ def build(
     outputs whose inputs changed are rewritten, and a failed build changes
     nothing.
 
+    The job-aid template is checked first (as 'jobdefs templates check' does):
+    while it has errors, nothing is written.
+
     \b
     Example:
         jobdefs build --workbook hospital/ --output site/documents
         jobdefs build --check      # in CI: fail when outputs are out of date
+        jobdefs build --handbook --pdf --scorecard build/surveys/round-2
     """
     from jobdefs import build as builder
 
     loaded = load_or_exit(workbook, strict, quiet)
     output_dir = output or loaded.output_dir
+    extras: dict[str, Any] = {"handbook": handbook, "scorecard": scorecard_files,
+                              "scorecard_baseline": baseline_files}
     if check_only:
-        result = builder.check(loaded, output_dir=output_dir)
+        result = builder.check(loaded, output_dir=output_dir, **extras)
         for label, paths in (("missing", result.missing), ("stale", result.stale),
                              ("orphaned", result.orphaned)):
             for path in paths:
@@ -169,7 +189,9 @@ def build(
             bar.update(done - bar.pos)
 
         result = builder.build(loaded, output_dir=output_dir, only=only, force=force,
-                               jobs=jobs, pdf=pdf, progress=progress)
+                               jobs=jobs, pdf=pdf, progress=progress, **extras)
+    for note in result.notes:
+        click.echo(note, err=True)
     if not quiet:
         click.echo(
             f"{output_dir}: wrote {len(result.written)}, kept {len(result.kept)}, "
@@ -529,6 +551,75 @@ def review_command(workbook: Path, files: tuple[Path, ...], output_format: str,
     if ("needs-change" in fail_on and result.needs_change()) or (
             "suspect" in fail_on and result.suspect):
         sys.exit(1)
+
+
+@cli.group()
+def templates() -> None:
+    """Export the Word templates to customize, and check the ones you edited.
+
+    \b
+    Example:
+        jobdefs templates export && jobdefs templates check
+    """
+
+
+@templates.command("export")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@workbook_option
+def templates_export(folder: Path | None, workbook: Path) -> None:
+    """Copy the default templates into FOLDER, to edit in Word.
+
+    FOLDER defaults to the workbook's templates/ folder, where builds look for
+    them. An existing file is never replaced: it is skipped and listed. See
+    docs/templates.md for the variables a template can use.
+
+    \b
+    Example:
+        jobdefs templates export
+        jobdefs templates export ~/drafts
+    """
+    from jobdefs.load import load_workbook
+    from jobdefs.word import export_templates
+
+    result = export_templates(folder or load_workbook(workbook).templates_dir)
+    for path in result.created:
+        click.echo(f"created {path}", err=True)
+    for path in result.skipped:
+        click.echo(f"skipped {path} (it exists; export never replaces a file)", err=True)
+    if result.created:
+        click.echo("next: edit the template in Word, then run 'jobdefs templates check'",
+                   err=True)
+
+
+@templates.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@workbook_option
+@strict_option
+def templates_check(file: Path | None, workbook: Path, strict: bool) -> None:
+    """Check a Word template before a build uses it.
+
+    Reports tag syntax errors, variables a job aid does not have (with a
+    did-you-mean), and tags Word broke: split by a tracked change or a link,
+    not closed in their paragraph, holding a non-breaking space or curly
+    quotes. Each names the paragraph's text. FILE defaults to the workbook's
+    templates/job-aid.docx, else the default template. Exit status 1 when the
+    template has errors (or warnings, under --strict).
+
+    \b
+    Example:
+        jobdefs templates check
+        jobdefs templates check ~/drafts/job-aid.docx --strict
+    """
+    from jobdefs import template_lint
+
+    path, name = file, str(file)
+    if path is None:
+        path, name = template_lint.workbook_template(workbook)
+    findings = template_lint.lint_template_file(path, name)
+    for finding in findings:
+        click.echo(finding.as_text(), err=True)
+    click.echo(template_lint.summary(name, findings), err=True)
+    sys.exit(template_lint.exit_status(findings, strict=strict))
 
 
 def main() -> None:

@@ -45,10 +45,12 @@ SCALAR_TYPES: dict[KeyType, str] = {
 def generated_files() -> dict[str, str]:
     """Every generated file, by its path relative to the repository's root."""
     from jobdefs.scaffold import github_workflow
+    from jobdefs.template_lint import templates_markdown
 
     files = {
         "docs/role-files.md": role_files_markdown(),
         "docs/cli.md": cli_markdown(),
+        "docs/templates.md": templates_markdown(),
         "docs/examples/jobdefs.yml": github_workflow(),
     }
     for name, file_name in FILE_NAMES.items():

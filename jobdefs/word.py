@@ -94,16 +94,68 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "has_lines_of_sight": "True when `lines_of_sight` is not empty.",
     "has_moments_of_truth": "True when `moments_of_truth` is not empty.",
     "has_feedback_questions": "True when `feedback_questions` is not empty.",
+    "scorecard.found": (
+        "True when `jobdefs build --scorecard` was given answered surveys that hold answers "
+        "about this role's hand-offs; False otherwise (and every other `scorecard` value is "
+        "then empty text, 0 or an empty list)."
+    ),
+    "scorecard.round": "The survey round the figures come from, e.g. `2025-q2`, or empty text.",
+    "scorecard.baseline_round": "The baseline round they are compared with, or empty text.",
+    "scorecard.summary": (
+        "The role's figures in one line, e.g. `75% met in 6 of 8 answers (+10 pts since "
+        "round-1); mean rating 4.2 of 5`."
+    ),
+    "scorecard.share_met": "The share of answers that say the need is met, e.g. `75%`.",
+    "scorecard.mean_rating": "The mean rating from 1 (poor) to 5 (excellent), e.g. `4.2`.",
+    "scorecard.change": "The change in share met since the baseline, e.g. `+10 pts`, or empty.",
+    "scorecard.responses": "How many answers came back (a number).",
+    "scorecard.asked": "How many answers were asked for (a number).",
+    "scorecard.handoffs[]": "One item per hand-off of this role that the surveys asked about.",
+}
+
+# The fields of each `scorecard.handoffs[]` item. They are listed apart because a job aid
+# built without --scorecard has no such item to show them.
+SCORECARD_HANDOFF_VARIABLES: dict[str, str] = {
+    "scorecard.handoffs[].product": "The product handed over.",
+    "scorecard.handoffs[].customer": "Who answered: a role's title or an external customer's name.",
+    "scorecard.handoffs[].customer_department": "The customer's department, or `External`.",
+    "scorecard.handoffs[].share_met": "Share met for this hand-off, e.g. `75%` (`–` if none).",
+    "scorecard.handoffs[].mean_rating": "Mean rating for this hand-off, e.g. `4.0` (`–` if none).",
+    "scorecard.handoffs[].change": "Change in share met since the baseline, e.g. `−5 pts`.",
+    "scorecard.handoffs[].answered": "Answers received of those asked, e.g. `3 of 4`.",
+    "scorecard.handoffs[].responses": "How many answers came back (a number).",
+    "scorecard.handoffs[].changed": (
+        "True when the need or standard changed after the survey asked about it."
+    ),
+    "scorecard.handoffs[].text": (
+        "The hand-off's figures in one line, e.g. `Test result report → Physician: 75% met "
+        "(3 of 4 answers), mean rating 4.0, +10 pts`."
+    ),
 }
 
 TOP_LEVEL_VARIABLES = frozenset(re.split(r"[.\[]", name)[0] for name in TEMPLATE_VARIABLES)
 
 
+def all_template_variables() -> dict[str, str]:
+    """Every variable a template can use, in the order docs/templates.md lists them."""
+    variables: dict[str, str] = {}
+    for name, meaning in TEMPLATE_VARIABLES.items():
+        variables[name] = meaning
+        if name == "scorecard.handoffs[]":
+            variables.update(SCORECARD_HANDOFF_VARIABLES)
+    return variables
+
+
 # -- the render context ---------------------------------------------------------------
 
 
-def job_aid_context(organization: Organization, role: Role) -> dict[str, Any]:
-    """Everything a job-aid template can show about one role, as plain data."""
+def job_aid_context(
+    organization: Organization, role: Role, figures: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything a job-aid template can show about one role, as plain data.
+
+    `figures` is what `scorecard.role_figures` says about the role, when a scorecard is given.
+    """
 
     def role_title(role_id: str) -> str:
         return organization.role(role_id).title if organization.has_role(role_id) else role_id
@@ -228,6 +280,56 @@ def job_aid_context(organization: Organization, role: Role) -> dict[str, Any]:
         "has_lines_of_sight": bool(lines),
         "has_moments_of_truth": bool(moments),
         "has_feedback_questions": bool(questions),
+        "scorecard": scorecard_context(figures),
+    }
+
+
+def scorecard_context(figures: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `scorecard` a template sees: role_figures() as text, or empty values without one."""
+    figures = figures or {}
+    found = bool(figures.get("found"))
+
+    def text(key: str) -> str:
+        return str(figures.get(key) or "") if found else ""
+
+    def compact(change: str) -> str:
+        return change.split(" since ", 1)[0]
+
+    handoffs = []
+    for item in figures.get("handoffs", []) if found else []:
+        share, rating = item["share_met_text"], item["mean_rating_text"]
+        answered = f"{item['responses']} of {item['asked']}"
+        change = compact(item["change_text"])
+        line = f"{item['product']}{ARROW}{item['customer']}: {share} met ({answered} answers)"
+        if item.get("mean_rating") is not None:
+            line += f", mean rating {rating}"
+        if change:
+            line += f", {change}"
+        handoffs.append(
+            {
+                "product": item["product"],
+                "customer": item["customer"],
+                "customer_department": item["customer_department"],
+                "share_met": share,
+                "mean_rating": rating,
+                "change": change,
+                "answered": answered,
+                "responses": int(item["responses"]),
+                "changed": bool(item["changed_since_survey"]),
+                "text": line,
+            }
+        )
+    return {
+        "found": found,
+        "round": text("round"),
+        "baseline_round": text("baseline_round"),
+        "summary": text("summary"),
+        "share_met": text("share_met_text"),
+        "mean_rating": text("mean_rating_text"),
+        "change": compact(text("change_text")),
+        "responses": int(figures.get("responses") or 0) if found else 0,
+        "asked": int(figures.get("asked") or 0) if found else 0,
+        "handoffs": handoffs,
     }
 
 
@@ -305,6 +407,30 @@ def _word_breaks(xml: str) -> str:
     )
 
 
+def template_environment() -> jinja2.Environment:
+    """The Jinja environment job-aid templates are compiled in."""
+    return jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def template_source(xml: str) -> tuple[str, str]:
+    """A templated part's XML declaration and its Jinja source, as compiled.
+
+    docxtpl's own clean-up joins tags Word split across runs, turns {%p %}, {%tr %}, {%tc %}
+    and {%r %} into plain Jinja and unescapes quotes inside tags; then every paragraph starts
+    a template line of its own, so a line number points to a paragraph.
+    """
+    from docxtpl import DocxTemplate  # heavy (python-docx, lxml): only when compiling
+
+    declaration = _DECLARATION.match(xml)
+    prolog = declaration.group(0) if declaration else ""
+    source = _outside_raw_blocks(DocxTemplate(None).patch_xml(xml[len(prolog) :]), _mark_lines)
+    return prolog, source
+
+
 @dataclass(frozen=True)
 class _XmlPart:
     name: str
@@ -337,12 +463,8 @@ class JobAidTemplate:
                 f"{name}: not a Word document (.docx): {error}; save the template from Word "
                 "as a .docx file"
             ) from error
-        self._environment = jinja2.Environment(
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        templated = _templated_parts(parts)
+        self._environment = template_environment()
+        templated = templated_parts(parts)
         if not templated:
             raise TemplateError(f"{name}: not a Word document: it has no word/document.xml")
         self._body = templated[0]
@@ -353,6 +475,8 @@ class JobAidTemplate:
             if part not in templated and part != "docProps/core.xml"
         }
         self._has_core = "docProps/core.xml" in parts
+        self.source_parts: Mapping[str, bytes] = parts
+        self.body_part = self._body
         self._parts = {part: self._compile(part, parts[part].decode("utf-8")) for part in templated}
         used: set[str] = set()
         for compiled in self._parts.values():
@@ -378,17 +502,11 @@ class JobAidTemplate:
         return cls(data, name or str(path))
 
     def _compile(self, part: str, xml: str) -> _XmlPart:
-        from docxtpl import DocxTemplate  # heavy (python-docx, lxml): only when compiling
-
-        # docxtpl's own clean-up: joins tags Word split across runs, turns {%p %}, {%tr %},
-        # {%tc %} and {%r %} into plain Jinja, unescapes quotes inside tags.
-        declaration = _DECLARATION.match(xml)
-        prolog = declaration.group(0) if declaration else ""
-        source = _outside_raw_blocks(DocxTemplate(None).patch_xml(xml[len(prolog) :]), _mark_lines)
+        prolog, source = template_source(xml)
         try:
             template = self._environment.from_string(source)
         except jinja2.TemplateSyntaxError as error:
-            raise TemplateError(self._syntax_message(part, source, error)) from None
+            raise TemplateError(syntax_message(self.name, part, source, error)) from None
         fix_tables = bool(_TABLE_CELL_TAGS.search(_XML_TAG.sub("", xml)))
         return _XmlPart(part, prolog, source, template, fix_tables)
 
@@ -399,7 +517,21 @@ class JobAidTemplate:
         title: str = "",
     ) -> bytes:
         """The .docx bytes for `context`; the same context and moment give the same bytes."""
-        rendered: dict[str, Part] = {}
+        rendered = {
+            name: Part.of(name, xml.encode("utf-8"), level=1)
+            for name, xml in self.render_xml(context).items()
+        }
+        if self._has_core:
+            rendered["docProps/core.xml"] = Part.of(
+                "docProps/core.xml", core_properties(title, moment, subject="Job aid")
+            )
+        return write_package(
+            (rendered.get(name) or self._static[name] for name in self._order), moment
+        )
+
+    def render_xml(self, context: Mapping[str, Any]) -> dict[str, str]:
+        """The templated parts (body, headers, footers, footnotes) rendered for `context`."""
+        rendered: dict[str, str] = {}
         for part in self._parts.values():
             try:
                 xml = part.template.render(context)
@@ -412,24 +544,16 @@ class JobAidTemplate:
                 xml = _fix_tables(xml)
             if part is self._parts[self._body] and "<wp:docPr" in xml:
                 xml = _renumber_drawings(xml)
-            data = xml.encode("utf-8")
             if not self._checked:
-                self._check_xml(part, data)
-            rendered[part.name] = Part.of(part.name, data, level=1)
+                self._check_xml(part, xml.encode("utf-8"))
+            rendered[part.name] = xml
         self._checked = True
-        if self._has_core:
-            rendered["docProps/core.xml"] = Part.of(
-                "docProps/core.xml", core_properties(title, moment, subject="Job aid")
-            )
-        return write_package(
-            (rendered.get(name) or self._static[name] for name in self._order), moment
-        )
+        return rendered
 
     # -- error messages ---------------------------------------------------------------
 
     def _where(self, part: str, paragraph: str) -> str:
-        where = f"{self.name} ({part})"
-        return f"{where}, in the paragraph '{paragraph}'" if paragraph else where
+        return where(self.name, part, paragraph)
 
     def _find(self, word: str) -> tuple[str, str, str]:
         """The first part, tag and paragraph text that mention `word`."""
@@ -440,25 +564,6 @@ class JobAidTemplate:
                     if pattern.search(tag):
                         return part.name, _shown(tag), _paragraph_text(line)
         return self._body, f"'{word}'", ""
-
-    def _syntax_message(self, part: str, source: str, error: jinja2.TemplateSyntaxError) -> str:
-        lines = source.split("\n")
-        line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
-        problem = (error.message or "a syntax error").rstrip(".")
-        tags = [_shown(tag) for tag in _TAG.findall(line)]
-        if error.lineno >= len(lines) or not tags:
-            unclosed = _unclosed_block(source)
-            if unclosed is not None:
-                number, tag = unclosed
-                return (
-                    f"{self._where(part, _paragraph_text(lines[number - 1]))}: {tag} is never "
-                    f"closed; add the matching end tag ({problem})"
-                )
-        shown = "".join(tag + ": " for tag in tags)
-        return (
-            f"{self._where(part, _paragraph_text(line))}: {shown}{problem}; fix the tag in Word "
-            "and save the template again"
-        )
 
     def _render_message(self, part: _XmlPart, error: Exception) -> str:
         lines = part.source.split("\n")
@@ -501,7 +606,34 @@ class JobAidTemplate:
             ) from None
 
 
-def _templated_parts(parts: Mapping[str, bytes]) -> list[str]:
+def where(name: str, part: str, paragraph: str) -> str:
+    """How a message names a place in a template: file, part and the paragraph's text."""
+    place = f"{name} ({part})"
+    return f"{place}, in the paragraph '{paragraph}'" if paragraph else place
+
+
+def syntax_message(name: str, part: str, source: str, error: jinja2.TemplateSyntaxError) -> str:
+    """What to tell HR about a Jinja syntax error in a compiled part's `source`."""
+    lines = source.split("\n")
+    line = lines[error.lineno - 1] if 0 < error.lineno <= len(lines) else ""
+    problem = (error.message or "a syntax error").rstrip(".")
+    tags = [_shown(tag) for tag in _TAG.findall(line)]
+    if error.lineno >= len(lines) or not tags:
+        unclosed = unclosed_block(source)
+        if unclosed is not None:
+            number, tag = unclosed
+            return (
+                f"{where(name, part, _paragraph_text(lines[number - 1]))}: {tag} is never "
+                f"closed; add the matching end tag ({problem})"
+            )
+    shown = "".join(tag + ": " for tag in tags)
+    return (
+        f"{where(name, part, _paragraph_text(line))}: {shown}{problem}; fix the tag in Word "
+        "and save the template again"
+    )
+
+
+def templated_parts(parts: Mapping[str, bytes]) -> list[str]:
     """The main document part first, then its headers, footers and footnotes."""
     main = _targets(parts, "_rels/.rels", "", {_MAIN_DOCUMENT})
     if not main:
@@ -558,7 +690,7 @@ def _template_line(error: BaseException) -> int | None:
     return number
 
 
-def _unclosed_block(source: str) -> tuple[int, str] | None:
+def unclosed_block(source: str) -> tuple[int, str] | None:
     """The innermost block tag that is never closed, with its line number."""
     stack: list[tuple[int, str, str]] = []
     for match in _TAG.finditer(source):
@@ -605,6 +737,44 @@ def default_template_path() -> Path:
         # which importlib cannot always resolve without an __init__.py.
         path = Path(__file__).resolve().parent.parent / "templates" / JOB_AID_TEMPLATE
     return path
+
+
+def default_templates() -> list[Path]:
+    """Every template installed with jobdefs: the .docx files beside the job-aid template."""
+    folder = default_template_path().parent
+    return sorted(
+        path
+        for path in folder.glob("*.docx")
+        if path.is_file() and not path.name.startswith(("~$", ".", "_"))
+    )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What `export_templates` copied, and what it left alone because it exists."""
+
+    created: list[Path]
+    skipped: list[Path]
+
+
+def export_templates(folder: Path) -> ExportResult:
+    """Copy the default templates into `folder` to customize; never replace an existing file."""
+    created: list[Path] = []
+    skipped: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in default_templates():
+            target = folder / source.name
+            try:
+                with target.open("xb") as stream:  # "x": fails if the file exists, atomically
+                    stream.write(source.read_bytes())
+            except FileExistsError:
+                skipped.append(target)
+                continue
+            created.append(target)
+    except OSError as error:
+        raise OutputError(f"cannot copy the templates into '{folder}': {error}") from None
+    return ExportResult(created, skipped)
 
 
 def job_aid_template_path(templates_dir: Path | None = None) -> Path:

@@ -646,8 +646,13 @@ def moments_section(document: DocumentObject) -> None:
 
 
 def feedback_section(document: DocumentObject) -> None:
-    tag(document, "{%p if has_feedback_questions %}")
+    """The feedback questions, and the latest survey figures when the build has a scorecard.
+
+    Without a scorecard (`scorecard.found` is false) the section is exactly the questions.
+    """
+    tag(document, "{%p if has_feedback_questions or scorecard.found %}")
     add_paragraph(document, "How to know you are doing well", "Heading 1")
+    tag(document, "{%p if has_feedback_questions %}")
     add_paragraph(
         document,
         "Ask the people you serve, now and then, and listen to the answer:",
@@ -656,6 +661,45 @@ def feedback_section(document: DocumentObject) -> None:
     tag(document, "{%p for question in feedback_questions %}")
     add_paragraph(document, "{{ question }}", "List Bullet")
     tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
+    tag(document, "{%p if scorecard.found %}")
+    add_paragraph(document, "What your customers said", "Heading 2")
+    add_paragraph(
+        document,
+        "Customer survey {{ scorecard.round }}: {{ scorecard.summary }}.",
+        "Product Description",
+    )
+    table = new_table(document, (2.5, 1.2, 0.9, 0.9, 1.2), DATA_TABLE, DATA_LOOK)
+    header_row(
+        table,
+        "What you hand over",
+        "Answers",
+        "Need met",
+        "Rating",
+        "{% if scorecard.baseline_round %}Since {{ scorecard.baseline_round }}"
+        "{% else %}Change{% endif %}",
+    )
+    loop_rows(
+        table,
+        "{%tr for result in scorecard.handoffs %}",
+        (
+            "{{ result.product }}",
+            "{{ result.answered }}",
+            "{{ result.share_met }}",
+            "{{ result.mean_rating }}",
+            "{{ result.change or '\u2014' }}",
+        ),
+        notes=(
+            "to {{ result.customer }}{% if result.changed %} (changed since the survey){% endif %}",
+        ),
+    )
+    add_paragraph(
+        document,
+        "Need met counts Met as 1, Partly met as \u00bd and Not met as 0. Ratings run from "
+        "1 (poor) to 5 (excellent).",
+        "Table Note",
+    )
+    tag(document, "{%p endif %}")
     tag(document, "{%p endif %}")
 
 
