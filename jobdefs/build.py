@@ -152,6 +152,7 @@ class Plan:
             for role_id, context in self.contexts.items()
         ]
         self.partial = bool(only)
+        self.maps: dict[str, bytes] = {}
         # Computed even when the handbook is not asked for, so that a handbook made by an
         # earlier build can still be told current or stale.
         self.handbook = self._handbook_target() if not only else None
@@ -183,16 +184,30 @@ class Plan:
         inputs = _digest(
             "workbooks", self.moment, config.read_bytes() if config.is_file() else b"", sources
         )
-        slugs = excel.department_slugs(self.workbook.organization.departments())
+        organization = self.workbook.organization
+        self.maps = {
+            handoff_map.MARKDOWN_FILE: handoff_map.mermaid_markdown(organization).encode(),
+            handoff_map.DOT_FILE: handoff_map.graphviz_dot(organization).encode(),
+        }
+        slugs = excel.department_slugs(organization.departments())
         self.department_slugs = slugs
+        # A department's review workbook changes only with the hand-offs it holds.
+        rows: dict[str, list[tuple[str, ...]]] = {department: [] for department in slugs}
+        for handoff in organization.handoffs:
+            for department in {handoff.supplier.department, handoff.customer.department}:
+                if department in rows:
+                    rows[department].append(excel.handoff_row(handoff))
+        departments = sorted(
+            (slug, _digest("department", self.moment, organization.name, department,
+                           json.dumps(rows[department], ensure_ascii=False)))
+            for department, slug in slugs.items()
+        )
         return [
             Target(MATRIX, inputs, "workbook"),
-            *(
-                Target(f"{DEPARTMENTS}/{slug}.xlsx", inputs, "workbook")
-                for slug in sorted(slugs.values())
-            ),
-            Target(handoff_map.MARKDOWN_FILE, inputs, "map"),
-            Target(handoff_map.DOT_FILE, inputs, "map"),
+            *(Target(f"{DEPARTMENTS}/{slug}.xlsx", digest, "workbook")
+              for slug, digest in departments),
+            # The maps are cheap to make, so they are made here and known by their bytes.
+            *(Target(path, _digest("map", data), "map") for path, data in self.maps.items()),
         ]
 
     def render_workbooks(self, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
@@ -207,10 +222,9 @@ class Plan:
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
-        if handoff_map.MARKDOWN_FILE in wanted:
-            yield handoff_map.MARKDOWN_FILE, handoff_map.mermaid_markdown(organization).encode()
-        if handoff_map.DOT_FILE in wanted:
-            yield handoff_map.DOT_FILE, handoff_map.graphviz_dot(organization).encode()
+        for path, data in self.maps.items():
+            if path in wanted:
+                yield path, data
 
 
 # Job aids render in worker processes; each compiles the template once.
