@@ -212,7 +212,7 @@ class Plan:
 
     def render_workbooks(self, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
         """The organization-wide outputs in `wanted`: workbooks and maps."""
-        from jobdefs import excel, handoff_map
+        from jobdefs import excel
 
         organization = self.workbook.organization
         if MATRIX in wanted:

@@ -364,7 +364,8 @@ def _read_config(root: Path, findings: list[Finding]) -> Record:
         assert parsed.finding is not None
         findings.append(parsed.finding)
         return empty
-    record = _FileReader(CONFIG_FILE, findings, parsed.content).mapping(parsed.root, ORGANIZATION, "")
+    reader = _FileReader(CONFIG_FILE, findings, parsed.content)
+    record = reader.mapping(parsed.root, ORGANIZATION, "")
     return record if record is not None else empty
 
 
