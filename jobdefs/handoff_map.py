@@ -76,8 +76,12 @@ def _mermaid_chart(
     numbered = list(enumerate(organization.departments(), start=1))
     # The department a chart is about comes first, so it is drawn on the left.
     numbered.sort(key=lambda pair: pair[1] != focus)
+    shown_by_department: dict[str, list[Role]] = {}
+    for role in organization.roles:
+        if role.id in shown:
+            shown_by_department.setdefault(role.department, []).append(role)
     for number, department in numbered:
-        members = [r for r in organization.roles if r.department == department and r.id in shown]
+        members = shown_by_department.get(department, [])
         if not members:
             continue
         lines.append(f'  subgraph d{number}["{mermaid_label(department)}"]')
@@ -159,14 +163,18 @@ def mermaid_markdown(organization: Organization) -> str:
         ]
     else:
         lines += _fenced(_mermaid_chart(organization, organization.roles, organization.handoffs))
+    by_department: dict[str, list[Role]] = {}
+    for role in organization.roles:
+        by_department.setdefault(role.department, []).append(role)
+    order = {id(h): i for i, h in enumerate(organization.handoffs)}
     for department in organization.departments():
-        members = [r for r in organization.roles if r.department == department]
-        member_ids = {r.id for r in members}
-        touching = [
-            h
-            for h in organization.handoffs
-            if h.supplier.id in member_ids or h.customer.key in member_ids
-        ]
+        members = by_department[department]
+        touching_by_id = {
+            id(h): h
+            for r in members
+            for h in (*organization.handoffs_from(r.id), *organization.handoffs_to(r.id))
+        }
+        touching = sorted(touching_by_id.values(), key=lambda h: order[id(h)])
         lines += ["", f"## {markdown_text(department)}", ""]
         lines += _fenced(_mermaid_chart(organization, members, touching, focus=department))
     return "\n".join(lines) + "\n"
