@@ -308,6 +308,8 @@ class _Book:
     @staticmethod
     def text(sheet: Any, text: str, style: Any) -> Any:
         """A cell that holds `text` as text, whatever it starts with."""
+        if not text:
+            return _Book.value(sheet, None, style)  # an empty string cell is not valid XML
         cell = Cell(sheet, row=1, column=1, style_array=style)
         cell.value = cell_text(text)
         # openpyxl takes '=...' for a formula and '#N/A' for an error; role text is neither.
@@ -333,6 +335,7 @@ class _Book:
 
 
 LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
+BOLD = 1.25  # how much wider bold text runs
 MAX_ROW_POINTS = 409.0  # the tallest row Excel allows
 
 
@@ -343,6 +346,8 @@ def _lines(text: str, width: float, per_character: float = 1.0) -> int:
     does), so rows get a height from this, written out like any other attribute.
     """
     room = max(int(width * 1.2 / per_character), 1)
+    if len(text) <= room and "\n" not in text:
+        return 1
     count = 0
     for paragraph in text.split("\n"):
         lines, used = 1, 0
@@ -436,7 +441,7 @@ def _write_matrix(book: _Book, organization: Organization) -> None:
 
     gaps = ["" if party.key in supplied else no_supplier for party in customers]
     title_lines = [
-        _lines(p.title + gap, MATRIX_COLUMN_WIDTH, 1.1)
+        _lines(p.title + gap, MATRIX_COLUMN_WIDTH, BOLD)
         for p, gap in zip(customers, gaps, strict=True)
     ]
     _set_height(sheet, 1, max(title_lines, default=1) * LINE_POINTS)
@@ -482,7 +487,7 @@ def _write_matrix(book: _Book, organization: Organization) -> None:
         cells: list[Any] = [None] * (offset + len(customers))
         cells[0] = text(sheet, role.title, title(band, gap, False))
         cells[1] = text(sheet, role.department, department(band, False))
-        lines = max(_lines(role.title + gap, 30, 1.1), _lines(role.department, 18))
+        lines = max(_lines(role.title + gap, 30, BOLD), _lines(role.department, 18))
         for column, names in products.items():
             count = len(names)
             listed = _product_list(list(names))
@@ -558,7 +563,7 @@ class _ListSheet:
         sheet.freeze_panes = "A2"
         _print_setup(sheet, "1:1")
         header = book.list_style("header")
-        lines = max(_lines(column.header, column.width, 1.1) for column in columns)
+        lines = max(_lines(column.header, column.width, BOLD) for column in columns)
         _set_height(sheet, 1, lines * LINE_POINTS)
         sheet.append([book.text(sheet, column.header, header) for column in columns])
         self.rows = 1
