@@ -105,7 +105,11 @@ class Plan:
         *,
         handbook: bool = False,
         figures: Mapping[str, Mapping[str, Any]] | None = None,
+        reviews: Any = None,
     ) -> None:
+        from jobdefs import excel
+
+        self.reviews: excel.CarriedReviews = reviews or excel.NO_REVIEWS
         from jobdefs import word
 
         self.workbook = workbook
@@ -182,7 +186,9 @@ class Plan:
             for role_id, content in sorted(self.workbook.role_sources.items())
         )
         inputs = _digest(
-            "workbooks", self.moment, config.read_bytes() if config.is_file() else b"", sources
+            "workbooks", self.moment, config.read_bytes() if config.is_file() else b"", sources,
+            json.dumps([sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
+                       ensure_ascii=False),
         )
         organization = self.workbook.organization
         self.maps = {
@@ -191,15 +197,12 @@ class Plan:
         }
         slugs = excel.department_slugs(organization.departments())
         self.department_slugs = slugs
-        # A department's review workbook changes only with the hand-offs it holds.
-        rows: dict[str, list[tuple[str, ...]]] = {department: [] for department in slugs}
-        for handoff in organization.handoffs:
-            for department in {handoff.supplier.department, handoff.customer.department}:
-                if department in rows:
-                    rows[department].append(excel.handoff_row(handoff))
+        # A department's review workbook changes only with the rows it holds.
+        grouped = excel.handoffs_by_department(organization)
         departments = sorted(
             (slug, _digest("department", self.moment, organization.name, department,
-                           json.dumps(rows[department], ensure_ascii=False)))
+                           json.dumps([excel.handoff_row(h, self.reviews)
+                                       for h in grouped[department]], ensure_ascii=False)))
             for department, slug in slugs.items()
         )
         return [
@@ -216,9 +219,13 @@ class Plan:
 
         organization = self.workbook.organization
         if MATRIX in wanted:
-            yield MATRIX, excel.matrix_workbook(organization, self.workbook.warnings, self.moment)
+            yield MATRIX, excel.matrix_workbook(
+                organization, self.workbook.warnings, self.moment, self.reviews)
         if any(path.startswith(DEPARTMENTS) for path in wanted):
-            for slug, data in excel.department_workbooks(organization, self.moment).items():
+            slugs = {path.removeprefix(f"{DEPARTMENTS}/").removesuffix(".xlsx")
+                     for path in wanted if path.startswith(f"{DEPARTMENTS}/")}
+            for slug, data in excel.department_workbooks(
+                    organization, self.moment, self.reviews, only=slugs).items():
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
@@ -277,18 +284,22 @@ def build(
     handbook: bool = False,
     scorecard: Sequence[Path] = (),
     scorecard_baseline: Sequence[Path] = (),
+    reviews: Sequence[Path] = (),
 ) -> BuildReport:
     """Write every out-of-date output of `workbook`; all of them or, on failure, none.
 
     `handbook` also writes handbook.docx (and handbook.pdf under `pdf`); a later build
     without it keeps that handbook as it is. `scorecard` are answered surveys (files or
     folders) whose figures each job aid shows, compared with `scorecard_baseline`.
+    `reviews` are reviewed workbooks whose still-valid answers the new review workbooks
+    carry; answers to hand-offs changed since are left blank and marked.
     """
     from jobdefs import template_lint, word
 
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
-    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures)
+    carried = carried_reviews(workbook, reviews)
+    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried)
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
     template_lint.check_template(plan.template_bytes, plan.template_name)
@@ -415,6 +426,22 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
     return sorted(p for p in manifest.entries if p not in wanted)
 
 
+def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
+    """The answers of reviewed workbooks that new review workbooks should carry."""
+    from jobdefs import excel, review
+
+    if not files:
+        return excel.NO_REVIEWS
+    result = review.review(workbook.organization, files)
+    suspect = {
+        handoff.id: (f"Changed since it was reviewed (then: {answer.status or 'no status'}"
+                     f"{', ' + answer.reviewer if answer.reviewer else ''}): review it again")
+        for handoff, answer in result.suspect
+    }
+    answers = {h.id: (a.status, a.reviewer, a.comment) for h, a in result.current}
+    return excel.CarriedReviews(answers=answers, suspect=suspect)
+
+
 def check(
     workbook: Workbook,
     *,
@@ -422,11 +449,13 @@ def check(
     handbook: bool = False,
     scorecard: Sequence[Path] = (),
     scorecard_baseline: Sequence[Path] = (),
+    reviews: Sequence[Path] = (),
 ) -> BuildReport:
     """What a build with the same options would change, without writing anything."""
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
-    plan = Plan(workbook, output_dir, handbook=handbook, figures=figures)
+    plan = Plan(workbook, output_dir, handbook=handbook, figures=figures,
+                reviews=carried_reviews(workbook, reviews))
     manifest = Manifest.read(output_dir)
     report = BuildReport(notes=notes)
     targets = {t.path: t for t in plan.targets}

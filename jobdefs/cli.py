@@ -132,6 +132,11 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False) -> Any:
 @click.option("--scorecard-baseline", "baseline_files", multiple=True, metavar="FILE",
               type=click.Path(exists=True, path_type=Path),
               help="An earlier round's answered survey or folder, to show the change since.")
+@click.option("--reviews", "review_files", multiple=True, metavar="FILE.xlsx",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A reviewed matrix or department workbook (repeatable): the new review "
+                   "workbooks carry its answers; answers to hand-offs changed since are "
+                   "left blank with a review note.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -145,6 +150,7 @@ def build(
     handbook: bool,
     scorecard_files: tuple[Path, ...],
     baseline_files: tuple[Path, ...],
+    review_files: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
@@ -162,13 +168,14 @@ def build(
         jobdefs build --workbook hospital/ --output site/documents
         jobdefs build --check      # in CI: fail when outputs are out of date
         jobdefs build --handbook --pdf --scorecard build/surveys/round-2
+        jobdefs build --reviews reviewed/laboratory.xlsx
     """
     from jobdefs import build as builder
 
     loaded = load_or_exit(workbook, strict, quiet)
     output_dir = output or loaded.output_dir
     extras: dict[str, Any] = {"handbook": handbook, "scorecard": scorecard_files,
-                              "scorecard_baseline": baseline_files}
+                              "scorecard_baseline": baseline_files, "reviews": review_files}
     if check_only:
         result = builder.check(loaded, output_dir=output_dir, **extras)
         for label, paths in (("missing", result.missing), ("stale", result.stale),

@@ -17,9 +17,9 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
@@ -78,6 +78,7 @@ HANDOFF_COLUMNS = (
     Column("Status", 15, "answer"),
     Column("Reviewer", 18, "answer"),
     Column("Comment", 40, "answer"),
+    Column("Review note", 30, "prose"),
     Column("Hand-off id", 14, "code"),
     Column("Fingerprint", 15, "code"),
 )
@@ -111,28 +112,57 @@ FINDING_COLUMNS = (
 NO_WARNINGS = "No warnings: every check passed."
 
 
+@dataclass(frozen=True)
+class CarriedReviews:
+    """Answers from reviewed workbooks, carried into the ones a build writes anew.
+
+    `answers` holds the still-valid Status, Reviewer and Comment by hand-off id; `suspect`
+    the hand-offs changed since they were reviewed, with a note on what was answered then.
+    Their answer cells stay blank, so that only what changed needs a new look.
+    """
+
+    answers: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    suspect: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_REVIEWS = CarriedReviews()
+
+
 def matrix_workbook(
-    organization: Organization, warnings: Sequence[Finding], moment: datetime.datetime
+    organization: Organization,
+    warnings: Sequence[Finding],
+    moment: datetime.datetime,
+    reviews: CarriedReviews = NO_REVIEWS,
 ) -> bytes:
     """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings."""
     book = _Book()
     _write_matrix(book, organization)
-    _write_handoffs(book, organization.handoffs)
+    _write_handoffs(book, organization.handoffs, reviews)
     _write_roles(book, organization)
     _write_findings(book, warnings)
     return book.save(f"{organization.name}: internal-customer matrix", moment)
 
 
-def department_workbooks(organization: Organization, moment: datetime.datetime) -> dict[str, bytes]:
+def department_workbooks(
+    organization: Organization,
+    moment: datetime.datetime,
+    reviews: CarriedReviews = NO_REVIEWS,
+    only: Iterable[str] | None = None,
+) -> dict[str, bytes]:
     """One review workbook per department, keyed by its slug (departments/<slug>.xlsx).
 
     Each holds the Hand-offs rows in which one of the department's roles is the supplier or
     the customer, with the same columns, drop-down and table as the organization's workbook.
+    `only` limits them to these slugs (the ones a build found out of date).
     """
+    wanted = None if only is None else set(only)
+    by_department = handoffs_by_department(organization)
     workbooks: dict[str, bytes] = {}
     for department, slug in department_slugs(organization.departments()).items():
+        if wanted is not None and slug not in wanted:
+            continue
         book = _Book()
-        _write_handoffs(book, [h for h in organization.handoffs if _involves(h, department)])
+        _write_handoffs(book, by_department[department], reviews)
         workbooks[slug] = book.save(f"{organization.name}: {department} hand-offs", moment)
     return workbooks
 
@@ -162,8 +192,13 @@ def department_slugs(departments: Iterable[str]) -> dict[str, str]:
     return {name: slugs[name] for name in names}
 
 
-def handoff_row(handoff: HandOff) -> tuple[str, ...]:
-    """A hand-off as a row of the Hand-offs sheet shows it (Status, Reviewer, Comment empty)."""
+
+
+def handoff_row(
+    handoff: HandOff, reviews: CarriedReviews = NO_REVIEWS
+) -> tuple[str, ...]:
+    """A hand-off as a row of the Hand-offs sheet shows it, with any carried answer."""
+    status, reviewer, comment = reviews.answers.get(handoff.id, ("", "", ""))
     return (
         handoff.supplier.title,
         handoff.supplier.department,
@@ -172,9 +207,10 @@ def handoff_row(handoff: HandOff) -> tuple[str, ...]:
         handoff.customer.department,
         handoff.need,
         handoff.standard,
-        "",
-        "",
-        "",
+        status,
+        reviewer,
+        comment,
+        reviews.suspect.get(handoff.id, ""),
         handoff.id,
         handoff.fingerprint,
     )
@@ -203,7 +239,18 @@ def _slug(name: str) -> str:
     return f"{slug}-department" if slug in _WINDOWS_RESERVED else slug
 
 
-def _involves(handoff: HandOff, department: str) -> bool:
+def handoffs_by_department(organization: Organization) -> dict[str, list[HandOff]]:
+    """The hand-offs each department's review workbook holds, in the organization's order."""
+    grouped: dict[str, list[HandOff]] = {d: [] for d in organization.departments()}
+    for handoff in organization.handoffs:
+        for department in dict.fromkeys((handoff.supplier.department, handoff.customer.department)):
+            if department in grouped and involves(handoff, department):
+                grouped[department].append(handoff)
+    return grouped
+
+
+def involves(handoff: HandOff, department: str) -> bool:
+    """Whether a department's review workbook holds this hand-off."""
     return handoff.supplier.department == department or (
         handoff.customer.kind == "role" and handoff.customer.department == department
     )
@@ -595,10 +642,12 @@ class _ListSheet:
         self.sheet.auto_filter.ref = f"A1:{last}{max(self.rows, 2)}"
 
 
-def _write_handoffs(book: _Book, handoffs: Sequence[HandOff]) -> None:
+def _write_handoffs(
+    book: _Book, handoffs: Sequence[HandOff], reviews: CarriedReviews = NO_REVIEWS
+) -> None:
     rows = _ListSheet(book, HANDOFFS_SHEET, HANDOFF_COLUMNS)
     for handoff in handoffs:
-        rows.append(handoff_row(handoff))
+        rows.append(handoff_row(handoff, reviews))
     sheet = rows.sheet
 
     # A table needs a row below its header, even an empty one.

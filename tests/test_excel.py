@@ -40,6 +40,8 @@ HOSTILE = (
     "#REF!",
 )
 
+ID = excel.HANDOFF_HEADERS.index("Hand-off id")
+
 
 def open_xlsx(data: bytes) -> Any:
     return openpyxl.load_workbook(io.BytesIO(data))
@@ -223,16 +225,16 @@ def test_handoffs_sheet_rows_match_the_model(book: Any, sample: Workbook) -> Non
         "Reviewer",
         "Comment",
     ]
-    assert rows[0][10:] == ["Hand-off id", "Fingerprint"]
+    assert rows[0][ID - 1 :] == ["Review note", "Hand-off id", "Fingerprint"]
     handoffs = sample.organization.handoffs
     assert len(rows) == len(handoffs) + 1
     for row, handoff in zip(rows[1:], handoffs, strict=True):
         assert row == [value or None for value in excel.handoff_row(handoff)]
-        assert row[10] == handoff.id and row[11] == handoff.fingerprint
+        assert row[ID] == handoff.id and row[ID + 1] == handoff.fingerprint
         assert row[7:10] == [None, None, None]  # left for the reviewers
         if handoff.customer.kind == "external":
             assert row[4] == "External"
-    assert len({row[10] for row in rows[1:]}) == len(handoffs)
+    assert len({row[ID] for row in rows[1:]}) == len(handoffs)
 
 
 def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) -> None:
@@ -240,8 +242,8 @@ def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) 
     last = len(sample.organization.handoffs) + 1
     assert sheet.freeze_panes == "A2"
     table = sheet.tables[excel.HANDOFFS_TABLE]
-    assert table.ref == f"A1:L{last}"
-    assert table.autoFilter.ref == f"A1:L{last}"
+    assert table.ref == f"A1:M{last}"
+    assert table.autoFilter.ref == f"A1:M{last}"
     assert [c.name for c in table.tableColumns] == list(excel.HANDOFF_HEADERS)
 
     (validation,) = sheet.data_validations.dataValidation
@@ -408,7 +410,7 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         sheet = book["Hand-offs"]
         rows = values(sheet)
         assert tuple(rows[0]) == excel.HANDOFF_HEADERS
-        ids = [row[10] for row in rows[1:]]
+        ids = [row[ID] for row in rows[1:]]
         expected = [
             h.id
             for h in organization.handoffs
@@ -419,7 +421,7 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         for row in rows[1:]:
             assert department in (row[1], row[4])
         last = len(rows)
-        assert sheet.tables[excel.HANDOFFS_TABLE].ref == f"A1:L{last}"
+        assert sheet.tables[excel.HANDOFFS_TABLE].ref == f"A1:M{last}"
         (validation,) = sheet.data_validations.dataValidation
         assert str(validation.sqref) == f"H2:H{last}"
         assert sheet.freeze_panes == "A2"

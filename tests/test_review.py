@@ -126,3 +126,32 @@ def test_a_foreign_or_corrupt_file_is_a_clear_error(built: Path, tmp_path: Path)
     status, _, err = run("review", "-w", str(built), str(corrupt))
     assert status == 1
     assert f"Error: {corrupt}: cannot read it" in err
+
+
+def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path) -> None:
+    reviewed = built / "reviewed.xlsx"
+    shutil.copy(built / "build" / "internal-customer-matrix.xlsx", reviewed)
+    answer(reviewed, {"Verified result": ("Agreed", "Dr Ames", "Fine"),
+                      "Lab order": ("Needs change", "Kim", "Add the question")}, reverse=True)
+    physician = built / "roles" / "physician.yaml"
+    physician.write_text(physician.read_text().replace(
+        "The right test for the right patient.", "The right test, ordered once."))
+    status, _, err = run("build", "-w", str(built), "--reviews", str(reviewed))
+    assert status == 0, err
+    for path in (built / "build" / "internal-customer-matrix.xlsx",
+                 built / "build" / "departments" / "laboratory.xlsx"):
+        sheet = open_xlsx(path)["Hand-offs"]
+        header = [c.value for c in sheet[1]]
+        rows = {row[header.index("Product")]: row for row in sheet.iter_rows(
+            min_row=2, values_only=True)}
+        status_at, note_at = header.index("Status"), header.index("Review note")
+        assert rows["Verified result"][status_at:status_at + 3] == ("Agreed", "Dr Ames", "Fine")
+        assert rows["Verified result"][note_at] is None
+        assert rows["Lab order"][status_at:status_at + 3] == (None, None, None)
+        assert rows["Lab order"][note_at] == (
+            "Changed since it was reviewed (then: Needs change, Kim): review it again")
+        assert rows["Labelled specimen"][status_at] is None
+    # Only answers to the same hand-off are carried: ids in the new file match the old.
+    again = review(load_workbook(built).organization,
+                   [built / "build" / "internal-customer-matrix.xlsx"])
+    assert [(h.product, a.status) for h, a in again.current] == [("Verified result", "Agreed")]
