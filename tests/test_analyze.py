@@ -92,7 +92,10 @@ def test_a_role_outside_every_chain_has_no_line_of_sight() -> None:
 
 
 def test_the_example_hospital_passes_strictly() -> None:
-    workbook = load_workbook(Path(__file__).parent.parent)
+    import datetime
+
+    # Reviews fall due over time; judge them on a fixed day, not the clock.
+    workbook = load_workbook(Path(__file__).parent.parent, review_date=datetime.date(2026, 11, 23))
     assert workbook.findings == ()
     org = workbook.organization
     assert len(org.roles) >= 20

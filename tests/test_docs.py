@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,17 @@ def validator(name: str) -> Any:
     )
 
 
+def as_typed(value: Any) -> Any:
+    """YAML 1.1 reads 2026-03-01 as a date; editors (YAML 1.2) and jobdefs read text."""
+    if isinstance(value, dict):
+        return {k: as_typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_typed(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 def problems(name: str, path: Path) -> list[str]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = as_typed(yaml.safe_load(path.read_text(encoding="utf-8")))
     return [f"{path}: {error.message}" for error in validator(name).iter_errors(document)]
 
 

@@ -124,3 +124,17 @@ def test_an_invalid_review_date_names_the_expected_form(
 def test_add_months_clamps_to_the_end_of_the_month() -> None:
     assert add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
     assert add_months(datetime.date(2026, 11, 30), 14) == datetime.date(2028, 1, 30)
+
+
+def test_the_job_aid_footer_shows_the_last_review(make_workbook: Callable[..., Path]) -> None:
+    import io
+
+    from docx import Document
+
+    from jobdefs.word import render_job_aid
+
+    root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": nurse(reviewed="2026-03-01")})
+    organization = load_workbook(root).organization
+    document = Document(io.BytesIO(render_job_aid(organization, organization.role("nurse"))))
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert footer.startswith("Source: roles/nurse.yaml · reviewed 2026-03-01\tPage ")

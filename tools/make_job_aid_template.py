@@ -447,7 +447,8 @@ def page_setup(document: DocumentObject) -> None:
     footer.style = document.styles["Footer"]
     footer.add_run(
         "Source: {{ role.file }}{% if role.revision %} \u00b7 revision "
-        "{{ role.revision }}{% endif %}\tPage "
+        "{{ role.revision }}{% endif %}{% if role.reviewed %} \u00b7 reviewed "
+        "{{ role.reviewed }}{% endif %}\tPage "
     )
     field(footer, "PAGE", "1")
     footer.add_run(" of ")
