@@ -1,0 +1,69 @@
+"""Every output opens in a real office suite: LibreOffice converts each one to PDF.
+
+Runs where `soffice` is installed (CI installs LibreOffice); a failed conversion fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jobdefs.build import build
+from jobdefs.load import load_workbook
+
+REPO = Path(__file__).parent.parent
+CHAIN = Path(__file__).parent / "data" / "chain"
+HOSTILE = (
+    '=HYPERLINK("http://example.invalid","click") {{ 7*7 }} {%p if x %} <b>&amp;</b> '
+    "\"quotes\" 'single' café 😀 مرحبا\nsecond line\twith a tab"
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None,
+                                reason="LibreOffice (soffice) is not installed")
+
+
+def convert_all(folder: Path, profile: Path) -> list[Path]:
+    """Convert every .docx and .xlsx below `folder`; return those without a PDF."""
+    documents = sorted(p for p in folder.rglob("*") if p.suffix in (".docx", ".xlsx"))
+    assert documents
+    out = folder.parent / f"{folder.name}-pdf"
+    for suffix in (".docx", ".xlsx"):
+        batch = [str(p) for p in documents if p.suffix == suffix]
+        subprocess.run(
+            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+             "--convert-to", "pdf", "--outdir", str(out), *batch],
+            check=True, capture_output=True, timeout=600,
+        )
+    # Department workbooks share names with nothing else, so one folder holds every PDF.
+    return [p for p in documents
+            if not (out / p.with_suffix(".pdf").name).is_file()
+            or (out / p.with_suffix(".pdf").name).stat().st_size < 1000]
+
+
+def test_every_output_of_the_example_hospital_converts(tmp_path: Path) -> None:
+    output = tmp_path / "example"
+    build(load_workbook(REPO), output_dir=output)
+    assert convert_all(output, tmp_path / "profile") == []
+
+
+def test_every_output_of_a_hostile_workbook_converts(tmp_path: Path) -> None:
+    root = tmp_path / "hostile"
+    shutil.copytree(CHAIN, root)
+    quoted = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    quoted = quoted.replace("\n", "\\n").replace("\t", "\\t")
+    for path in (root / "roles").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        # The rest of the original line becomes a YAML comment.
+        text = text.replace("purpose: ", f'purpose: "{quoted}" # was: ', 1)
+        if path.stem == "coder":
+            first_line = quoted.split("\\n")[0]
+            text = text.replace("title: Medical Coder", f'title: "{first_line}"')
+        path.write_text(text, encoding="utf-8")
+    workbook = load_workbook(root)
+    assert not workbook.errors, workbook.errors
+    output = tmp_path / "out"
+    build(workbook, output_dir=output)
+    assert convert_all(output, tmp_path / "profile") == []
