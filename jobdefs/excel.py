@@ -193,11 +193,7 @@ def department_slugs(departments: Iterable[str]) -> dict[str, str]:
     return {name: slugs[name] for name in names}
 
 
-
-
-def handoff_row(
-    handoff: HandOff, reviews: CarriedReviews = NO_REVIEWS
-) -> tuple[str, ...]:
+def handoff_row(handoff: HandOff, reviews: CarriedReviews = NO_REVIEWS) -> tuple[str, ...]:
     """A hand-off as a row of the Hand-offs sheet shows it, with any carried answer."""
     status, reviewer, comment = reviews.answers.get(handoff.id, ("", "", ""))
     return (
@@ -418,8 +414,10 @@ class _StreamedRows:
             space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
             # Placeholders {p<i>} and {q<i>} become the plain and quote-prefixed style ids.
             style = "q" if _RETYPED.match(value) else "p"
-            cells.append(f'<c r="{_COLUMN_LETTERS[index]}{number}" s="{{{style}{index}}}" '
-                         f't="inlineStr"><is><t{space}>{text}</t></is></c>')
+            cells.append(
+                f'<c r="{_COLUMN_LETTERS[index]}{number}" s="{{{style}{index}}}" '
+                f't="inlineStr"><is><t{space}>{text}</t></is></c>'
+            )
         size = f' ht="{height:g}" customHeight="1"' if height else ""
         self.rows.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
 
