@@ -70,8 +70,9 @@ def organize(
         handoffs_from[handoff.supplier.id].append(handoff)
         handoffs_to[handoff.customer.key].append(handoff)
 
+    known = set(by_id) | broken_ids
     for role in ordered:
-        if role.reports_to is not None and role.reports_to not in {*by_id, *broken_ids}:
+        if role.reports_to is not None and role.reports_to not in known:
             findings.append(_unknown_role(role.location("reports_to"), "reports_to",
                                           role.reports_to, role_ids))
         _check_receives(role, by_id, role_ids, handoffs_from, findings, broken_ids)

@@ -61,25 +61,36 @@ def _mermaid_ids(organization: Organization) -> dict[str, str]:
     return ids
 
 
+class _Layout:
+    """What every chart of one organization shares, worked out once."""
+
+    def __init__(self, organization: Organization) -> None:
+        self.ids = _mermaid_ids(organization)
+        self.departments = list(enumerate(organization.departments(), start=1))
+        self.position = {role.id: index for index, role in enumerate(organization.roles)}
+
+
 def _mermaid_chart(
     organization: Organization,
     roles: Sequence[Role],
     handoffs: Sequence[HandOff],
     focus: str | None = None,
+    layout: _Layout | None = None,
 ) -> list[str]:
     """One flowchart: `roles` and every party at the other end of `handoffs`. With a
     `focus` department, roles from other departments are drawn dashed."""
-    ids = _mermaid_ids(organization)
+    layout = layout or _Layout(organization)
+    ids = layout.ids
     shown = {role.id for role in roles}
     shown.update(end.key for h in handoffs for end in (h.supplier, h.customer))
     lines = ["flowchart LR"]
-    numbered = list(enumerate(organization.departments(), start=1))
     # The department a chart is about comes first, so it is drawn on the left.
-    numbered.sort(key=lambda pair: pair[1] != focus)
+    numbered = sorted(layout.departments, key=lambda pair: pair[1] != focus)
+    shown_roles = sorted((organization.role(key) for key in shown if key in layout.position),
+                         key=lambda role: layout.position[role.id])
     shown_by_department: dict[str, list[Role]] = {}
-    for role in organization.roles:
-        if role.id in shown:
-            shown_by_department.setdefault(role.department, []).append(role)
+    for role in shown_roles:
+        shown_by_department.setdefault(role.department, []).append(role)
     for number, department in numbered:
         members = shown_by_department.get(department, [])
         if not members:
@@ -95,7 +106,7 @@ def _mermaid_chart(
         label = "<br>".join(mermaid_label(name) for name in edge.products)
         lines.append(f'  {ids[edge.supplier.key]} -->|"{label}"| {ids[edge.customer.key]}')
     if focus is not None:
-        others = [ids[r.id] for r in organization.roles if r.id in shown and r.department != focus]
+        others = [ids[r.id] for r in shown_roles if r.department != focus]
         if others:
             lines.append("  classDef other stroke-dasharray: 5 5")
             lines.append(f"  class {','.join(others)} other")
@@ -163,6 +174,7 @@ def mermaid_markdown(organization: Organization) -> str:
         ]
     else:
         lines += _fenced(_mermaid_chart(organization, organization.roles, organization.handoffs))
+    layout = _Layout(organization)
     by_department: dict[str, list[Role]] = {}
     for role in organization.roles:
         by_department.setdefault(role.department, []).append(role)
@@ -176,7 +188,9 @@ def mermaid_markdown(organization: Organization) -> str:
         }
         touching = sorted(touching_by_id.values(), key=lambda h: order[id(h)])
         lines += ["", f"## {markdown_text(department)}", ""]
-        lines += _fenced(_mermaid_chart(organization, members, touching, focus=department))
+        lines += _fenced(
+            _mermaid_chart(organization, members, touching, focus=department, layout=layout)
+        )
     return "\n".join(lines) + "\n"
 
 
