@@ -23,7 +23,7 @@ from typing import Any
 
 from jobdefs.model import Organization, Role
 from jobdefs.ooxml import ZIP_EPOCH, Part, core_properties, write_package
-from jobdefs.word import JobAidTemplate
+from jobdefs.word import JobAidTemplate, part_path
 
 HANDBOOK = "handbook.docx"
 
@@ -393,7 +393,7 @@ class _Binder:
         for relation in root.iter(f"{{{_RELS}}}Relationship"):
             if relation.get("TargetMode") == "External":
                 continue
-            target = _join(self.folder, relation.get("Target", ""))
+            target = part_path(self.folder, relation.get("Target", ""))
             found[relation.get("Id", "")] = (relation.get("Type", ""), target)
         return found
 
@@ -667,19 +667,6 @@ def _handbook_styles(width: int) -> dict[str, str]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _join(folder: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    words: list[str] = [w for w in folder.split("/") if w]
-    for word in target.split("/"):
-        if word == "..":
-            if words:
-                words.pop()
-        elif word not in ("", "."):
-            words.append(word)
-    return "/".join(words)
 
 
 def _relative(folder: str, name: str) -> str:

@@ -654,13 +654,16 @@ def _targets(
     for relation in ElementTree.fromstring(parts[rels]).iter(f"{namespace}Relationship"):
         if relation.get("Type") in kinds and relation.get("TargetMode") != "External":
             target = relation.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else _join(folder, target)
+            path = part_path(folder, target)
             if path in parts and path not in found:
                 found.append(path)
     return found
 
 
-def _join(folder: str, target: str) -> str:
+def part_path(folder: str, target: str) -> str:
+    """A relationship's target as a package part name, from the folder of its source."""
+    if target.startswith("/"):
+        return target.lstrip("/")
     words: list[str] = [w for w in folder.split("/") if w]
     for word in target.split("/"):
         if word == "..":
