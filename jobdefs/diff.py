@@ -417,34 +417,16 @@ def _role_changes(
                 rest,
             )
             continue
-        if was.need != handoff.need:
-            yield (
-                Change(
-                    "need-changed",
-                    party,
-                    handoff.product,
-                    handoff.customer,
-                    before=was.need,
-                    after=handoff.need,
-                    affects=customer,
-                    handoff=handoff,
-                ),
-                rest,
-            )
-        if was.standard != handoff.standard:
-            yield (
-                Change(
-                    "standard-changed",
-                    party,
-                    handoff.product,
-                    handoff.customer,
-                    before=was.standard,
-                    after=handoff.standard,
-                    affects=customer,
-                    handoff=handoff,
-                ),
-                rest,
-            )
+        edits: tuple[tuple[ChangeKind, str, str], ...] = (
+            ("need-changed", was.need, handoff.need),
+            ("standard-changed", was.standard, handoff.standard),
+        )
+        for kind, old_text, new_text in edits:
+            if old_text != new_text:
+                change = Change(kind, party, handoff.product, handoff.customer,
+                                before=old_text, after=new_text, affects=customer,
+                                handoff=handoff)
+                yield change, rest
     for id_, handoff in old_handoffs.items():
         if id_ not in new_handoffs and fold_name(handoff.product) in shared:
             rest = (fold_name(handoff.product), *map(str, _party_order(handoff.customer)))
