@@ -419,7 +419,7 @@ def schema_command(kind: str, output: Path | None) -> None:
     """
     from typing import cast
 
-    from jobdefs.jsonschema import SchemaName, as_json
+    from jobdefs.json_schema import SchemaName, as_json
     from jobdefs.scaffold import write_schema
 
     name = cast(SchemaName, kind)

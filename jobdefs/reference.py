@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobdefs.jsonschema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
+from jobdefs.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
 from jobdefs.schema import (
     FILE_MAX_BYTES,
     ORGANIZATION,

@@ -16,7 +16,7 @@ import yaml
 
 from jobdefs import __version__
 from jobdefs.errors import JobdefsError, NotAWorkbook
-from jobdefs.jsonschema import FILE_NAMES, SchemaName, as_json
+from jobdefs.json_schema import FILE_NAMES, SchemaName, as_json
 from jobdefs.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
 from jobdefs.load import _role_files as role_files_below
 from jobdefs.schema import ROLE_ID_MAX, TEXT_MAX

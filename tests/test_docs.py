@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from jobdefs import reference
 from jobdefs.cli import cli
-from jobdefs.jsonschema import TEXT_PATTERN, json_schema
+from jobdefs.json_schema import TEXT_PATTERN, json_schema
 from jobdefs.load import BAD_CHARACTER
 
 REPO = Path(__file__).parent.parent

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.jsonschema import as_json
+from jobdefs.json_schema import as_json
 from jobdefs.load import load_workbook
 
 REPO = Path(__file__).parent.parent
