@@ -27,7 +27,7 @@ from jobdefs.model import (
     Settings,
 )
 
-SAMPLE = Path("/work/shared/sample-clinic")
+SAMPLE = Path(__file__).parent.parent.parent / "shared" / "sample-clinic"
 MOMENT = datetime.datetime(2026, 3, 1, 9, 30, 0)
 HOSTILE = (
     '=HYPERLINK("http://x","y")',
