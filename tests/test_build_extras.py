@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import docx
-import openpyxl
 import pytest
+from answering import fill
 from click.testing import CliRunner
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -151,20 +151,6 @@ def test_handbook_pdf(workbook: Path) -> None:
 # -- scorecard figures in the job aids ---------------------------------------------------------
 
 
-def fill(path: Path, answers: dict[tuple[str, str], tuple[Any, Any, Any]]) -> None:
-    """Answer a survey by (supplier, product), as a person would in a spreadsheet."""
-    book = openpyxl.load_workbook(path)
-    sheet = book["Survey"]
-    top = next(r for r in range(1, 30) if sheet.cell(r, 9).value == "Hand-off id")
-    rows = {
-        (sheet.cell(r, 1).value, sheet.cell(r, 3).value): r
-        for r in range(top + 1, sheet.max_row + 1)
-        if sheet.cell(r, 9).value
-    }
-    for key, values in answers.items():
-        for column, value in zip((6, 7, 8), values, strict=True):
-            sheet.cell(rows[key], column).value = value
-    book.save(path)
 
 
 @pytest.fixture

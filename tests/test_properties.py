@@ -268,23 +268,7 @@ def acceptable(text: str) -> bool:
     style=st.sampled_from(("quoted", "dumped")),
 )
 def test_text_is_read_exactly_as_written(texts: dict[str, str], style: str) -> None:
-    document = {
-        "title": texts["title"],
-        "department": texts["department"],
-        "purpose": texts["purpose"],
-        "revision": texts["revision"],
-        "products": [
-            {
-                "name": texts["product"],
-                "description": texts["description"],
-                "customers": [
-                    {"external": "patient", "need": texts["need"], "standard": texts["standard"]}
-                ],
-            }
-        ],
-        "moments_of_truth": [{"moment": texts["moment"], "practice": texts["practice"]}],
-        "feedback_questions": [texts["question"]],
-    }
+    document = role_document(texts)
     if style == "dumped":
         source = dumped(document)
         # PyYAML's emitter has its own round-trip quirks; only judge what it writes faithfully.
@@ -385,6 +369,27 @@ YAML_TOKENS = (
 )
 yaml_noise = st.lists(st.sampled_from(YAML_TOKENS), max_size=60).map("".join)
 
+
+
+def role_document(texts: dict[str, str]) -> dict[str, Any]:
+    """A role file holding one of each kind of text value."""
+    return {
+        "title": texts["title"],
+        "department": texts["department"],
+        "purpose": texts["purpose"],
+        "revision": texts["revision"],
+        "products": [
+            {
+                "name": texts["product"],
+                "description": texts["description"],
+                "customers": [
+                    {"external": "patient", "need": texts["need"], "standard": texts["standard"]}
+                ],
+            }
+        ],
+        "moments_of_truth": [{"moment": texts["moment"], "practice": texts["practice"]}],
+        "feedback_questions": [texts["question"]],
+    }
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -525,23 +530,7 @@ printable_text = (
 def test_every_text_appears_verbatim_in_the_job_aid_and_the_workbook(
     texts: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    document = {
-        "title": texts["title"],
-        "department": texts["department"],
-        "purpose": texts["purpose"],
-        "revision": texts["revision"],
-        "products": [
-            {
-                "name": texts["product"],
-                "description": texts["description"],
-                "customers": [
-                    {"external": "patient", "need": texts["need"], "standard": texts["standard"]}
-                ],
-            }
-        ],
-        "moments_of_truth": [{"moment": texts["moment"], "practice": texts["practice"]}],
-        "feedback_questions": [texts["question"]],
-    }
+    document = role_document(texts)
     folder = tmp_path_factory.mktemp("verbatim")
     root = write_workbook(
         folder / "workbook", {"jobdefs.yaml": ORG, "roles/nurse.yaml": emit(document) + "\n"}

@@ -10,12 +10,12 @@ import random
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from answering import fill
 from click.testing import CliRunner
 
 from jobdefs import scorecard, survey
@@ -29,25 +29,6 @@ HOSTILE = '=HYPERLINK("http://x","y")'
 MARKUP = "Fine | <b>bold</b> @team"
 STALE_ID = "H-0000000000"
 
-Answers = dict[tuple[str, str], tuple[Any, Any, Any]]  # (supplier, product) -> cells F, G, H
-
-
-def fill(path: Path, answers: Answers, edit: Callable[[Any, int], None] | None = None) -> None:
-    """Answer a survey as a person would in a spreadsheet: by supplier and product."""
-    book = openpyxl.load_workbook(path)
-    sheet = book["Survey"]
-    top = next(r for r in range(1, 30) if sheet.cell(r, 9).value == "Hand-off id")
-    rows = {
-        (sheet.cell(r, 1).value, sheet.cell(r, 3).value): r
-        for r in range(top + 1, sheet.max_row + 1)
-        if sheet.cell(r, 9).value
-    }
-    for key, values in answers.items():
-        for column, value in zip((6, 7, 8), values, strict=True):
-            sheet.cell(rows[key], column).value = value
-    if edit is not None:
-        edit(sheet, top)
-    book.save(path)
 
 
 def sort_descending(sheet: Any, top: int) -> None:
