@@ -351,28 +351,15 @@ def _role_changes(
     old: Organization, new: Organization, before: Role, after: Role
 ) -> Iterable[tuple[Change, tuple[str, ...]]]:
     party = new.party(after)
-    if before.title != after.title:
-        yield (
-            Change(
-                "role-retitled",
-                party,
-                before=before.title,
-                after=after.title,
-                affects=_customers(new, after.id),
-            ),
-            (),
-        )
-    if before.department != after.department:
-        yield (
-            Change(
-                "role-moved",
-                party,
-                before=before.department,
-                after=after.department,
-                affects=_customers(new, after.id),
-            ),
-            (),
-        )
+    role_edits: tuple[tuple[ChangeKind, str, str], ...] = (
+        ("role-retitled", before.title, after.title),
+        ("role-moved", before.department, after.department),
+    )
+    for kind, old_text, new_text in role_edits:
+        if old_text != new_text:
+            change = Change(kind, party, before=old_text, after=new_text,
+                            affects=_customers(new, after.id))
+            yield change, ()
 
     old_handoffs = {h.id: h for h in old.handoffs_from(before.id)}
     new_handoffs = {h.id: h for h in new.handoffs_from(after.id)}

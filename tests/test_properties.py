@@ -370,7 +370,6 @@ YAML_TOKENS = (
 yaml_noise = st.lists(st.sampled_from(YAML_TOKENS), max_size=60).map("".join)
 
 
-
 def role_document(texts: dict[str, str]) -> dict[str, Any]:
     """A role file holding one of each kind of text value."""
     return {
