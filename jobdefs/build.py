@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
+from jobdefs.cache import OutputCache
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
-from jobdefs.output import Manifest, Staging, describe, is_current
+from jobdefs.model import Organization
+from jobdefs.output import Manifest, Staging, describe, is_current, stamp
 
 JOB_AIDS = "job-aids"
 HANDBOOK = "handbook.docx"
@@ -94,7 +96,10 @@ class Plan:
     """Every output a build makes, with its digest, and the means to render it.
 
     `figures` holds each role's scorecard figures (`scorecard.role_figures`), when the build
-    is given answered surveys; `handbook` adds handbook.docx to the outputs.
+    is given answered surveys; `handbook` adds handbook.docx to the outputs. `remembered`
+    holds, by path, the digests of a job aid's sources and of its context from an earlier
+    build (jobdefs.cache): a job aid whose sources are unchanged keeps its digest without
+    its context being made.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class Plan:
         handbook: bool = False,
         figures: Mapping[str, Mapping[str, Any]] | None = None,
         reviews: Any = None,
+        remembered: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         from jobdefs import excel
 
@@ -135,26 +141,34 @@ class Plan:
                 "first (e.g. with 'jobdefs new')"
             )
         roles = [organization.role(r) for r in only] if only else list(organization.roles)
-        figures = figures or {}
-        self.contexts = {
-            role.id: word.job_aid_context(organization, role, figures.get(role.id))
-            for role in roles
-        }
+        self.figures = figures or {}
+        self.contexts = _Contexts(organization, self.figures, [role.id for role in roles])
         template_digest = hashlib.sha256(self.template_bytes).hexdigest()
-        self.targets: list[Target] = [
-            Target(
-                f"{JOB_AIDS}/{role_id}.docx",
-                _digest(
-                    "job-aid",
-                    template_digest,
-                    self.moment,
-                    json.dumps(context, sort_keys=True, ensure_ascii=False),
-                ),
-                "job-aid",
-                role_id,
+        config = workbook.root / CONFIG_FILE
+        self.config_bytes = config.read_bytes() if config.is_file() else b""
+        settings = _digest(self.config_bytes, organization.name, organization.mission)
+        sources = _source_digests(workbook)
+        remembered = remembered or {}
+        self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
+        self.targets: list[Target] = []
+        for role in roles:
+            path = f"{JOB_AIDS}/{role.id}.docx"
+            related, sight_shape = word.job_aid_sources(organization, role)
+            figures_text = json.dumps(self.figures.get(role.id), sort_keys=True,
+                                      ensure_ascii=False)
+            inputs = _digest(
+                "job-aid sources", template_digest, self.moment, settings, role.file,
+                figures_text, *(f"{role_id}={sources.get(role_id)}" for role_id in related),
+                *sight_shape,
             )
-            for role_id, context in self.contexts.items()
-        ]
+            known = remembered.get(path)
+            if known is not None and known[0] == inputs:
+                digest = known[1]
+            else:
+                context = json.dumps(self.contexts[role.id], sort_keys=True, ensure_ascii=False)
+                digest = _digest("job-aid", template_digest, self.moment, context)
+            self.remembered[path] = (inputs, digest)
+            self.targets.append(Target(path, digest, "job-aid", role.id))
         self.partial = bool(only)
         self.maps: dict[str, bytes] = {}
         # Computed even when the handbook is not asked for, so that a handbook made by an
@@ -180,13 +194,12 @@ class Plan:
     def _workbook_targets(self) -> list[Target]:
         from jobdefs import excel, handoff_map
 
-        config = self.workbook.root / CONFIG_FILE
         sources = b"".join(
             role_id.encode() + b"\x1f" + content
             for role_id, content in sorted(self.workbook.role_sources.items())
         )
         inputs = _digest(
-            "workbooks", self.moment, config.read_bytes() if config.is_file() else b"", sources,
+            "workbooks", self.moment, self.config_bytes, sources,
             json.dumps([sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
                        ensure_ascii=False),
         )
@@ -232,6 +245,50 @@ class Plan:
         for path, data in self.maps.items():
             if path in wanted:
                 yield path, data
+
+
+class _Contexts(Mapping[str, Mapping[str, Any]]):
+    """Each role's job-aid context, made the first time it is asked for.
+
+    A build that renders three job aids of a thousand makes three contexts: which job
+    aids are out of date is known from `word.job_aid_sources`, not from the contexts.
+    """
+
+    def __init__(self, organization: Organization, figures: Mapping[str, Any],
+                 role_ids: Sequence[str]) -> None:
+        self.organization = organization
+        self.figures = figures
+        self.role_ids = role_ids
+        self.known = frozenset(role_ids)
+        self.made: dict[str, Mapping[str, Any]] = {}
+
+    def __getitem__(self, role_id: str) -> Mapping[str, Any]:
+        found = self.made.get(role_id)
+        if found is None:
+            if role_id not in self.known:
+                raise KeyError(role_id)
+            from jobdefs import word
+
+            role = self.organization.role(role_id)
+            found = word.job_aid_context(self.organization, role, self.figures.get(role_id))
+            self.made[role_id] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.role_ids)
+
+    def __len__(self) -> int:
+        return len(self.role_ids)
+
+
+def _source_digests(workbook: Workbook) -> dict[str, str]:
+    """A digest of each role's file, or of the role itself when it came from no file."""
+    digests = {role_id: hashlib.blake2b(content, digest_size=20).hexdigest()
+               for role_id, content in workbook.role_sources.items()}
+    for role in workbook.organization.roles:
+        if role.id not in digests:
+            digests[role.id] = hashlib.blake2b(repr(role).encode(), digest_size=20).hexdigest()
+    return digests
 
 
 # Job aids render in worker processes; each compiles the template once.
@@ -299,16 +356,24 @@ def build(
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
-    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried)
+    # A workbook loaded with its build cache also brings what the last build on this
+    # machine remembered of its outputs (jobdefs.cache).
+    cached = workbook.role_cache is not None and output_dir == workbook.output_dir
+    memory = OutputCache.open(output_dir) if cached else None
+    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried,
+                remembered=memory.digests if memory else None)
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
-    template_lint.check_template(plan.template_bytes, plan.template_name)
-    template = word.load_job_aid_template(plan.template_path, plan.template_name)
+    # (Unless the last build here checked these very bytes with this very code.)
+    template_sha = hashlib.sha256(plan.template_bytes).hexdigest()
+    if memory is None or memory.template != template_sha:
+        template_lint.check_template(plan.template_bytes, plan.template_name)
     manifest = Manifest.read(output_dir)
+    known = memory.stamps if memory is not None else None
     report = BuildReport(notes=notes)
     todo = []
     for target in plan.targets:
-        if not force and is_current(output_dir, target.path, target.digest, manifest):
+        if not force and is_current(output_dir, target.path, target.digest, manifest, known):
             report.kept.append(target.path)
         else:
             todo.append(target)
@@ -320,8 +385,11 @@ def build(
         and plan.handbook is not None
         and (force or not is_current(output_dir, HANDBOOK_PDF, plan.handbook.digest, manifest))
     )
+    job_aids = [t for t in todo if t.kind == "job-aid"]
+    # Compiling the template is worth it only when a document made from it is due.
+    template = (word.load_job_aid_template(plan.template_path, plan.template_name)
+                if job_aids or handbook_pdf or plan.handbook in todo else None)
     with Staging(output_dir) as staging:
-        job_aids = [t for t in todo if t.kind == "job-aid"]
         total = len(todo)
         done = 0
 
@@ -341,6 +409,7 @@ def build(
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
             from jobdefs.handbook import render_handbook
 
+            assert template is not None
             made = render_handbook(
                 workbook.organization, template, plan.contexts, plan.moment, handbook_pdf
             )
@@ -353,6 +422,14 @@ def build(
         if pdf:
             _stage_pdfs(plan, staging, digests, manifest, force)
         staging.commit(manifest, digests, remove=orphans)
+    if memory is not None and workbook.role_cache is not None:
+        workbook.role_cache.save()
+        stamps = {path: (staging.stamps.get(path), sha) for path, sha in staging.files.items()}
+        for path in report.kept:  # found current a moment ago
+            if path not in stamps and path in manifest.entries:
+                stamps[path] = (stamp(output_dir / path), manifest.entries[path].sha256)
+        remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
+        memory.save(stamps, remembered, template_sha)
     report.written = sorted(staging.files)
     report.kept = sorted(set(report.kept) - set(report.written))
     report.removed = sorted(orphans)
@@ -454,8 +531,12 @@ def check(
     """What a build with the same options would change, without writing anything."""
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    cached = workbook.role_cache is not None and output_dir == workbook.output_dir
+    memory = OutputCache.open(output_dir) if cached else None  # read, never written
     plan = Plan(workbook, output_dir, handbook=handbook, figures=figures,
-                reviews=carried_reviews(workbook, reviews))
+                reviews=carried_reviews(workbook, reviews),
+                remembered=memory.digests if memory else None)
+    known = memory.stamps if memory is not None else None
     manifest = Manifest.read(output_dir)
     report = BuildReport(notes=notes)
     targets = {t.path: t for t in plan.targets}
@@ -465,7 +546,7 @@ def check(
         if not (output_dir / target.path).is_file():
             if target.path in {t.path for t in plan.targets}:
                 report.missing.append(target.path)
-        elif is_current(output_dir, target.path, target.digest, manifest):
+        elif is_current(output_dir, target.path, target.digest, manifest, known):
             report.kept.append(target.path)
         else:
             report.stale.append(target.path)

@@ -92,12 +92,15 @@ def check(workbook: Path, strict: bool, output_format: str) -> None:
     sys.exit(report.exit_status(findings, strict=strict))
 
 
-def load_or_exit(workbook: Path, strict: bool, quiet: bool = False) -> Any:
-    """Load the workbook; report its findings and exit when it cannot be built."""
+def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: Any) -> Any:
+    """Load the workbook; report its findings and exit when it cannot be built.
+
+    `options` go to `load_workbook` (an output folder, whether to use the build's cache).
+    """
     from jobdefs import report
     from jobdefs.load import load_workbook
 
-    loaded = load_workbook(workbook)
+    loaded = load_workbook(workbook, **options)
     status = report.exit_status(loaded.findings, strict=strict)
     if loaded.findings and (status or not quiet):
         click.echo(report.as_text(loaded.findings), nl=False, err=True)
@@ -172,8 +175,9 @@ def build(
     """
     from jobdefs import build as builder
 
-    loaded = load_or_exit(workbook, strict, quiet)
-    output_dir = output or loaded.output_dir
+    # Role files unchanged since the last build into the same folder are not read again.
+    loaded = load_or_exit(workbook, strict, quiet, output_dir=output, cached=True)
+    output_dir = loaded.output_dir
     extras: dict[str, Any] = {"handbook": handbook, "scorecard": scorecard_files,
                               "scorecard_baseline": baseline_files, "reviews": review_files}
     if check_only:

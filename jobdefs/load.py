@@ -12,6 +12,7 @@ from typing import Any
 
 from jobdefs import analyze
 from jobdefs.analyze import did_you_mean
+from jobdefs.cache import FileOutcome, RoleCache, content_digest
 from jobdefs.errors import NotAWorkbook
 from jobdefs.model import (
     Customer,
@@ -36,7 +37,7 @@ from jobdefs.schema import (
     KeyType,
     Shape,
 )
-from jobdefs.source import Node, describe, read_yaml
+from jobdefs.source import Node, Parsed, describe, parse_source, read_source, read_yaml
 from jobdefs.upkeep import WARNING_CODES
 
 CONFIG_FILE = "jobdefs.yaml"
@@ -58,6 +59,8 @@ class Workbook:
     templates_dir: Path
     output_dir: Path
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # What a build keeps of the role files it read, for the next build (see jobdefs.cache).
+    role_cache: RoleCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -294,11 +297,20 @@ def find_workbook_paths(root: Path) -> tuple[Path, Path]:
     return root / CONFIG_FILE, root / "roles"
 
 
-def load_workbook(root: Path | str, *, review_date: datetime.date | None = None) -> Workbook:
+def load_workbook(
+    root: Path | str,
+    *,
+    review_date: datetime.date | None = None,
+    output_dir: Path | None = None,
+    cached: bool = False,
+) -> Workbook:
     """Load and validate the workbook in `root`.
 
     `review_date` is the day review due dates are judged against (default: the day of
-    SOURCE_DATE_EPOCH when set, else today).
+    SOURCE_DATE_EPOCH when set, else today). `output_dir` replaces the output folder
+    jobdefs.yaml names. With `cached`, role files whose bytes have not changed since the
+    last build into that folder are not read again (see jobdefs.cache); the build saves
+    the cache once it succeeds.
     """
     root = Path(root)
     if not root.is_dir():
@@ -318,7 +330,9 @@ def load_workbook(root: Path | str, *, review_date: datetime.date | None = None)
                                    f"the roles folder '{_relative(roles_dir, root)}' does not "
                                    "exist; create it or fix 'roles:' in jobdefs.yaml"))
     externals = _external_customers(config)
-    roles, sources, role_files = _read_roles(root, roles_dir, findings)
+    output_dir = output_dir or root / config.get("output", "build")
+    cache = RoleCache.open(output_dir) if cached else None
+    roles, sources, role_files = _read_roles(root, roles_dir, findings, cache)
     settings = Settings(
         review_every_months=config.get("review_every_months"),
         warnings=dict(config.get("warnings", {})),
@@ -342,8 +356,9 @@ def load_workbook(root: Path | str, *, review_date: datetime.date | None = None)
         findings=tuple(findings),
         roles_dir=roles_dir,
         templates_dir=root / config.get("templates", "templates"),
-        output_dir=root / config.get("output", "build"),
+        output_dir=output_dir,
         role_sources=sources,
+        role_cache=cache,
     )
 
 
@@ -391,7 +406,7 @@ def _role_files(roles_dir: Path) -> Iterator[Path]:
 
 
 def _read_roles(
-    root: Path, roles_dir: Path, findings: list[Finding]
+    root: Path, roles_dir: Path, findings: list[Finding], cache: RoleCache | None = None
 ) -> tuple[list[Role], dict[str, bytes], dict[str, str]]:
     """The roles that loaded, their files' bytes, and every valid role id's file."""
     roles: list[Role] = []
@@ -416,17 +431,37 @@ def _read_roles(
                 relative, 1, 1))
             continue
         first_file[role_id] = relative
-        parsed = read_yaml(path, relative)
-        if parsed.root is None:
-            assert parsed.finding is not None
-            findings.append(parsed.finding)
+        content = read_source(path, relative)
+        if isinstance(content, Parsed):
+            assert content.finding is not None
+            findings.append(content.finding)
             continue
-        sources[role_id] = parsed.content
-        reader = _FileReader(relative, findings, parsed.content)
-        record = reader.mapping(parsed.root, ROLE, "")
-        if record is not None:
-            roles.append(_role(role_id, relative, record, reader))
+        digest = content_digest(content) if cache is not None else ""
+        outcome = cache.get(relative, digest) if cache is not None else None
+        if outcome is None:
+            parsed = parse_source(content, relative)
+            if parsed.root is None:
+                assert parsed.finding is not None
+                findings.append(parsed.finding)
+                continue
+            outcome = _read_role(role_id, relative, parsed)
+            if cache is not None:
+                cache.put(relative, digest, outcome)
+        sources[role_id] = content
+        findings += outcome.findings
+        if outcome.role is not None:
+            roles.append(outcome.role)
     return roles, sources, first_file
+
+
+def _read_role(role_id: str, relative: str, parsed: Parsed) -> FileOutcome:
+    """What one parsed role file gives on its own: its role and its findings."""
+    assert parsed.root is not None
+    findings: list[Finding] = []
+    reader = _FileReader(relative, findings, parsed.content)
+    record = reader.mapping(parsed.root, ROLE, "")
+    role = _role(role_id, relative, record, reader) if record is not None else None
+    return FileOutcome(role, tuple(findings))
 
 
 def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:

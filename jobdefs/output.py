@@ -34,6 +34,17 @@ def file_sha256(path: Path) -> str | None:
         return None
 
 
+Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode
+
+
+def stamp(path: Path) -> Stamp | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns, status.st_ino
+
+
 @dataclass(frozen=True)
 class Entry:
     """What the manifest remembers of one output."""
@@ -70,10 +81,25 @@ def safe_relative(path: str) -> bool:
     return bool(path) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
 
 
-def is_current(output_dir: Path, path: str, digest: str, manifest: Manifest) -> bool:
+def is_current(
+    output_dir: Path,
+    path: str,
+    digest: str,
+    manifest: Manifest,
+    stamps: Mapping[str, tuple[Stamp, str]] | None = None,
+) -> bool:
+    """Whether `path` was made from `digest` and still holds the bytes the tool wrote.
+
+    `stamps` are the outputs' stamps as this machine wrote them, with their sha256: while
+    a file keeps its stamp it keeps its bytes, so it need not be read to be hashed (the
+    shortcut version control takes too).
+    """
     entry = manifest.entries.get(path)
     if entry is None or entry.digest != digest:
         return False
+    known = stamps.get(path) if stamps else None
+    if known is not None and known[1] == entry.sha256 and stamp(output_dir / path) == known[0]:
+        return True
     return file_sha256(output_dir / path) == entry.sha256
 
 
@@ -84,6 +110,7 @@ class Staging:
         self.output_dir = output_dir
         self.folder = output_dir / f"{STAGING_PREFIX}{os.getpid()}"
         self.files: dict[str, str] = {}  # relative path -> sha256 of the bytes
+        self.stamps: dict[str, Stamp | None] = {}  # a rename into place keeps them
 
     def __enter__(self) -> Staging:
         try:
@@ -110,6 +137,7 @@ class Staging:
                 f"could not write {path}: {describe(error)}; no output was changed"
             ) from None
         self.files[path] = sha256(data)
+        self.stamps[path] = stamp(target)
 
     def commit(self, manifest: Manifest, digests: Mapping[str, str],
                remove: Iterable[str] = ()) -> None:

@@ -116,6 +116,12 @@ class _Refused(Exception):
 
 def read_yaml(path: Path, relative: str) -> Parsed:
     """Read and parse `path`; any problem becomes one finding, never an exception."""
+    content = read_source(path, relative)
+    return content if isinstance(content, Parsed) else parse_source(content, relative)
+
+
+def read_source(path: Path, relative: str) -> bytes | Parsed:
+    """The bytes of `path`, or the finding that says why they cannot be read."""
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):
@@ -138,6 +144,11 @@ def read_yaml(path: Path, relative: str) -> Parsed:
                         "permissions, or remove it if it is a broken link")
     if len(content) > FILE_MAX_BYTES:  # grew while we looked
         return _refused(relative, "too-large", f"the file is larger than {FILE_MAX_BYTES:,} bytes")
+    return content
+
+
+def parse_source(content: bytes, relative: str) -> Parsed:
+    """The node tree of a file's `content`, or the finding that says why there is none."""
     try:
         root = parse_yaml(content)
     except _Refused as refused:

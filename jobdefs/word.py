@@ -284,6 +284,31 @@ def job_aid_context(
     }
 
 
+def job_aid_sources(organization: Organization, role: Role) -> tuple[list[str], list[str]]:
+    """What `job_aid_context` reads beyond the role itself and the organization's settings.
+
+    The ids of the roles whose files it shows something of (suppliers, customers, the
+    expected suppliers of open gaps, the manager, every role on a line of sight), and the
+    shape of its lines of sight, which hand-offs far away can change. A build digests
+    these instead of every context, so that knowing which job aids are out of date costs
+    next to nothing; a test changes workbooks in many ways and checks that whenever a
+    context changes, these do too. Keep the two functions in step.
+    """
+    related = {role.id}
+    if role.reports_to:
+        related.add(role.reports_to)
+    related.update(c.role for p in role.products for c in p.customers if c.role is not None)
+    related.update(expected.supplier for expected in role.receives)
+    related.update(h.supplier.id for h in organization.handoffs_to(role.id))
+    related.update(h.customer.id for h in organization.handoffs_from(role.id)
+                   if h.customer.kind == "role")
+    shape = []
+    for sight in organization.lines_of_sight.get(role.id, ()):
+        related.update(h.supplier.id for h in sight.chain)
+        shape.append("\x1f".join([sight.external.id, *(h.id for h in sight.chain)]))
+    return sorted(related), shape
+
+
 def scorecard_context(figures: Mapping[str, Any] | None) -> dict[str, Any]:
     """The `scorecard` a template sees: role_figures() as text, or empty values without one."""
     figures = figures or {}

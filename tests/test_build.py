@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from synthetic import write_organization
 
 from jobdefs.build import build, check
+from jobdefs.cache import CACHE_FOLDER
 from jobdefs.cli import cli
 from jobdefs.load import load_workbook
 from jobdefs.output import MANIFEST
@@ -25,8 +26,10 @@ def workbook(tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every output and the manifest; not the build cache, which is this machine's own."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from docx.text.paragraph import Paragraph
 
 from jobdefs import survey
 from jobdefs.build import HANDBOOK, HANDBOOK_PDF, build, check
+from jobdefs.cache import CACHE_FOLDER
 from jobdefs.cli import cli
 from jobdefs.load import load_workbook
 from jobdefs.output import MANIFEST
@@ -37,7 +38,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts  # machine-local
     }
 
 

@@ -1,0 +1,344 @@
+"""Role files already read: the same bytes are not parsed and checked a second time.
+
+Reading a role file (parsing it with positions, checking every key against the schema)
+is most of what loading a large organization costs, and between two builds most files
+have not changed. A build keeps what each file gave, its role and its findings, keyed by
+the file's path and a digest of its bytes, in `.jobdefs-cache/roles.json` inside the
+output folder. Whatever changes the outcome of reading a file is part of the key: its
+bytes and the code that reads it. Everything that spans files (references, hand-offs,
+lines of sight) is worked out afresh on every load.
+
+Beside it, `outputs.json` keeps each output's stamp (size, modification time, inode) as
+this machine wrote it, so that telling whether a kept output was changed by hand needs a
+stat rather than reading and hashing the file. Stamps differ from machine to machine,
+which is why they are not in the manifest, whose bytes every build must reproduce.
+
+The cache is JSON, never a pickle: an output folder can arrive in anybody's commit, and a
+cache must be read as data, not run as code. Every value is checked as it is decoded;
+anything unexpected discards the whole cache, which only costs the time it saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jobdefs import __version__
+from jobdefs.model import (
+    Customer,
+    Finding,
+    Location,
+    MomentOfTruth,
+    Product,
+    ReceivedProduct,
+    Role,
+)
+from jobdefs.output import Stamp
+
+CACHE_FOLDER = ".jobdefs-cache"
+ROLES_FILE = "roles.json"
+OUTPUTS_FILE = "outputs.json"
+DISABLE_VARIABLE = "JOBDEFS_NO_CACHE"  # set to 1 to read every file afresh
+
+
+def content_digest(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=20).hexdigest()
+
+
+def code_version() -> str:
+    """Changes whenever any of jobdefs's code, or Python itself, does.
+
+    The whole package is a few hundred kilobytes: hashing all of it is quicker than being
+    wrong about which module a cached value depends on.
+    """
+    hasher = hashlib.blake2b(digest_size=20)
+    hasher.update(f"{__version__} {sys.version_info[:2]}".encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        hasher.update(module.name.encode() + b"\x1f" + module.read_bytes())
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What reading one role file gave: its role (None when it is not a mapping) and findings."""
+
+    role: Role | None
+    findings: tuple[Finding, ...]
+
+
+class RoleCache:
+    """The outcomes of reading role files, by workbook-relative path and content digest."""
+
+    def __init__(self, folder: Path, version: str, entries: dict[str, tuple[str, Any]]) -> None:
+        self.folder = folder
+        self.version = version
+        self._stored = entries  # path -> (digest, encoded outcome), as read
+        self._used: dict[str, tuple[str, Any]] = {}  # what this load read, for the next one
+        self.hits = 0
+
+    @classmethod
+    def open(cls, output_dir: Path) -> RoleCache | None:
+        """The cache kept in `output_dir`; empty when missing, unreadable or out of date.
+
+        None when caching is switched off (JOBDEFS_NO_CACHE=1) or the code that reads
+        files cannot be fingerprinted.
+        """
+        if not enabled():
+            return None
+        try:
+            version = code_version()
+        except OSError:
+            return None
+        folder = output_dir / CACHE_FOLDER
+        try:
+            raw = json.loads((folder / ROLES_FILE).read_bytes())
+            if not isinstance(raw, dict) or raw.get("version") != version:
+                raise ValueError("another version")
+            files = raw["files"]
+            if not isinstance(files, dict):
+                raise ValueError("no files")
+            entries = {path: (entry[0], entry[1]) for path, entry in files.items()
+                       if isinstance(entry, list) and len(entry) == 2
+                       and isinstance(entry[0], str)}
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            entries = {}
+        return cls(folder, version, entries)
+
+    def get(self, path: str, digest: str) -> FileOutcome | None:
+        stored = self._stored.get(path)
+        if stored is None or stored[0] != digest:
+            return None
+        try:
+            outcome = _decode_outcome(path, stored[1])
+        except (_Corrupt, TypeError, ValueError, KeyError, IndexError, RecursionError):
+            return None
+        self._used[path] = stored
+        self.hits += 1
+        return outcome
+
+    def put(self, path: str, digest: str, outcome: FileOutcome) -> None:
+        self._used[path] = (digest, _encode_outcome(outcome))
+
+    @property
+    def changed(self) -> bool:
+        return self._used.keys() != self._stored.keys() or self.hits < len(self._used)
+
+    def save(self) -> None:
+        """Write what this load read, replacing the old cache; a failure only loses speed."""
+        if not self.changed:
+            return
+        document = {"version": self.version, "files": dict(sorted(self._used.items()))}
+        _save(self.folder, ROLES_FILE, document)
+
+
+def enabled() -> bool:
+    """False when JOBDEFS_NO_CACHE is set (to anything but 0)."""
+    return os.environ.get(DISABLE_VARIABLE, "").strip() in ("", "0")
+
+
+class OutputCache:
+    """What a build remembers of its outputs, for the next build on this machine.
+
+    `stamps`: each output's stamp as written, with the sha256 of its bytes. `digests`: for
+    each job aid, the digest of its sources (`word.job_aid_sources`) and the digest of the
+    context they gave, so that an unchanged job aid's context need not be made again.
+    `template`: the sha256 of the job-aid template the last build checked and used.
+    """
+
+    def __init__(self, folder: Path, version: str, stamps: dict[str, tuple[Stamp, str]],
+                 digests: dict[str, tuple[str, str]], template: str = "") -> None:
+        self.folder = folder
+        self.version = version
+        self.stamps = stamps
+        self.digests = digests
+        self.template = template
+
+    @classmethod
+    def open(cls, output_dir: Path) -> OutputCache:
+        folder = output_dir / CACHE_FOLDER
+        stamps: dict[str, tuple[Stamp, str]] = {}
+        digests: dict[str, tuple[str, str]] = {}
+        template = ""
+        try:
+            version = code_version()
+        except OSError:
+            version = ""
+        try:
+            raw = _check(json.loads((folder / OUTPUTS_FILE).read_bytes()), dict)
+            if raw.get("version") != version or not version:
+                raise _Corrupt("another version")
+            for path, entry in _check(raw["stamps"], dict).items():
+                size, modified, inode, sha = _check(entry, list)
+                if all(type(n) is int for n in (size, modified, inode)):
+                    stamps[path] = ((size, modified, inode), _check(sha, str))
+            for path, entry in _check(raw["digests"], dict).items():
+                sources, digest = _check(entry, list)
+                digests[path] = (_check(sources, str), _check(digest, str))
+            template = _check(raw["template"], str)
+        except (OSError, ValueError, TypeError, KeyError, _Corrupt, RecursionError):
+            stamps, digests, template = {}, {}, ""
+        return cls(folder, version, stamps, digests, template)
+
+    def save(self, stamps: Mapping[str, tuple[Stamp | None, str]],
+             digests: Mapping[str, tuple[str, str]], template: str) -> None:
+        if not self.version:
+            return
+        fresh = {path: (stamp, sha) for path, (stamp, sha) in stamps.items() if stamp}
+        if fresh == self.stamps and digests == self.digests and template == self.template:
+            return
+        _save(self.folder, OUTPUTS_FILE, {
+            "version": self.version,
+            "template": template,
+            "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
+            "digests": {path: list(pair) for path, pair in sorted(digests.items())},
+        })
+
+
+def _save(folder: Path, name: str, document: object) -> None:
+    """Replace one cache file; a failure only costs the time the cache would save."""
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    temporary = folder / f".{name}.{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Like other tools' caches: version control and backups leave it alone.
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# made by jobdefs; safe to delete\n*\n", encoding="utf-8")
+        temporary.write_bytes(data)
+        os.replace(temporary, folder / name)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------
+# JSON <-> model. A location inside a role file is [line, column, key path]: the file is
+# the cache entry's own path.
+
+
+class _Corrupt(Exception):
+    pass
+
+
+T = TypeVar("T")
+
+
+def _check(value: Any, kind: type[T]) -> T:
+    if type(value) is not kind:  # exactly: JSON gives no subclasses, and bool is not int
+        raise _Corrupt(f"expected {kind.__name__}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _check(value, str)
+
+
+def _encode_location(where: Location) -> list[Any]:
+    return [where.line, where.column, where.key_path]
+
+
+def _decode_location(file: str, value: Any) -> Location:
+    # The hottest decoder (some twenty locations a role), so its checks are written out.
+    if type(value) is not list or len(value) != 3:
+        raise _Corrupt("location")
+    line, column, key_path = value
+    if (type(line) is not int and line is not None) or (
+            type(column) is not int and column is not None) or type(key_path) is not str:
+        raise _Corrupt("location")
+    return Location(file, line, column, key_path)
+
+
+def _encode_outcome(outcome: FileOutcome) -> dict[str, Any]:
+    role = outcome.role
+    findings = [[f.severity, f.code, f.message, f.file, f.line, f.column, f.key_path]
+                for f in outcome.findings]
+    if role is None:
+        return {"role": None, "findings": findings}
+    return {
+        "findings": findings,
+        "role": [
+            role.id, role.title, role.department, role.purpose, role.reports_to,
+            role.revision, role.reviewed, list(role.feedback_questions),
+            _encode_location(role.where),
+            {key: _encode_location(where) for key, where in role.at.items()},
+            [[p.name, p.description, _encode_location(p.where),
+              [[c.need, c.standard, c.role, c.external, _encode_location(c.where)]
+               for c in p.customers]]
+             for p in role.products],
+            [[r.product, r.supplier, _encode_location(r.where)] for r in role.receives],
+            [[m.moment, m.practice] for m in role.moments_of_truth],
+        ],
+    }
+
+
+def _decode_outcome(file: str, value: Any) -> FileOutcome:
+    value = _check(value, dict)
+    findings = tuple(_decode_finding(item) for item in _check(value["findings"], list))
+    encoded = value["role"]
+    if encoded is None:
+        return FileOutcome(None, findings)
+    (role_id, title, department, purpose, reports_to, revision, reviewed, questions, where,
+     at, products, receives, moments) = _check(encoded, list)
+    location = _decode_location_in(file)
+    role = Role(
+        id=_check(role_id, str),
+        file=file,
+        title=_check(title, str),
+        department=_check(department, str),
+        purpose=_check(purpose, str),
+        reports_to=_optional_text(reports_to),
+        revision=_check(revision, str),
+        reviewed=_check(reviewed, str),
+        feedback_questions=tuple(_check(q, str) for q in _check(questions, list)),
+        where=location(where),
+        at={_check(key, str): location(spot) for key, spot in _check(at, dict).items()},
+        products=tuple(_decode_product(item, location) for item in _check(products, list)),
+        receives=tuple(
+            ReceivedProduct(_check(product, str), _check(supplier, str), location(spot))
+            for product, supplier, spot in _check(receives, list)
+        ),
+        moments_of_truth=tuple(
+            MomentOfTruth(_check(moment, str), _check(practice, str))
+            for moment, practice in _check(moments, list)
+        ),
+    )
+    return FileOutcome(role, findings)
+
+
+def _decode_location_in(file: str) -> Callable[[Any], Location]:
+    return lambda value: _decode_location(file, value)
+
+
+def _decode_product(value: Any, location: Callable[[Any], Location]) -> Product:
+    name, description, where, customers = _check(value, list)
+    return Product(
+        name=_check(name, str),
+        description=_check(description, str),
+        where=location(where),
+        customers=tuple(
+            Customer(
+                need=_check(need, str),
+                standard=_check(standard, str),
+                role=_optional_text(role),
+                external=_optional_text(external),
+                where=location(spot),
+            )
+            for need, standard, role, external, spot in _check(customers, list)
+        ),
+    )
+
+
+def _decode_finding(value: Any) -> Finding:
+    severity, code, message, file, line, column, key_path = _check(value, list)
+    if severity not in ("error", "warning"):
+        raise _Corrupt("severity")
+    for number in (line, column):
+        if number is not None:
+            _check(number, int)
+    return Finding(severity, _check(code, str), _check(message, str), _check(file, str),
+                   line, column, _check(key_path, str))

@@ -1,0 +1,239 @@
+"""The build cache: what it saves is never worth a wrong answer.
+
+A cached load must give the same organization and findings as reading every file; a
+corrupt, foreign or outdated cache is ignored; `check` never writes one; and the shortcut
+that tells unchanged job aids apart without making their contexts must notice every
+change a job aid shows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jobdefs import word
+from jobdefs.build import build
+from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, ROLES_FILE, RoleCache
+from jobdefs.cli import cli
+from jobdefs.load import Workbook, load_workbook
+
+HERE = Path(__file__).parent
+CHAIN = HERE / "data" / "chain"
+EXAMPLE = HERE.parent  # the example hospital: jobdefs.yaml and roles/
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    return root
+
+
+def cached_load(root: Path) -> Workbook:
+    return load_workbook(root, output_dir=root / "build", cached=True)
+
+
+def run(*args: str) -> int:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code
+
+
+def test_a_cached_load_gives_what_reading_every_file_gives(workbook: Path) -> None:
+    fresh = load_workbook(workbook)
+    assert run("build", "-w", str(workbook), "-q") == 0
+    again = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert again.role_cache is not None and again.role_cache.hits == 4
+    assert again.organization == fresh.organization
+    assert again.findings == fresh.findings
+    for cached, read in zip(again.organization.roles, fresh.organization.roles, strict=True):
+        assert (cached.where, dict(cached.at)) == (read.where, dict(read.at))
+        assert [c.where for p in cached.products for c in p.customers] == [
+            c.where for p in read.products for c in p.customers]
+
+
+def test_a_file_s_own_findings_come_back_from_the_cache(workbook: Path) -> None:
+    # A build never saves the cache of a workbook with errors; a library caller may.
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("title:", "titel:") + "extra: [1, 2]\n")
+    first = cached_load(workbook)
+    assert first.role_cache is not None
+    first.role_cache.save()
+    again = cached_load(workbook)
+    assert again.role_cache is not None and again.role_cache.hits == 4
+    assert again.findings == first.findings
+    assert [(f.code, f.file, f.line) for f in again.errors] == [
+        ("unknown-key", "roles/coder.yaml", 1),
+        ("unknown-key", "roles/coder.yaml", len(coder.read_text().splitlines()))]
+
+
+def test_a_changed_file_is_read_again(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("title: Medical Coder", "title: Senior Coder"))
+    loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert loaded.role_cache is not None and loaded.role_cache.hits == 3
+    assert loaded.organization.role("coder").title == "Senior Coder"
+
+
+@pytest.mark.parametrize("content", [
+    b"\x00\xff not json at all",
+    b"[]",
+    b'{"version": "x", "files": {}}',
+    b"",
+])
+def test_a_corrupt_or_foreign_cache_is_ignored_and_replaced(workbook: Path, content: bytes) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    cache = workbook / "build" / CACHE_FOLDER / ROLES_FILE
+    cache.write_bytes(content)
+    loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert loaded.role_cache is not None and loaded.role_cache.hits == 0
+    assert loaded.organization == load_workbook(workbook).organization
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text() + "\n")  # something to build
+    assert run("build", "-w", str(workbook), "-q") == 0
+    assert json.loads(cache.read_bytes())["files"].keys() == {
+        f"roles/{name}.yaml" for name in ("coder", "lab-tech", "phlebotomist", "physician")}
+
+
+def test_wrong_values_inside_a_current_cache_are_not_trusted(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    cache = workbook / "build" / CACHE_FOLDER / ROLES_FILE
+    document = json.loads(cache.read_bytes())
+    entry = document["files"]["roles/coder.yaml"]
+    entry[1]["role"][1] = ["a title must be text"]  # the role's title
+    document["files"]["roles/lab-tech.yaml"][1]["role"] = {"not": "a role"}
+    cache.write_text(json.dumps(document))
+    loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert loaded.role_cache is not None and loaded.role_cache.hits == 2
+    assert loaded.organization == load_workbook(workbook).organization
+
+
+def test_a_cache_of_other_bytes_for_the_same_path_is_not_used(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    coder = workbook / "roles" / "coder.yaml"
+    original = coder.read_bytes()
+    coder.write_bytes(original.replace(b"title: Medical Coder", b"title: Coder II"))
+    assert load_workbook(workbook, output_dir=workbook / "build",
+                         cached=True).organization.role("coder").title == "Coder II"
+
+
+def test_check_and_failed_builds_write_no_cache(workbook: Path) -> None:
+    assert run("check", "-w", str(workbook)) == 0
+    assert run("build", "-w", str(workbook), "--check") == 1
+    assert not (workbook / "build").exists()
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("title:", "titel:"))
+    assert run("build", "-w", str(workbook), "-q") == 1
+    assert not (workbook / "build").exists()
+
+
+def test_the_cache_can_be_switched_off(workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBDEFS_NO_CACHE", "1")
+    assert run("build", "-w", str(workbook), "-q") == 0
+    assert (workbook / "build" / "internal-customer-matrix.xlsx").is_file()
+    assert not (workbook / "build" / CACHE_FOLDER).exists()
+    assert RoleCache.open(workbook / "build") is None
+
+
+def test_version_control_ignores_the_cache(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    folder = workbook / "build" / CACHE_FOLDER
+    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", OUTPUTS_FILE, ROLES_FILE]
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_an_output_changed_by_hand_is_noticed_despite_the_stamps(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    aid = workbook / "build" / "job-aids" / "coder.docx"
+    original = aid.read_bytes()
+    aid.write_bytes(b"edited by hand")
+    assert run("build", "-w", str(workbook), "--check") == 1
+    assert run("build", "-w", str(workbook), "-q") == 0
+    assert aid.read_bytes() == original
+
+
+def test_a_build_with_a_warm_cache_writes_what_a_cold_one_does(tmp_path: Path) -> None:
+    root = tmp_path / "hospital"
+    shutil.copytree(EXAMPLE / "roles", root / "roles")
+    shutil.copy(EXAMPLE / "jobdefs.yaml", root)
+    warm, cold = root / "build", tmp_path / "cold"
+    assert run("build", "-w", str(root), "-q") == 0
+    lab = root / "roles" / "laboratory" / "laboratory-technologist.yaml"
+    lab.write_text(lab.read_text().replace("purpose: >-\n", "purpose: >-\n  Today,\n", 1))
+    assert run("build", "-w", str(root), "-q") == 0
+    build(load_workbook(root), output_dir=cold)
+
+    def outputs(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
+
+    assert outputs(warm) == outputs(cold)
+
+
+# -- the sources of a job aid ------------------------------------------------------------
+#
+# `word.job_aid_sources` names what a job aid's context reads; a build keeps a job aid
+# whose sources did not change without making its context. Here workbooks are changed at
+# random, line by line, and every context that changed must have changed sources.
+
+
+def sources_key(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Each role's context and what the build's shortcut digests for it."""
+    loaded = load_workbook(root)
+    assert not loaded.errors, [f.as_text() for f in loaded.errors]
+    organization = loaded.organization
+    files = {role.id: (root / role.file).read_text() for role in organization.roles}
+    config = (root / "jobdefs.yaml").read_text()
+    contexts, keys = {}, {}
+    for role in organization.roles:
+        related, shape = word.job_aid_sources(organization, role)
+        contexts[role.id] = json.dumps(word.job_aid_context(organization, role), sort_keys=True)
+        keys[role.id] = json.dumps([config, organization.name, role.file, shape,
+                                    [files[r] for r in related if r in files]])
+    return contexts, keys
+
+
+EDITABLE = re.compile(r"^(\s*-?\s*(?:title|department|purpose|name|need|standard|"
+                      r"description|product|moment|practice|revision|reviewed):\s*)(\S.*)$")
+
+
+def test_every_change_a_job_aid_shows_changes_its_sources(tmp_path: Path) -> None:
+    root = tmp_path / "hospital"
+    shutil.copytree(EXAMPLE / "roles", root / "roles")
+    shutil.copy(EXAMPLE / "jobdefs.yaml", root)
+    before_contexts, before_keys = sources_key(root)
+    files = sorted((root / "roles").rglob("*.yaml"))
+    chooser = random.Random(20261123)
+    tried = 0
+    for path in chooser.sample(files, 12):
+        original = path.read_text()
+        lines = original.split("\n")
+        editable = [n for n, line in enumerate(lines)
+                    if (m := EDITABLE.match(line)) and re.search("[A-Za-z]", m.group(2))]
+        for number in chooser.sample(editable, min(3, len(editable))):
+            changed = lines.copy()
+            match = EDITABLE.match(changed[number])
+            assert match is not None
+            if "reviewed" in match.group(1):
+                changed[number] = match.group(1) + "2026-02-02"
+            else:
+                changed[number] = match.group(1) + re.sub(
+                    "[A-Za-z]", lambda letter: letter.group() + "x", match.group(2), count=1)
+            path.write_text("\n".join(changed))
+            after = sources_key(root)
+            for role_id, context in after[0].items():
+                if context != before_contexts[role_id]:
+                    assert after[1][role_id] != before_keys[role_id], (
+                        f"{path.name} line {number + 1} changed {role_id}'s job aid "
+                        "but not its sources")
+            tried += 1
+        path.write_text(original)
+    assert tried >= 30
