@@ -463,6 +463,7 @@ class _XmlPart:
     source: str  # after docxtpl's clean-up, as compiled
     template: jinja2.Template
     fix_tables: bool
+    variables: frozenset[str]  # the names it uses from the context
 
 
 class JobAidTemplate:
@@ -503,10 +504,8 @@ class JobAidTemplate:
         self.source_parts: Mapping[str, bytes] = parts
         self.body_part = self._body
         self._parts = {part: self._compile(part, parts[part].decode("utf-8")) for part in templated}
-        used: set[str] = set()
-        for compiled in self._parts.values():
-            used |= jinja2.meta.find_undeclared_variables(self._environment.parse(compiled.source))
-        self.variables = frozenset(used)
+        self.variables = frozenset().union(*(part.variables for part in self._parts.values()))
+        used = self.variables
         if variables is not None:
             known = sorted(variables)
             for unknown in sorted(used - set(known)):
@@ -529,11 +528,13 @@ class JobAidTemplate:
     def _compile(self, part: str, xml: str) -> _XmlPart:
         prolog, source = template_source(xml)
         try:
-            template = self._environment.from_string(source)
+            tree = self._environment.parse(source)  # once, for both uses
+            template = self._environment.from_string(tree)
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError(syntax_message(self.name, part, source, error)) from None
         fix_tables = bool(_TABLE_CELL_TAGS.search(_XML_TAG.sub("", xml)))
-        return _XmlPart(part, prolog, source, template, fix_tables)
+        variables = frozenset(jinja2.meta.find_undeclared_variables(tree))
+        return _XmlPart(part, prolog, source, template, fix_tables, variables)
 
     def render(
         self,
