@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,7 +350,7 @@ def build(
     `reviews` are reviewed workbooks whose still-valid answers the new review workbooks
     carry; answers to hand-offs changed since are left blank and marked.
     """
-    from jobdefs import template_lint, word
+    from jobdefs import word
 
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
@@ -367,6 +366,8 @@ def build(
     # (Unless the last build here checked these very bytes with this very code.)
     template_sha = hashlib.sha256(plan.template_bytes).hexdigest()
     if memory is None or memory.template != template_sha:
+        from jobdefs import template_lint
+
         template_lint.check_template(plan.template_bytes, plan.template_name)
     manifest = Manifest.read(output_dir)
     known = memory.stamps if memory is not None else None
@@ -445,6 +446,8 @@ def _render_job_aids(
         for context, moment in work:
             yield template.render(context, moment, title=context["role"]["title"])
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     chunk = max(1, len(work) // (workers * 8))
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_start_worker, initargs=(str(plan.template_path),)
