@@ -63,12 +63,8 @@ def organize(
     externals = {x.id: x for x in external_customers}
     role_ids = sorted(by_id)
 
-    handoffs = _handoffs(ordered, by_id, externals, findings, broken_ids)
-    handoffs_from: dict[str, list[HandOff]] = defaultdict(list)
-    handoffs_to: dict[str, list[HandOff]] = defaultdict(list)
-    for handoff in handoffs:
-        handoffs_from[handoff.supplier.id].append(handoff)
-        handoffs_to[handoff.customer.key].append(handoff)
+    handoffs, handoffs_from, handoffs_to = _handoffs(ordered, by_id, role_ids, externals,
+                                                     findings, broken_ids)
 
     known = set(by_id) | broken_ids
     for role in ordered:
@@ -128,33 +124,43 @@ def _unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) 
 def _handoffs(
     roles: Sequence[Role],
     by_id: Mapping[str, Role],
+    role_ids: list[str],
     externals: Mapping[str, ExternalCustomer],
     findings: list[Finding],
     broken_ids: frozenset[str],
-) -> list[HandOff]:
-    role_ids = sorted(by_id)
+) -> tuple[list[HandOff], dict[str, list[HandOff]], dict[str, list[HandOff]]]:
+    """Every hand-off, role by role and product by product, then the same hand-offs by
+    supplier id and by customer key."""
+    # One party per customer, shared by all the hand-offs that name it: a role is the
+    # customer of many products, and parties are equal by value anyway.
+    roles_as_parties = {
+        role.id: Party("role", role.id, role.title, role.department) for role in by_id.values()
+    }
+    externals_as_parties = {
+        x.id: Party("external", x.id, x.name, EXTERNAL_DEPARTMENT) for x in externals.values()
+    }
     handoffs: list[HandOff] = []
+    handoffs_from: dict[str, list[HandOff]] = defaultdict(list)
+    handoffs_to: dict[str, list[HandOff]] = defaultdict(list)
     for role in roles:
         supplier = Party("role", role.id, role.title, role.department)
         for product in role.products:
             for customer in product.customers:
-                party: Party
+                party: Party | None
                 if customer.role is not None:
-                    target = by_id.get(customer.role)
-                    if target is None:
+                    party = roles_as_parties.get(customer.role)
+                    if party is None:
                         if customer.role not in broken_ids:
                             findings.append(_unknown_role(customer.where, "customer",
                                                           customer.role, role_ids))
                         continue
-                    if target.id == role.id:
+                    if party.id == role.id:
                         findings.append(Finding.at(customer.where, "warning", "self-customer",
                             f"{role.title} lists itself as a customer of '{product.name}'; "
                             "name the role that receives it, or remove this customer"))
-                    party = Party("role", target.id, target.title, target.department)
                 else:
                     external_id = customer.external or ""
-                    external = externals.get(external_id)
-                    if external is None:
+                    if external_id not in externals_as_parties:
                         declared = sorted(externals)
                         hint = did_you_mean(external_id, declared) or (
                             f"; declared: {', '.join(declared)}" if declared else
@@ -163,8 +169,8 @@ def _handoffs(
                             f"external customer '{external_id}' is not declared in "
                             f"jobdefs.yaml{hint}"))
                         continue
-                    party = Party("external", external.id, external.name, EXTERNAL_DEPARTMENT)
-                handoffs.append(HandOff(
+                    party = externals_as_parties[external_id]
+                handoff = HandOff(
                     supplier=supplier,
                     product=product.name,
                     customer=party,
@@ -172,8 +178,11 @@ def _handoffs(
                     standard=customer.standard,
                     description=product.description,
                     where=customer.where,
-                ))
-    return handoffs
+                )
+                handoffs.append(handoff)
+                handoffs_from[role.id].append(handoff)
+                handoffs_to[party.key].append(handoff)
+    return handoffs, handoffs_from, handoffs_to
 
 
 def _check_receives(
@@ -262,11 +271,16 @@ def lines_of_sight(
                 if handoff.supplier.id not in first_step:
                     first_step[handoff.supplier.id] = handoff
                     queue.append(handoff.supplier.id)
-        for role_id in sight:
-            if role_id not in first_step:
-                continue
-            chain = [first_step[role_id]]
-            while chain[-1].customer.kind == "role":
-                chain.append(first_step[chain[-1].customer.id])
-            sight[role_id].append(LineOfSight(external, tuple(chain)))
+        # Roles were reached in order of distance, so each customer's chain is already
+        # there when its supplier's is made: one step on, not a walk to the end per role.
+        chains: dict[str, tuple[HandOff, ...]] = {}
+        for role_id, handoff in first_step.items():
+            if handoff.customer.kind == "role":
+                chains[role_id] = (handoff, *chains[handoff.customer.id])
+            else:
+                chains[role_id] = (handoff,)
+        for role_id, lines in sight.items():
+            chain = chains.get(role_id)
+            if chain is not None:
+                lines.append(LineOfSight(external, chain))
     return {role_id: tuple(lines) for role_id, lines in sight.items()}

@@ -8,6 +8,7 @@ add a node or change the diagram. The same organization always gives the same te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ DOT_FILE = "handoffs.dot"
 MERMAID_MAX_EDGES = 500
 # Characters Mermaid shows as typed inside a quoted label; everything else is encoded.
 _MERMAID_PLAIN = frozenset(" ,.-'/?!+=_~^$@*")
+# What is neither one of those nor alphanumeric: \w is exactly str.isalnum() or "_".
+_MERMAID_ENCODED = re.compile(rf"[^\w{re.escape(''.join(sorted(_MERMAID_PLAIN)))}]")
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,7 @@ def _edges(handoffs: Iterable[HandOff]) -> list[_Edge]:
 def mermaid_label(text: str) -> str:
     """Text for inside a Mermaid "quoted label": letters, digits and plain punctuation as
     they are, every other character as an entity code (#34; for a quote)."""
-    return "".join(
-        c if c.isalnum() or c in _MERMAID_PLAIN else f"#{ord(c)};" for c in one_line(text)
-    )
+    return _MERMAID_ENCODED.sub(lambda m: f"#{ord(m.group())};", one_line(text))
 
 
 def _mermaid_ids(organization: Organization) -> dict[str, str]:
@@ -66,45 +67,50 @@ class _Layout:
 
     def __init__(self, organization: Organization) -> None:
         self.ids = _mermaid_ids(organization)
-        self.departments = list(enumerate(organization.departments(), start=1))
+        self.number = {d: n for n, d in enumerate(organization.departments(), start=1)}
         self.position = {role.id: index for index, role in enumerate(organization.roles)}
+        # A title or product name is drawn in several charts: encode it once.
+        self._labels: dict[str, str] = {}
+
+    def label(self, text: str) -> str:
+        label = self._labels.get(text)
+        if label is None:
+            label = self._labels[text] = mermaid_label(text)
+        return label
 
 
 def _mermaid_chart(
     organization: Organization,
     roles: Sequence[Role],
-    handoffs: Sequence[HandOff],
+    edges: Sequence[_Edge],
     focus: str | None = None,
     layout: _Layout | None = None,
 ) -> list[str]:
-    """One flowchart: `roles` and every party at the other end of `handoffs`. With a
+    """One flowchart: `roles` and every party at the other end of `edges`. With a
     `focus` department, roles from other departments are drawn dashed."""
     layout = layout or _Layout(organization)
     ids = layout.ids
+    label = layout.label
     shown = {role.id for role in roles}
-    shown.update(end.key for h in handoffs for end in (h.supplier, h.customer))
+    shown.update(end.key for edge in edges for end in (edge.supplier, edge.customer))
     lines = ["flowchart LR"]
-    # The department a chart is about comes first, so it is drawn on the left.
-    numbered = sorted(layout.departments, key=lambda pair: pair[1] != focus)
     shown_roles = sorted((organization.role(key) for key in shown if key in layout.position),
                          key=lambda role: layout.position[role.id])
     shown_by_department: dict[str, list[Role]] = {}
     for role in shown_roles:
         shown_by_department.setdefault(role.department, []).append(role)
-    for number, department in numbered:
-        members = shown_by_department.get(department, [])
-        if not members:
-            continue
-        lines.append(f'  subgraph d{number}["{mermaid_label(department)}"]')
-        lines += [f'    {ids[r.id]}["{mermaid_label(r.title)}"]' for r in members]
+    # The department a chart is about comes first, so it is drawn on the left.
+    for department in sorted(shown_by_department, key=lambda d: (d != focus, layout.number[d])):
+        lines.append(f'  subgraph d{layout.number[department]}["{label(department)}"]')
+        lines += [f'    {ids[r.id]}["{label(r.title)}"]' for r in shown_by_department[department]]
         lines.append("  end")
     for external in organization.external_customers:
         key = f"external:{external.id}"
         if key in shown:
-            lines.append(f'  {ids[key]}(["{mermaid_label(external.name)}"])')
-    for edge in _edges(handoffs):
-        label = "<br>".join(mermaid_label(name) for name in edge.products)
-        lines.append(f'  {ids[edge.supplier.key]} -->|"{label}"| {ids[edge.customer.key]}')
+            lines.append(f'  {ids[key]}(["{label(external.name)}"])')
+    for edge in edges:
+        products = "<br>".join(label(name) for name in edge.products)
+        lines.append(f'  {ids[edge.supplier.key]} -->|"{products}"| {ids[edge.customer.key]}')
     if focus is not None:
         others = [ids[r.id] for r in shown_roles if r.department != focus]
         if others:
@@ -163,9 +169,11 @@ def mermaid_markdown(organization: Organization) -> str:
         "## The whole organization",
         "",
     ]
+    edges = _edges(organization.handoffs)
+    layout = _Layout(organization)
     if not organization.roles:
         lines.append("No roles yet.")
-    elif len(_edges(organization.handoffs)) > MERMAID_MAX_EDGES:
+    elif len(edges) > MERMAID_MAX_EDGES:
         lines += [
             "Too many hand-offs for one chart of roles, so this one shows departments; "
             "each department's own chart below shows its roles.",
@@ -173,23 +181,29 @@ def mermaid_markdown(organization: Organization) -> str:
             *_fenced(_mermaid_departments(organization)),
         ]
     else:
-        lines += _fenced(_mermaid_chart(organization, organization.roles, organization.handoffs))
-    layout = _Layout(organization)
-    by_department: dict[str, list[Role]] = {}
+        lines += _fenced(_mermaid_chart(organization, organization.roles, edges, layout=layout))
+    members: dict[str, list[Role]] = {}
+    departments_of: dict[str, dict[str, None]] = {}
     for role in organization.roles:
-        by_department.setdefault(role.department, []).append(role)
-    order = {id(h): i for i, h in enumerate(organization.handoffs)}
-    for department in organization.departments():
-        members = by_department[department]
-        touching_by_id = {
-            id(h): h
-            for r in members
-            for h in (*organization.handoffs_from(r.id), *organization.handoffs_to(r.id))
+        members.setdefault(role.department, []).append(role)
+        departments_of.setdefault(role.id, {})[role.department] = None
+    # An edge belongs to the charts of the departments at either end. It holds every
+    # hand-off between its two parties, so it enters a chart whole and in its first
+    # hand-off's place, as if the chart's hand-offs had been grouped on their own.
+    touching: dict[str, list[_Edge]] = {department: [] for department in members}
+    for edge in edges:
+        ends = {
+            **departments_of.get(edge.supplier.key, {}),
+            **departments_of.get(edge.customer.key, {}),
         }
-        touching = sorted(touching_by_id.values(), key=lambda h: order[id(h)])
+        for department in ends:
+            touching[department].append(edge)
+    for department, roles in members.items():
         lines += ["", f"## {markdown_text(department)}", ""]
         lines += _fenced(
-            _mermaid_chart(organization, members, touching, focus=department, layout=layout)
+            _mermaid_chart(
+                organization, roles, touching[department], focus=department, layout=layout
+            )
         )
     return "\n".join(lines) + "\n"
 
@@ -214,12 +228,14 @@ def graphviz_dot(organization: Organization) -> str:
         '  node [shape=box, style=rounded, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
-    for number, department in enumerate(organization.departments(), start=1):
+    members: dict[str, list[Role]] = {}
+    for role in organization.roles:
+        members.setdefault(role.department, []).append(role)
+    for number, (department, roles) in enumerate(members.items(), start=1):
         lines.append(f"  subgraph cluster_{number} {{")
         lines.append(f"    label={dot_string(department)};")
-        for role in organization.roles:
-            if role.department == department:
-                lines.append(f"    {dot_string(role.id)} [label={dot_string(role.title)}];")
+        for role in roles:
+            lines.append(f"    {dot_string(role.id)} [label={dot_string(role.title)}];")
         lines.append("  }")
     for external in organization.external_customers:
         lines.append(

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -159,7 +160,8 @@ class Party:
     title: str
     department: str
 
-    @property
+    # Every index and chart of hand-offs is keyed by it, many times over.
+    @cached_property
     def key(self) -> str:
         """A key that tells a role and an external customer of the same id apart."""
         return self.id if self.kind == "role" else f"external:{self.id}"
@@ -177,12 +179,14 @@ class HandOff:
     description: str = ""
     where: Location = field(default=Location(""), compare=False)
 
-    @property
+    # Both are hashes that every sheet, survey and review asks for again; a hand-off is
+    # frozen, so each is worked out once.
+    @cached_property
     def id(self) -> str:
         """Stable across sorting and re-ordering: derived from the triple, not a row number."""
         return handoff_id(self.supplier.id, self.product, self.customer.key)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Changes whenever what a reviewer saw of this hand-off changes."""
         seen = "\x1f".join(
