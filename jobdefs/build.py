@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from jobdefs.cache import OutputCache
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
 from jobdefs.model import Organization
-from jobdefs.output import Manifest, Staging, describe, is_current, stamp
+from jobdefs.output import Manifest, Staging, describe, is_current, sha256, stamp
 
 JOB_AIDS = "job-aids"
 HANDBOOK = "handbook.docx"
@@ -147,7 +148,7 @@ class Plan:
         self.config_bytes = config.read_bytes() if config.is_file() else b""
         settings = _digest(self.config_bytes, organization.name, organization.mission)
         sources = _source_digests(workbook)
-        remembered = remembered or {}
+        remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
         for role in roles:
@@ -203,10 +204,17 @@ class Plan:
                        ensure_ascii=False),
         )
         organization = self.workbook.organization
-        self.maps = {
-            handoff_map.MARKDOWN_FILE: handoff_map.mermaid_markdown(organization).encode(),
-            handoff_map.DOT_FILE: handoff_map.graphviz_dot(organization).encode(),
-        }
+        # The maps are known by their bytes; a build that remembers what they were drawn
+        # from need not draw them again to know they have not changed.
+        map_sources = _digest("map sources", handoff_map.map_sources(organization))
+        map_digests = {}
+        for path in (handoff_map.MARKDOWN_FILE, handoff_map.DOT_FILE):
+            known = self.remembered_before.get(path)
+            if known is not None and known[0] == map_sources:
+                map_digests[path] = known[1]
+            else:
+                map_digests[path] = _digest("map", self.map_bytes(path))
+            self.remembered[path] = (map_sources, map_digests[path])
         slugs = excel.department_slugs(organization.departments())
         self.department_slugs = slugs
         # A department's review workbook changes only with the rows it holds.
@@ -221,29 +229,47 @@ class Plan:
             Target(MATRIX, inputs, "workbook"),
             *(Target(f"{DEPARTMENTS}/{slug}.xlsx", digest, "workbook")
               for slug, digest in departments),
-            # The maps are cheap to make, so they are made here and known by their bytes.
-            *(Target(path, _digest("map", data), "map") for path, data in self.maps.items()),
+            *(Target(path, digest, "map") for path, digest in map_digests.items()),
         ]
 
-    def render_workbooks(self, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
-        """The organization-wide outputs in `wanted`: workbooks and maps."""
+    def map_bytes(self, path: str) -> bytes:
+        if not self.maps:
+            from jobdefs import handoff_map
+
+            self.maps = handoff_map.maps(self.workbook.organization)
+        return self.maps[path]
+
+    def render_workbooks(
+        self, wanted: set[str], previous: Callable[[str], bytes | None] = lambda path: None
+    ) -> Iterator[tuple[str, bytes]]:
+        """The organization-wide outputs in `wanted`: workbooks and maps.
+
+        `previous(path)` gives the bytes an earlier build wrote there, when they are still
+        as written: the workbooks reuse whatever parts of them did not change.
+        """
         from jobdefs import excel
 
         organization = self.workbook.organization
         if MATRIX in wanted:
             yield MATRIX, excel.matrix_workbook(
-                organization, self.workbook.warnings, self.moment, self.reviews)
+                organization, self.workbook.warnings, self.moment, self.reviews,
+                previous=previous(MATRIX))
         if any(path.startswith(DEPARTMENTS) for path in wanted):
             slugs = {path.removeprefix(f"{DEPARTMENTS}/").removesuffix(".xlsx")
                      for path in wanted if path.startswith(f"{DEPARTMENTS}/")}
+            earlier = {slug: data for slug in slugs
+                       if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None}
             for slug, data in excel.department_workbooks(
-                    organization, self.moment, self.reviews, only=slugs).items():
+                    organization, self.moment, self.reviews, only=slugs,
+                    previous=earlier).items():
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
-        for path, data in self.maps.items():
+        from jobdefs.handoff_map import DOT_FILE, MARKDOWN_FILE
+
+        for path in (MARKDOWN_FILE, DOT_FILE):
             if path in wanted:
-                yield path, data
+                yield path, self.map_bytes(path)
 
 
 class _Contexts(Mapping[str, Mapping[str, Any]]):
@@ -404,7 +430,8 @@ def build(
         for target, data in zip(job_aids, rendered, strict=True):
             staging.write(target.path, data)
             advance()
-        for path, data in plan.render_workbooks({t.path for t in todo}):
+        for path, data in plan.render_workbooks({t.path for t in todo},
+                                                partial(_as_written, output_dir, manifest)):
             staging.write(path, data)
             advance()
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
@@ -493,6 +520,18 @@ def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
     timeout = 60 + 3 * len(plan.contexts)
     [converted] = word.convert_to_pdf([source], staging.folder / ".handbook-pdf", timeout)
     staging.write(HANDBOOK_PDF, converted.read_bytes())
+
+
+def _as_written(output_dir: Path, manifest: Manifest, path: str) -> bytes | None:
+    """The bytes of an earlier output, if they are still exactly what the build wrote."""
+    entry = manifest.entries.get(path)
+    if entry is None:
+        return None
+    try:
+        data = (output_dir / path).read_bytes()
+    except OSError:
+        return None
+    return data if sha256(data) == entry.sha256 else None
 
 
 def _orphans(plan: Plan, manifest: Manifest) -> list[str]:

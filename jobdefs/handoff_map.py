@@ -8,6 +8,7 @@ add a node or change the diagram. The same organization always gives the same te
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,31 @@ class _Edge:
     supplier: Party
     customer: Party
     products: tuple[str, ...]
+
+
+def map_sources(organization: Organization) -> str:
+    """Everything the maps are drawn from, as text: the same text, the same maps.
+
+    A build compares a digest of this with the last build's instead of drawing both maps
+    to compare their bytes. A test changes workbooks at random and checks that whenever a
+    map changes, this does too: keep it in step with what the maps show.
+    """
+    return json.dumps([
+        organization.name,
+        [(x.id, x.name) for x in organization.external_customers],
+        [(r.id, r.title, r.department) for r in organization.roles],
+        [(h.supplier.key, h.supplier.title, h.supplier.department, h.product,
+          h.customer.key, h.customer.kind, h.customer.title, h.customer.department)
+         for h in organization.handoffs],
+    ], ensure_ascii=False)
+
+
+def maps(organization: Organization) -> dict[str, bytes]:
+    """Both maps by file name: handoffs.md (Mermaid) and handoffs.dot (Graphviz)."""
+    return {
+        MARKDOWN_FILE: mermaid_markdown(organization).encode(),
+        DOT_FILE: graphviz_dot(organization).encode(),
+    }
 
 
 def _edges(handoffs: Iterable[HandOff]) -> list[_Edge]:

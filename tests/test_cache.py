@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs import word
+from jobdefs import handoff_map, word
 from jobdefs.build import build
 from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, ROLES_FILE, RoleCache
 from jobdefs.cli import cli
@@ -193,6 +193,9 @@ def sources_key(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     files = {role.id: (root / role.file).read_text() for role in organization.roles}
     config = (root / "jobdefs.yaml").read_text()
     contexts, keys = {}, {}
+    # The maps take the same shortcut, by handoff_map.map_sources.
+    contexts["maps"] = repr(handoff_map.maps(organization))
+    keys["maps"] = handoff_map.map_sources(organization)
     for role in organization.roles:
         related, shape = word.job_aid_sources(organization, role)
         contexts[role.id] = json.dumps(word.job_aid_context(organization, role), sort_keys=True)
@@ -232,7 +235,7 @@ def test_every_change_a_job_aid_shows_changes_its_sources(tmp_path: Path) -> Non
             for role_id, context in after[0].items():
                 if context != before_contexts[role_id]:
                     assert after[1][role_id] != before_keys[role_id], (
-                        f"{path.name} line {number + 1} changed {role_id}'s job aid "
+                        f"{path.name} line {number + 1} changed {role_id} (job aid or maps) "
                         "but not its sources")
             tried += 1
         path.write_text(original)
