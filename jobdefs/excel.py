@@ -1,9 +1,17 @@
 """Model -> .xlsx: the internal-customer matrix and one review workbook per department.
 
-Everything is written with openpyxl's write-only (streaming) worksheets: rows go out as they
-are made and the matrix's empty cells are never created, so memory follows the number of
-hand-offs, not roles². Each style is registered once per workbook and cells copy its small
-index array, which keeps 1,000 roles fast.
+openpyxl writes what a workbook is built of: its sheets' columns, frozen panes, print setup,
+filters, table and drop-down, and the styles. Every row is written here as XML: openpyxl
+spends some 30 µs on each cell, and a large organization's workbooks have hundreds of
+thousands. The matrix's empty cells are never written, so size and memory follow the
+number of hand-offs, not roles².
+
+Given the file an earlier build wrote, a workbook is not made again from nothing. Each part
+of the package carries, in its zip comment, a digest of everything it is made from, taken
+before it is made; a part whose digest has not changed is copied from that file as it was
+stored, still compressed. Sheets are compressed in blocks of rows, so that a changed need
+remakes one block, not the 5,000 rows around it; and when no sheet's columns, row count or
+styles changed, openpyxl is not even imported. Either way the bytes are the same.
 
 Role text never becomes a formula or an error value: every text cell is stored as a string
 whatever it starts with (`=`, `+`, `-`, `@`, `#N/A`). The same organization and moment give
@@ -13,25 +21,21 @@ the same bytes.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
+import importlib.util
 import io
 import math
+import os
 import re
+import struct
+import sys
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from copy import copy
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.dimensions import ColumnDimension
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from jobdefs import ooxml
 from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization, Party
@@ -134,14 +138,22 @@ def matrix_workbook(
     warnings: Sequence[Finding],
     moment: datetime.datetime,
     reviews: CarriedReviews = NO_REVIEWS,
+    *,
+    previous: bytes | None = None,
 ) -> bytes:
-    """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings."""
-    book = _Book()
-    _write_matrix(book, organization)
-    _write_handoffs(book, organization.handoffs, reviews)
-    _write_roles(book, organization)
-    _write_findings(book, warnings)
-    return book.save(f"{organization.name}: internal-customer matrix", moment)
+    """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
+
+    `previous` is the file this wrote in an earlier build, unchanged since: what has not
+    changed is copied from it rather than made again. A damaged or foreign file is ignored.
+    """
+    sheets = (
+        _matrix_sheet(organization),
+        _handoffs_sheet(organization.handoffs, reviews),
+        _roles_sheet(organization),
+        _findings_sheet(warnings),
+    )
+    title = f"{organization.name}: internal-customer matrix"
+    return _package(sheets, title, moment, previous)
 
 
 def department_workbooks(
@@ -149,22 +161,26 @@ def department_workbooks(
     moment: datetime.datetime,
     reviews: CarriedReviews = NO_REVIEWS,
     only: Iterable[str] | None = None,
+    *,
+    previous: Mapping[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """One review workbook per department, keyed by its slug (departments/<slug>.xlsx).
 
     Each holds the Hand-offs rows in which one of the department's roles is the supplier or
     the customer, with the same columns, drop-down and table as the organization's workbook.
-    `only` limits them to these slugs (the ones a build found out of date).
+    `only` limits them to these slugs (the ones a build found out of date); `previous` holds
+    the files an earlier build wrote, by slug, as for `matrix_workbook`.
     """
     wanted = None if only is None else set(only)
+    earlier = previous or {}
     by_department = handoffs_by_department(organization)
     workbooks: dict[str, bytes] = {}
     for department, slug in department_slugs(organization.departments()).items():
         if wanted is not None and slug not in wanted:
             continue
-        book = _Book()
-        _write_handoffs(book, by_department[department], reviews)
-        workbooks[slug] = book.save(f"{organization.name}: {department} hand-offs", moment)
+        sheets = (_handoffs_sheet(by_department[department], reviews),)
+        title = f"{organization.name}: {department} hand-offs"
+        workbooks[slug] = _package(sheets, title, moment, earlier.get(slug))
     return workbooks
 
 
@@ -254,226 +270,263 @@ def involves(handoff: HandOff, department: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------
-# Styles, cells and row heights
+# Looks: the styles cells are written with
 
 
-def _font(
-    *, bold: bool = False, italic: bool = False, color: str = "FF000000", size: float = 11
-) -> Font:
-    return Font(name="Calibri", family=2, sz=size, b=bold, i=italic, color=color)
+@dataclass(frozen=True)
+class _Look:
+    """How a cell looks, as plain data; openpyxl makes a style of the workbook of each."""
+
+    bold: bool = False
+    italic: bool = False
+    color: str = "FF000000"
+    size: float = 11
+    fill: str | None = None
+    align: str | None = None  # a key of _ALIGNMENTS
+    grid: bool = False  # thin grey lines all round
+    number_format: str | None = None
+    quoted: bool = False  # quotePrefix: Excel keeps the cell text when someone edits it
 
 
-def _fill(rgb: str) -> PatternFill:
-    return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
-
-
-_THIN = Side(style="thin", color="FFBFBFBF")
-_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_PLAIN = Alignment(horizontal="left", vertical="top")
-_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
-_HEAD = Alignment(horizontal="left", vertical="bottom", wrap_text=True)
-_BODY = _font()
-_BOLD = _font(bold=True)
-_NOTE = _font(italic=True, color="FF404040")
-_SMALL = _font(italic=True, color="FF404040", size=9)
-_CODE = _font(color="FF595959")
-_WHITE_BOLD = _font(bold=True, color="FFFFFFFF")
-
-_HEADER_FILL = _fill("FF1F4E78")
-_BAND_FILLS = (_fill("FFDDEBF7"), _fill("FFEDEDED"))  # alternate departments
-_DIAGONAL_FILL = _fill("FFA6A6A6")
-_GAP_FILL = _fill("FFFFD966")  # a role that serves no one, a customer nobody supplies
+_ALIGNMENTS: dict[str, dict[str, Any]] = {
+    "plain": {"horizontal": "left", "vertical": "top"},
+    "wrap": {"horizontal": "left", "vertical": "top", "wrap_text": True},
+    "head": {"horizontal": "left", "vertical": "bottom", "wrap_text": True},
+}
+_GRID_COLOR = "FFBFBFBF"
+_HEADER_FILL = "FF1F4E78"
+_BAND_FILLS = ("FFDDEBF7", "FFEDEDED")  # alternate departments
+_DIAGONAL_FILL = "FFA6A6A6"
+_GAP_FILL = "FFFFD966"  # a role that serves no one, a customer nobody supplies
 # Matrix cells by number of products: 1, 2, 3 or more. The number is written too.
-_COUNT_FILLS = (_fill("FFE2EFDA"), _fill("FFA9D08E"), _fill("FF70AD47"))
+_COUNT_FILLS = ("FFE2EFDA", "FFA9D08E", "FF70AD47")
+_NOTE_COLOR = "FF404040"
 
-_LIST_STYLES: dict[str, dict[str, Any]] = {
-    "header": {"font": _WHITE_BOLD, "fill": _HEADER_FILL, "alignment": _HEAD},
-    "text": {"font": _BODY, "alignment": _PLAIN},
-    "prose": {"font": _BODY, "alignment": _WRAP},
-    "answer": {"font": _BODY, "alignment": _WRAP},
-    "code": {"font": _CODE, "alignment": _PLAIN},
-    "number": {"font": _BODY, "alignment": _PLAIN},
-    "date": {"font": _BODY, "alignment": _PLAIN, "number_format": "yyyy-mm-dd"},
+_LIST_LOOKS = {
+    "header": _Look(bold=True, color="FFFFFFFF", fill=_HEADER_FILL, align="head"),
+    "text": _Look(align="plain"),
+    "prose": _Look(align="wrap"),
+    "answer": _Look(align="wrap"),
+    "code": _Look(color="FF595959", align="plain"),
+    "number": _Look(align="plain"),
+    "date": _Look(align="plain", number_format="yyyy-mm-dd"),
 }
 
-# A fixed docProps/app.xml: openpyxl's names its own version, which would change the bytes
-# of every file whenever openpyxl is upgraded.
-_APP_XML = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-    b'extended-properties"><Application>jobdefs</Application></Properties>'
+_CORNER = _Look(bold=True, fill=_BAND_FILLS[1], align="head", grid=True)
+_LEGEND = _Look(
+    italic=True, color=_NOTE_COLOR, size=9, fill=_BAND_FILLS[1], align="wrap", grid=True
 )
+_DIAGONAL = _Look(fill=_DIAGONAL_FILL, grid=True)
+_NO_SUPPLIER = "  (nobody supplies this)"
+_SERVES_NO_ONE = "  (serves no one)"
 
 
-class _Book:
-    """A write-only workbook, its shared styles, and the cells made with them."""
-
-    def __init__(self) -> None:
-        self.workbook = Workbook(write_only=True)
-        self._styles: dict[object, Any] = {}
-        self._first_sheet: Any = None
-        self._sheets = 0
-        # Rows written as XML by us rather than cell by cell by openpyxl, by sheet part.
-        self.streamed: dict[str, _StreamedRows] = {}
-
-    def sheet(self, title: str) -> Any:
-        sheet = self.workbook.create_sheet(title)
-        if self._first_sheet is None:
-            self._first_sheet = sheet
-        self._sheets += 1
-        sheet._jobdefs_part = f"xl/worksheets/sheet{self._sheets}.xml"
-        return sheet
-
-    def style(
-        self,
-        key: object,
-        *,
-        font: Font = _BODY,
-        fill: PatternFill | None = None,
-        alignment: Alignment | None = None,
-        border: Border | None = None,
-        number_format: str | None = None,
-    ) -> Any:
-        """The style array registered for `key`, made the first time it is asked for."""
-        found = self._styles.get(key)
-        if found is None:
-            # Styles belong to the workbook; any of its sheets can hold the model cell.
-            model = Cell(self._first_sheet, row=1, column=1)
-            model.font = font
-            if fill is not None:
-                model.fill = fill
-            if alignment is not None:
-                model.alignment = alignment
-            if border is not None:
-                model.border = border
-            if number_format is not None:
-                model.number_format = number_format
-            found = self._styles[key] = copy(model._style)
-        return found
-
-    def list_style(self, name: str) -> Any:
-        return self.style(name, **_LIST_STYLES[name])
-
-    @staticmethod
-    def text(sheet: Any, text: str, style: Any) -> Any:
-        """A cell that holds `text` as text, whatever it starts with."""
-        if not text:
-            return _Book.value(sheet, None, style)  # an empty string cell is not valid XML
-        cell = Cell(sheet, row=1, column=1, style_array=style)
-        cell.value = cell_text(text)
-        # openpyxl takes '=...' for a formula and '#N/A' for an error; role text is neither.
-        cell.data_type = "s"
-        if _RETYPED.match(text):
-            cell.quotePrefix = True  # so Excel keeps it text when someone edits the cell
-        return cell
-
-    @staticmethod
-    def value(sheet: Any, value: int | datetime.date | None, style: Any) -> Any:
-        cell = Cell(sheet, row=1, column=1, style_array=style)
-        cell.value = value
-        return cell
-
-    def save(self, title: str, moment: datetime.datetime) -> bytes:
-        buffer = io.BytesIO()
-        self.workbook.save(buffer)
-        replace = {
-            "docProps/core.xml": ooxml.core_properties(cell_text(title), moment),
-            "docProps/app.xml": _APP_XML,
-        }
-        if self.streamed:
-            parts = ooxml.read_parts(buffer.getvalue())
-            for part, rows in self.streamed.items():
-                replace[part] = rows.splice(parts[part].decode()).encode()
-        return ooxml.repack(buffer.getvalue(), moment, replace=replace)
+def _title_look(band: int, gap: str, across: bool) -> _Look:
+    return _Look(
+        bold=True,
+        fill=_GAP_FILL if gap else _BAND_FILLS[band],
+        align="head" if across else "wrap",
+        grid=True,
+        # The marker is shown after the title without becoming part of its value.
+        number_format=f'@"{gap}"' if gap else None,
+    )
 
 
-_SAMPLE = "\ue000sample\ue000"  # marks the rows whose styles the streamed rows reuse
-_SAMPLE_ROWS = re.compile(r'<row r="2"[^>]*>(.*?)</row><row r="3"[^>]*>(.*?)</row>', re.S)
-_STYLE_ID = re.compile(r' s="(\d+)"')
+def _department_look(band: int, across: bool) -> _Look:
+    return _Look(
+        italic=True,
+        color=_NOTE_COLOR,
+        fill=_BAND_FILLS[band],
+        align="head" if across else "wrap",
+        grid=True,
+    )
 
 
-class _StreamedRows:
-    """The data rows of a list sheet, written as XML directly.
+def _count_look(count: int) -> _Look:
+    return _Look(
+        fill=_COUNT_FILLS[min(count, len(_COUNT_FILLS)) - 1],
+        align="wrap",
+        grid=True,
+        # Excel shows the number before the list; the cell's value stays the list itself.
+        number_format=f'"({count}) "@',
+    )
 
-    openpyxl spends some 30 µs on each cell; a review workbook of a large organization has
-    hundreds of thousands. openpyxl still writes the sheet (columns, header, table,
-    validation, print setup) with two sample rows that register each column's styles, plain
-    and quote-prefixed; `splice` swaps those for the real rows, reusing the style ids.
+
+def _styles(ids: Mapping[_Look, int], look: _Look) -> tuple[int, int]:
+    """The style ids of a look, plain and quote-prefixed."""
+    return ids[look], ids[replace(look, quoted=True)]
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes: all that openpyxl writes of a workbook
+
+
+@dataclass(frozen=True)
+class _MatrixShape:
+    """What openpyxl writes of the Matrix sheet: everything but its rows."""
+
+    customers: int
+    counts: tuple[int, ...]  # the numbers of products its cells show: each has its format
+    title: str = "Matrix"
+
+    @property
+    def looks(self) -> list[_Look]:
+        looks = [_CORNER, _LEGEND, _DIAGONAL]
+        for across, gap in ((True, _NO_SUPPLIER), (False, _SERVES_NO_ONE)):
+            looks += [_title_look(band, marker, across) for band in (0, 1) for marker in ("", gap)]
+            looks += [_department_look(band, across) for band in (0, 1)]
+        return looks + [_count_look(count) for count in self.counts]
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What openpyxl writes of a list sheet: everything but its rows."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: int  # below the header
+    filtered: bool = False  # filter buttons over the header and the rows
+    table: bool = False  # the Hand-offs table and its Status drop-down
+
+    @property
+    def looks(self) -> list[_Look]:
+        return list(_LIST_LOOKS.values())
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Everything openpyxl writes of a workbook: when this is unchanged, so are those parts."""
+
+    sheets: tuple[_MatrixShape | _ListShape, ...]
+
+    @functools.cached_property
+    def looks(self) -> tuple[_Look, ...]:
+        """Every look the rows may use, plain and quote-prefixed, in a fixed order.
+
+        All are made styles of the workbook, in this order, before anything is written: so
+        each one's style id follows from the shape alone, whatever the rows hold. The list
+        sheets' come first, and are the same in every workbook.
+        """
+        bases = list(_LIST_LOOKS.values())
+        for sheet in self.sheets:
+            bases += sheet.looks
+        return tuple(
+            dict.fromkeys(look for base in bases for look in (base, replace(base, quoted=True)))
+        )
+
+
+def _openpyxl_parts(shape: _Shape) -> tuple[dict[str, bytes], tuple[int, ...]]:
+    """The parts openpyxl writes of `shape`, its sheets without rows; and each look's style id.
+
+    This is given nothing but the shape: the digest of the shape then says whether these
+    bytes would be the same.
     """
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    def __init__(self, columns: int) -> None:
-        self.columns = columns
-        self.rows: list[str] = []
-
-    def add(self, number: int, values: Sequence[str], height: float | None) -> None:
-        cells = []
-        for index, value in enumerate(values):
-            if not value:
-                continue
-            text = escape(cell_text(value))
-            space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-            # Placeholders {p<i>} and {q<i>} become the plain and quote-prefixed style ids.
-            style = "q" if _RETYPED.match(value) else "p"
-            cells.append(
-                f'<c r="{_COLUMN_LETTERS[index]}{number}" s="{{{style}{index}}}" '
-                f't="inlineStr"><is><t{space}>{text}</t></is></c>'
-            )
-        size = f' ht="{height:g}" customHeight="1"' if height else ""
-        self.rows.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
-
-    def splice(self, xml: str) -> str:
-        found = _SAMPLE_ROWS.search(xml)
-        if found is None:
-            raise AssertionError("the sample rows of a streamed sheet are missing")
-        plain, quoted = (_STYLE_ID.findall(found.group(n)) for n in (1, 2))
-        styles = {f"p{i}": plain[i] for i in range(self.columns)}
-        styles |= {f"q{i}": quoted[i] for i in range(self.columns)}
-        body = "".join(self.rows)
-        for key, value in styles.items():
-            body = body.replace(f's="{{{key}}}"', f's="{value}"')
-        return xml[: found.start()] + body + xml[found.end() :]
-
-
-_COLUMN_LETTERS = [get_column_letter(n) for n in range(1, 65)]
-
-
-LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
-BOLD = 1.25  # how much wider bold text runs
-MAX_ROW_POINTS = 409.0  # the tallest row Excel allows
+    workbook = Workbook(write_only=True)
+    sheets = [workbook.create_sheet(sheet.title) for sheet in shape.sheets]
+    side = Side(style="thin", color=_GRID_COLOR)
+    grid = Border(left=side, right=side, top=side, bottom=side)
+    styles: dict[_Look, Any] = {}
+    ids: list[int] = []
+    for look in shape.looks:
+        # A cell of any sheet makes a style of the workbook; the style's id is its position
+        # among the workbook's styles, which come in the order they are asked for.
+        cell = Cell(sheets[0], row=1, column=1)
+        cell.font = Font(
+            name="Calibri", family=2, sz=look.size, b=look.bold, i=look.italic, color=look.color
+        )
+        if look.fill is not None:
+            cell.fill = PatternFill(fill_type="solid", start_color=look.fill, end_color=look.fill)
+        if look.align is not None:
+            cell.alignment = Alignment(**_ALIGNMENTS[look.align])
+        if look.grid:
+            cell.border = grid
+        if look.number_format is not None:
+            cell.number_format = look.number_format
+        cell.quotePrefix = look.quoted
+        ids.append(cell.style_id)
+        styles[look] = cell._style
+    for sheet, sheet_shape in zip(sheets, shape.sheets, strict=True):
+        if isinstance(sheet_shape, _MatrixShape):
+            _matrix_structure(sheet, sheet_shape)
+        else:
+            _list_structure(sheet, sheet_shape, styles)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return ooxml.read_parts(buffer.getvalue()), tuple(ids)
 
 
-def _lines(text: str, width: float, per_character: float = 1.0) -> int:
-    """How many lines `text` wraps to in a column `width` characters wide (an estimate).
-
-    Applications do not size rows to wrapped text on opening a file (LibreOffice never
-    does), so rows get a height from this, written out like any other attribute.
-    """
-    room = max(int(width * 1.2 / per_character), 1)
-    if len(text) <= room and "\n" not in text:
-        return 1
-    count = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0
-        for word in paragraph.split(" "):
-            size = len(word)
-            if used and used + 1 + size > room:
-                lines, used = lines + 1, 0
-            used = used + 1 + size if used else size
-            if used > room:  # a word longer than the line breaks where it must
-                extra = math.ceil(used / room) - 1
-                lines, used = lines + extra, used - extra * room
-        count += lines
-    return count
+def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
+    offset = MATRIX_FIRST_COLUMN - 1
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 18
+    if shape.customers:
+        grid = sheet.column_dimensions[_column_letter(MATRIX_FIRST_COLUMN)]
+        grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + shape.customers
+        grid.width = MATRIX_COLUMN_WIDTH
+    sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
+    _print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", f"A:{_column_letter(offset)}")
+    sheet.print_options.horizontalCentered = True
 
 
-def _set_height(sheet: Any, row: int, points: float) -> None:
-    """Give a row that needs more than one line the height it needs (before it is written)."""
-    if points > LINE_POINTS:
-        sheet.row_dimensions[row].height = min(points + 3, MAX_ROW_POINTS)
+def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) -> None:
+    from openpyxl.worksheet.dimensions import ColumnDimension
+
+    for number, column in enumerate(shape.columns, 1):
+        letter = _column_letter(number)
+        # The column's style is also what a cell typed in later (a Comment) looks like.
+        sheet.column_dimensions[letter] = ColumnDimension(
+            sheet, index=letter, width=column.width, style=styles[_LIST_LOOKS[column.style]]
+        )
+    sheet.freeze_panes = "A2"
+    _print_setup(sheet, "1:1")
+    last = _column_letter(len(shape.columns))
+    if shape.filtered:
+        sheet.auto_filter.ref = f"A1:{last}{max(shape.rows + 1, 2)}"
+    if shape.table:
+        _table(sheet, shape)
+
+
+def _table(sheet: Any, shape: _ListShape) -> None:
+    """The Hand-offs table, and the Status drop-down in each of its rows."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+    # A table needs a row below its header, even an empty one.
+    last_row = max(shape.rows, 1) + 1
+    ref = f"A1:{_column_letter(len(shape.columns))}{last_row}"
+    table = Table(displayName=HANDOFFS_TABLE, ref=ref)
+    table.tableColumns = [
+        TableColumn(id=number, name=column.header) for number, column in enumerate(shape.columns, 1)
+    ]
+    table.autoFilter = AutoFilter(ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    sheet.tables.add(table)  # add_table() warns in write-only mode; the columns are set
+
+    status = _column_letter(STATUS_COLUMN)
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(STATUS_OPTIONS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Status",
+        error=f"Choose {', '.join(STATUS_OPTIONS[:-1])} or {STATUS_OPTIONS[-1]}.",
+        showInputMessage=True,
+        promptTitle="Status",
+        prompt="Is this hand-off right as written? Choose " + " / ".join(STATUS_OPTIONS),
+    )
+    validation.add(f"{status}2:{status}{last_row}")
+    sheet.data_validations.append(validation)
 
 
 def _print_setup(sheet: Any, title_rows: str, title_columns: str | None = None) -> None:
     """Landscape, as wide as one page, titles repeated on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
@@ -484,11 +537,53 @@ def _print_setup(sheet: Any, title_rows: str, title_columns: str | None = None) 
 
 
 # ---------------------------------------------------------------------------------------
-# Matrix
+# Sheets: their rows as values, written in blocks
 
 
-def _write_matrix(book: _Book, organization: Organization) -> None:
+@dataclass(frozen=True)
+class _Block:
+    """A run of a sheet's rows: `write(*args, ids)` makes their XML.
+
+    So the digest of `args` and of the style ids says whether the XML would be the same.
+    """
+
+    write: Callable[..., str]
+    args: tuple[Any, ...]
+
+
+BLOCK_ROWS = 128  # rows per block: a change remakes and recompresses only its block
+_MAX_BLOCKS = 800  # a sheet's list of blocks must fit in its zip comment
+
+
+def _blocks(rows: int) -> range:
+    """Where each block of `rows` rows starts, from 0."""
+    return range(0, rows, max(BLOCK_ROWS, math.ceil(rows / _MAX_BLOCKS)))
+
+
+# The matrix's rows as values. A customer: title, department, band (0 or 1: departments
+# alternate) and whether nobody supplies it. A supplier role: title, department, band,
+# whether it serves no one, and the products it hands to each customer, by column.
+_Customer = tuple[str, str, int, bool]
+_Supplier = tuple[str, str, int, bool, tuple[tuple[int, tuple[str, ...]], ...]]
+
+
+@dataclass(frozen=True)
+class _MatrixSheet:
     """Supplier roles down, customers across (roles in the same order, then externals)."""
+
+    shape: _MatrixShape
+    customers: tuple[_Customer, ...]
+    suppliers: tuple[_Supplier, ...]
+
+    def blocks(self) -> list[_Block]:
+        starts = _blocks(len(self.suppliers))
+        return [_Block(_matrix_titles, (self.customers,))] + [
+            _Block(_matrix_rows, (start, self.suppliers[start : start + starts.step]))
+            for start in starts
+        ]
+
+
+def _matrix_sheet(organization: Organization) -> _MatrixSheet:
     roles = organization.roles
     customers: list[Party] = [organization.party(role) for role in roles]
     customers += [
@@ -502,115 +597,107 @@ def _write_matrix(book: _Book, organization: Organization) -> None:
         for h in organization.handoffs
         if h.customer.kind == "external" or h.customer.id != h.supplier.id
     }
-    bands = _bands(party.department for party in customers)
-    offset = MATRIX_FIRST_COLUMN - 1
-
-    sheet = book.sheet("Matrix")
-    sheet.column_dimensions["A"].width = 30
-    sheet.column_dimensions["B"].width = 18
-    if customers:
-        grid = sheet.column_dimensions[get_column_letter(MATRIX_FIRST_COLUMN)]
-        grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + len(customers)
-        grid.width = MATRIX_COLUMN_WIDTH
-    sheet.freeze_panes = f"{get_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
-    _print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", f"A:{get_column_letter(offset)}")
-    sheet.print_options.horizontalCentered = True
-
-    no_supplier, serves_no_one = "  (nobody supplies this)", "  (serves no one)"
-
-    def title(band: int, gap: str, across: bool) -> Any:
-        return book.style(
-            ("title", band % 2, gap, across),
-            font=_BOLD,
-            fill=_GAP_FILL if gap else _BAND_FILLS[band % 2],
-            alignment=_HEAD if across else _WRAP,
-            border=_GRID,
-            # The marker is shown after the title without becoming part of its value.
-            number_format=f'@"{gap}"' if gap else None,
-        )
-
-    def department(band: int, across: bool) -> Any:
-        return book.style(
-            ("department", band % 2, across),
-            font=_NOTE,
-            fill=_BAND_FILLS[band % 2],
-            alignment=_HEAD if across else _WRAP,
-            border=_GRID,
-        )
-
-    corner = book.style("corner", font=_BOLD, fill=_BAND_FILLS[1], alignment=_HEAD, border=_GRID)
-    legend = book.style("legend", font=_SMALL, fill=_BAND_FILLS[1], alignment=_WRAP, border=_GRID)
-    text = book.text
-
-    gaps = ["" if party.key in supplied else no_supplier for party in customers]
-    title_lines = [
-        _lines(p.title + gap, MATRIX_COLUMN_WIDTH, BOLD)
-        for p, gap in zip(customers, gaps, strict=True)
-    ]
-    _set_height(sheet, 1, max(title_lines, default=1) * LINE_POINTS)
-    sheet.append(
-        [
-            text(sheet, "Supplier ↓   Customer →", corner),
-            text(sheet, "Department", corner),
-            *(
-                text(sheet, party.title, title(bands[i], gaps[i], True))
-                for i, party in enumerate(customers)
-            ),
-        ]
-    )
-
-    legend_text = (
-        "(n): the number of products handed over. Grey: the role itself. "
-        "Yellow: serves no one, or nobody supplies it."
-    )
-    department_lines = [_lines(p.department, MATRIX_COLUMN_WIDTH) for p in customers]
-    _set_height(
-        sheet,
-        2,
-        max(_lines(legend_text, 30, 0.8) * 12.0, max(department_lines, default=1) * LINE_POINTS),
-    )
-    sheet.append(
-        [
-            text(sheet, legend_text, legend),
-            book.value(sheet, None, department(1, True)),
-            *(
-                text(sheet, party.department, department(bands[i], True))
-                for i, party in enumerate(customers)
-            ),
-        ]
-    )
-
-    diagonal = book.style("diagonal", fill=_DIAGONAL_FILL, border=_GRID)
+    bands = [band % 2 for band in _bands(party.department for party in customers)]
+    suppliers: list[_Supplier] = []
+    counts: set[int] = set()
     for index, role in enumerate(roles):
         products: dict[int, dict[str, None]] = {}
         for handoff in organization.handoffs_from(role.id):
             products.setdefault(position[handoff.customer.key], {})[handoff.product] = None
-        gap = "" if any(column != index for column in products) else serves_no_one
-        band = bands[index]
-        cells: list[Any] = [None] * (offset + len(customers))
-        cells[0] = text(sheet, role.title, title(band, gap, False))
-        cells[1] = text(sheet, role.department, department(band, False))
-        lines = max(_lines(role.title + gap, 30, BOLD), _lines(role.department, 18))
-        for column, names in products.items():
-            count = len(names)
-            listed = _product_list(list(names))
-            cells[offset + column] = text(sheet, listed, _count_style(book, count))
-            lines = max(lines, _lines(f"({count}) {listed}", MATRIX_COLUMN_WIDTH))
-        if index not in products:
-            cells[offset + index] = book.value(sheet, None, diagonal)
-        _set_height(sheet, MATRIX_FIRST_ROW + index, lines * LINE_POINTS)
-        sheet.append(cells)
-
-
-def _count_style(book: _Book, count: int) -> Any:
-    return book.style(
-        ("count", count),
-        fill=_COUNT_FILLS[min(count, len(_COUNT_FILLS)) - 1],
-        alignment=_WRAP,
-        border=_GRID,
-        # Excel shows the number before the list; the cell's value stays the list itself.
-        number_format=f'"({count}) "@',
+        counts.update(len(names) for names in products.values())
+        alone = all(column == index for column in products)
+        listed = tuple((column, tuple(names)) for column, names in sorted(products.items()))
+        suppliers.append((role.title, role.department, bands[index], alone, listed))
+    return _MatrixSheet(
+        _MatrixShape(len(customers), tuple(sorted(counts))),
+        tuple(
+            (party.title, party.department, band, party.key not in supplied)
+            for party, band in zip(customers, bands, strict=True)
+        ),
+        tuple(suppliers),
     )
+
+
+_CORNER_TEXT = "Supplier ↓   Customer →"
+_LEGEND_TEXT = (
+    "(n): the number of products handed over. Grey: the role itself. "
+    "Yellow: serves no one, or nobody supplies it."
+)
+
+
+def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -> str:
+    """Rows 1 and 2: each customer's title, then its department."""
+    offset = MATRIX_FIRST_COLUMN - 1
+    letters = _column_letters(offset + len(customers))
+    corner = _styles(ids, _CORNER)
+    titles = {
+        (band, gap): _styles(ids, _title_look(band, gap, True))
+        for band in (0, 1)
+        for gap in ("", _NO_SUPPLIER)
+    }
+    gaps = [_NO_SUPPLIER if nobody else "" for *_, nobody in customers]
+    cells = [_text_cell("A1", _CORNER_TEXT, corner), _text_cell("B1", "Department", corner)]
+    cells += [
+        _text_cell(f"{letters[offset + index]}1", title, titles[band, gap])
+        for index, ((title, _, band, _), gap) in enumerate(zip(customers, gaps, strict=True))
+    ]
+    lines = [
+        _lines(title + gap, MATRIX_COLUMN_WIDTH, BOLD)
+        for (title, *_), gap in zip(customers, gaps, strict=True)
+    ]
+    rows = [_row(1, cells, max(lines, default=1) * LINE_POINTS)]
+
+    departments = [_styles(ids, _department_look(band, True)) for band in (0, 1)]
+    cells = [
+        _text_cell("A2", _LEGEND_TEXT, _styles(ids, _LEGEND)),
+        _empty_cell("B2", departments[1][0]),
+    ]
+    cells += [
+        _text_cell(f"{letters[offset + index]}2", department, departments[band])
+        for index, (_, department, band, _) in enumerate(customers)
+    ]
+    lines = [_lines(department, MATRIX_COLUMN_WIDTH) for _, department, *_ in customers]
+    points = max(_lines(_LEGEND_TEXT, 30, 0.8) * 12.0, max(lines, default=1) * LINE_POINTS)
+    rows.append(_row(2, cells, points))
+    return "".join(rows)
+
+
+def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Look, int]) -> str:
+    """The rows of the supplier roles from position `start` on."""
+    offset = MATRIX_FIRST_COLUMN - 1
+    titles = {
+        (band, gap): _styles(ids, _title_look(band, gap, False))
+        for band in (0, 1)
+        for gap in ("", _SERVES_NO_ONE)
+    }
+    departments = [_styles(ids, _department_look(band, False)) for band in (0, 1)]
+    diagonal = ids[_DIAGONAL]
+    counts: dict[int, tuple[int, int]] = {}
+    rows = []
+    for index, (title, department, band, alone, products) in enumerate(suppliers, start):
+        number = MATRIX_FIRST_ROW + index
+        last = max(index, products[-1][0]) if products else index  # by column
+        letters = _column_letters(offset + last + 1)
+        gap = _SERVES_NO_ONE if alone else ""
+        cells = [
+            _text_cell(f"A{number}", title, titles[band, gap]),
+            _text_cell(f"B{number}", department, departments[band]),
+        ]
+        lines = max(_lines(title + gap, 30, BOLD), _lines(department, 18))
+        found: list[tuple[int, str]] = []
+        for column, names in products:
+            count = len(names)
+            if count not in counts:
+                counts[count] = _styles(ids, _count_look(count))
+            listed = _product_list(list(names))
+            ref = f"{letters[offset + column]}{number}"
+            found.append((column, _text_cell(ref, listed, counts[count])))
+            lines = max(lines, _lines(f"({count}) {listed}", MATRIX_COLUMN_WIDTH))
+        if all(column != index for column, _ in products):  # grey: the role itself
+            found.append((index, _empty_cell(f"{letters[offset + index]}{number}", diagonal)))
+        cells += [cell for _, cell in sorted(found, key=lambda item: item[0])]
+        rows.append(_row(number, cells, lines * LINE_POINTS))
+    return "".join(rows)
 
 
 def _bands(departments: Iterable[str]) -> list[int]:
@@ -642,120 +729,85 @@ def _product_list(names: list[str]) -> str:
     return "\n".join(kept)
 
 
-# ---------------------------------------------------------------------------------------
-# Hand-offs, Roles, Findings
+_Value = str | int | datetime.date | None
 
 
+@dataclass(frozen=True)
 class _ListSheet:
-    """A sheet of rows under a frozen header row, one row per call to `append`.
+    """A sheet of rows under a frozen header row (Hand-offs, Roles, Findings)."""
 
-    Each column has one styled cell that every row reuses: openpyxl writes a row out as soon
-    as it is appended, so the cell is free again for the next row.
-    """
+    shape: _ListShape
+    rows: tuple[tuple[_Value, ...], ...]
 
-    def __init__(
-        self, book: _Book, title: str, columns: Sequence[Column], streamed: bool = False
-    ) -> None:
-        self.sheet = sheet = book.sheet(title)
-        self.columns = columns
-        styles = [book.list_style(column.style) for column in columns]
-        for number, (column, style) in enumerate(zip(columns, styles, strict=True), 1):
-            letter = get_column_letter(number)
-            # The column's style is also what a cell typed in later (a Comment) looks like.
-            sheet.column_dimensions[letter] = ColumnDimension(
-                sheet, index=letter, width=column.width, style=style
-            )
-        sheet.freeze_panes = "A2"
-        _print_setup(sheet, "1:1")
-        header = book.list_style("header")
-        lines = max(_lines(column.header, column.width, BOLD) for column in columns)
-        _set_height(sheet, 1, lines * LINE_POINTS)
-        sheet.append([book.text(sheet, column.header, header) for column in columns])
-        self.rows = 1
-        self._cells = [Cell(sheet, row=1, column=1, style_array=style) for style in styles]
-        self.streamed: _StreamedRows | None = None
-        if streamed:
-            self.streamed = book.streamed[sheet._jobdefs_part] = _StreamedRows(len(columns))
-            sheet.append([book.text(sheet, _SAMPLE, style) for style in styles])
-            sheet.append([book.text(sheet, "=" + _SAMPLE, style) for style in styles])
+    def blocks(self) -> list[_Block]:
+        columns = self.shape.columns
+        starts = _blocks(len(self.rows))
+        return [_Block(_list_header, (columns,))] + [
+            _Block(_list_rows, (start + 2, columns, self.rows[start : start + starts.step]))
+            for start in starts
+        ]
 
-    def append_text(self, values: Sequence[str]) -> None:
-        """A row of text only, streamed when the sheet was made with `streamed`."""
-        if self.streamed is None:
-            self.append(values)
-            return
-        self.rows += 1
+
+def _list_sheet(
+    title: str,
+    columns: tuple[Column, ...],
+    rows: Iterable[tuple[_Value, ...]],
+    *,
+    filtered: bool = False,
+    table: bool = False,
+) -> _ListSheet:
+    values = tuple(rows)
+    return _ListSheet(_ListShape(title, columns, len(values), filtered, table), values)
+
+
+def _list_header(columns: tuple[Column, ...], ids: Mapping[_Look, int]) -> str:
+    letters = _column_letters(len(columns))[: len(columns)]
+    header = _styles(ids, _LIST_LOOKS["header"])
+    lines = max(_lines(column.header, column.width, BOLD) for column in columns)
+    cells = [
+        _text_cell(f"{letter}1", column.header, header)
+        for letter, column in zip(letters, columns, strict=True)
+    ]
+    return _row(1, cells, lines * LINE_POINTS)
+
+
+def _list_rows(
+    first: int,
+    columns: tuple[Column, ...],
+    rows: tuple[tuple[_Value, ...], ...],
+    ids: Mapping[_Look, int],
+) -> str:
+    """Rows from row number `first` on: text as text, numbers and dates as numbers."""
+    letters = _column_letters(len(columns))[: len(columns)]
+    styles = [_styles(ids, _LIST_LOOKS[column.style]) for column in columns]
+    # Only prose wraps, so only prose makes a row taller.
+    widths = [column.width if column.style == "prose" else 0 for column in columns]
+    xml = []
+    for number, values in enumerate(rows, first):
+        cells = []
         lines = 1
-        for column, value in zip(self.columns, values, strict=True):
-            if value and column.style == "prose":
-                lines = max(lines, _lines(value, column.width))
-        height = min(lines * LINE_POINTS + 3, MAX_ROW_POINTS) if lines > 1 else None
-        self.streamed.add(self.rows, values, height)
-
-    def append(self, values: Sequence[str | int | datetime.date | None]) -> None:
-        self.rows += 1
-        row: list[Any] = []
-        lines = 1
-        for column, cell, value in zip(self.columns, self._cells, values, strict=True):
+        for letter, style, width, value in zip(letters, styles, widths, values, strict=True):
             if value is None or value == "":
-                row.append(None)
                 continue
             if isinstance(value, str):
-                cell.value = cell_text(value)
-                cell.data_type = "s"  # never a formula or an error value (see _Book.text)
-                cell.quotePrefix = _RETYPED.match(value) is not None
-                if column.style == "prose":
-                    lines = max(lines, _lines(value, column.width))
+                cells.append(_text_cell(f"{letter}{number}", value, style))
+                if width:
+                    lines = max(lines, _lines(value, width))
             else:
-                cell.value = value
-            row.append(cell)
-        _set_height(self.sheet, self.rows, lines * LINE_POINTS)
-        self.sheet.append(row)
-
-    def filter(self) -> None:
-        """Filter buttons over the header and every row written so far."""
-        last = get_column_letter(len(self.columns))
-        self.sheet.auto_filter.ref = f"A1:{last}{max(self.rows, 2)}"
+                stored = _serial(value) if isinstance(value, datetime.date) else value
+                cells.append(f'<c r="{letter}{number}" s="{style[0]}" t="n"><v>{stored}</v></c>')
+        xml.append(_row(number, cells, lines * LINE_POINTS))
+    return "".join(xml)
 
 
-def _write_handoffs(
-    book: _Book, handoffs: Sequence[HandOff], reviews: CarriedReviews = NO_REVIEWS
-) -> None:
-    rows = _ListSheet(book, HANDOFFS_SHEET, HANDOFF_COLUMNS, streamed=True)
-    for handoff in handoffs:
-        rows.append_text(handoff_row(handoff, reviews))
-    sheet = rows.sheet
-
-    # A table needs a row below its header, even an empty one.
-    last_row = max(len(handoffs), 1) + 1
-    ref = f"A1:{get_column_letter(len(HANDOFF_COLUMNS))}{last_row}"
-    table = Table(displayName=HANDOFFS_TABLE, ref=ref)
-    table.tableColumns = [
-        TableColumn(id=number, name=name) for number, name in enumerate(HANDOFF_HEADERS, 1)
-    ]
-    table.autoFilter = AutoFilter(ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    sheet.tables.add(table)  # add_table() warns in write-only mode; the columns are set
-
-    status = get_column_letter(STATUS_COLUMN)
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STATUS_OPTIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Status",
-        error=f"Choose {', '.join(STATUS_OPTIONS[:-1])} or {STATUS_OPTIONS[-1]}.",
-        showInputMessage=True,
-        promptTitle="Status",
-        prompt="Is this hand-off right as written? Choose " + " / ".join(STATUS_OPTIONS),
-    )
-    validation.add(f"{status}2:{status}{last_row}")
-    sheet.data_validations.append(validation)
+def _handoffs_sheet(handoffs: Sequence[HandOff], reviews: CarriedReviews) -> _ListSheet:
+    rows = (handoff_row(handoff, reviews) for handoff in handoffs)
+    return _list_sheet(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows, table=True)
 
 
-def _write_roles(book: _Book, organization: Organization) -> None:
-    rows = _ListSheet(book, "Roles", ROLE_COLUMNS)
+def _roles_sheet(organization: Organization) -> _ListSheet:
     has_externals = bool(organization.external_customers)
+    rows: list[tuple[_Value, ...]] = []
     for role in organization.roles:
         boss = role.reports_to
         boss_title = organization.role(boss).title if boss and organization.has_role(boss) else ""
@@ -776,23 +828,379 @@ def _write_roles(book: _Book, organization: Organization) -> None:
                 role.file,
             )
         )
-    rows.filter()
+    return _list_sheet("Roles", ROLE_COLUMNS, rows, filtered=True)
 
 
-def _write_findings(book: _Book, warnings: Sequence[Finding]) -> None:
-    rows = _ListSheet(book, "Findings", FINDING_COLUMNS)
-    for finding in warnings:
-        rows.append(
-            (
-                finding.severity,
-                finding.code,
-                finding.file,
-                finding.line,
-                finding.column,
-                finding.message,
-            )
+def _findings_sheet(warnings: Sequence[Finding]) -> _ListSheet:
+    if not warnings:
+        return _list_sheet("Findings", FINDING_COLUMNS, [("none", "", "", None, None, NO_WARNINGS)])
+    rows = (
+        (
+            finding.severity,
+            finding.code,
+            finding.file,
+            finding.line,
+            finding.column,
+            finding.message,
         )
-    if warnings:
-        rows.filter()
-    else:
-        rows.append(("none", "", "", None, None, NO_WARNINGS))
+        for finding in warnings
+    )
+    return _list_sheet("Findings", FINDING_COLUMNS, rows, filtered=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Cells, rows and row heights
+
+# What a text cell's XML cannot hold as it is: characters to escape or replace.
+_SPECIAL = re.compile("[&<>\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text_cell(ref: str, text: str, styles: tuple[int, int]) -> str:
+    """A cell that holds `text` as text, whatever it starts with: never a formula or error."""
+    if not text:
+        return _empty_cell(ref, styles[0])  # an empty string cell is not valid XML
+    # Quote-prefixed, so that Excel keeps it text when someone edits the cell.
+    style = styles[1] if _RETYPED.match(text) else styles[0]
+    space = ""
+    if (
+        _SPECIAL.search(text) is not None
+        or len(text) > CELL_MAX
+        or text[0].isspace()
+        or text[-1].isspace()
+    ):
+        text = cell_text(text)
+        if "\n" in text or text != text.strip():
+            space = ' xml:space="preserve"'
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\r", "&#13;")  # a parser reads a bare carriage return as a newline
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _empty_cell(ref: str, style: int) -> str:
+    return f'<c r="{ref}" s="{style}"/>'
+
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def _serial(day: datetime.date) -> int:
+    """A date as the number Excel stores, in the 1900 date system, as openpyxl writes it."""
+    days = (day - _EXCEL_EPOCH).days
+    if 0 < days <= 60:  # Excel counts a 29 February 1900 that never was
+        days -= 1
+    return days
+
+
+_LETTERS: list[str] = []
+
+
+def _column_letter(number: int) -> str:
+    """A, B, ..., Z, AA, ...: the letters of the column `number` (from 1)."""
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _column_letters(count: int) -> list[str]:
+    """The letters of at least the first `count` columns, made once."""
+    _LETTERS.extend(_column_letter(n) for n in range(len(_LETTERS) + 1, count + 1))
+    return _LETTERS
+
+
+LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
+BOLD = 1.25  # how much wider bold text runs
+MAX_ROW_POINTS = 409.0  # the tallest row Excel allows
+
+
+def _row(number: int, cells: Iterable[str], points: float) -> str:
+    """A row, with the height it needs when that is more than one line."""
+    height = ""
+    if points > LINE_POINTS:
+        height = f' ht="{min(points + 3, MAX_ROW_POINTS):g}" customHeight="1"'
+    return f'<row r="{number}"{height}>{"".join(cells)}</row>'
+
+
+def _lines(text: str, width: float, per_character: float = 1.0) -> int:
+    """How many lines `text` wraps to in a column `width` characters wide (an estimate).
+
+    Applications do not size rows to wrapped text on opening a file (LibreOffice never
+    does), so rows get a height from this, written out like any other attribute.
+    """
+    room = max(int(width * 1.2 / per_character), 1)
+    if len(text) <= room and "\n" not in text:
+        return 1
+    count = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0
+        for word in paragraph.split(" "):
+            size = len(word)
+            if used and used + 1 + size > room:
+                lines, used = lines + 1, 0
+            used = used + 1 + size if used else size
+            if used > room:  # a word longer than the line breaks where it must
+                extra = math.ceil(used / room) - 1
+                lines, used = lines + extra, used - extra * room
+        count += lines
+    return count
+
+
+# ---------------------------------------------------------------------------------------
+# Packages, and what is reused from an earlier one
+#
+# Every part but the core properties carries a note in its zip comment: the digest of what
+# it is made from, then any details, sealed by a checksum of the note and of the bytes
+# stored. The structure (what openpyxl writes) is made from the shape; the note of its
+# styles part also lists the style id of each look, so that rows can be written without
+# openpyxl. A sheet is compressed in pieces, its XML before the rows, each block of rows
+# and its XML after them, and its note lists each piece's digest, compressed size, CRC and
+# size: a changed block is made and compressed again, the others are copied.
+
+_CORE = "docProps/core.xml"
+_APP = "docProps/app.xml"
+_STYLES = "xl/styles.xml"
+_SHEET_DATA = re.compile(r"<sheetData(?:\s*/>|>.*</sheetData>)", re.S)
+_COMMENT_MAX = 65_535  # the longest comment a zip entry can hold
+
+# A fixed docProps/app.xml: openpyxl's names its own version, which would change the bytes
+# of every file whenever openpyxl is upgraded.
+_APP_XML = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'extended-properties"><Application>jobdefs</Application></Properties>'
+)
+
+_Sheet = _MatrixSheet | _ListSheet
+
+
+class _Unusable(Exception):
+    """The earlier package lacks a piece its notes promised: it cannot be built on."""
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """A package but for what every build makes: its sheets' rows and core properties.
+
+    `parts` come in package order, each part a build makes named in its place; `ids` are
+    the style ids of the shape's looks, in order; `frames` hold each sheet's XML before
+    and after its rows, when openpyxl has just written them.
+    """
+
+    parts: list[ooxml.Part | str]
+    ids: tuple[int, ...]
+    frames: Mapping[str, tuple[str, str]]
+
+    def frame(self, name: str) -> tuple[str, str]:
+        if name not in self.frames:
+            raise _Unusable(f"{name}: its rows changed and its frame is not there to reuse")
+        return self.frames[name]
+
+
+def _package(
+    sheets: Sequence[_Sheet], title: str, moment: datetime.datetime, previous: bytes | None
+) -> bytes:
+    earlier = _stored(previous)
+    if earlier:
+        try:
+            return _assemble(sheets, title, moment, earlier)
+        except _Unusable:
+            pass  # damaged where its notes could not tell: make it all afresh
+    return _assemble(sheets, title, moment, {})
+
+
+def _assemble(
+    sheets: Sequence[_Sheet],
+    title: str,
+    moment: datetime.datetime,
+    earlier: Mapping[str, ooxml.Part],
+) -> bytes:
+    shape = _Shape(tuple(sheet.shape for sheet in sheets))
+    digest = _digest("structure", shape)
+    structure = _reused_structure(earlier, shape, digest) or _new_structure(shape, digest)
+    ids = dict(zip(shape.looks, structure.ids, strict=True))
+    by_part = {_sheet_part(number): sheet for number, sheet in enumerate(sheets, 1)}
+    parts: list[ooxml.Part] = []
+    for part in structure.parts:
+        if isinstance(part, ooxml.Part):
+            parts.append(part)
+        elif part == _CORE:
+            core = ooxml.core_properties(cell_text(title), moment)
+            parts.append(ooxml.Part.of(_CORE, core))
+        else:
+            parts.append(_sheet(part, by_part[part], structure, ids, earlier.get(part)))
+    return ooxml.write_package(parts, moment)
+
+
+def _sheet(
+    name: str,
+    sheet: _Sheet,
+    structure: _Structure,
+    ids: Mapping[_Look, int],
+    earlier: ooxml.Part | None,
+) -> ooxml.Part:
+    """A sheet part, copied from the earlier one as far as its digests allow."""
+    styles = _digest("styles", tuple(ids.items()))
+    blocks = sheet.blocks()
+    keys = [
+        _digest("head", name, sheet.shape, styles),
+        *(_digest(block.write.__qualname__, block.args, styles) for block in blocks),
+        _digest("tail", name, sheet.shape, styles),
+    ]
+    digest = _digest("sheet", keys)
+    note = None if earlier is None else _note(earlier)
+    if earlier is not None and note is not None and note.partition(" ")[0] == digest:
+        return earlier
+    stored = {} if earlier is None or note is None else _pieces(earlier, note)
+    if name in structure.frames:
+        # openpyxl has just written the sheet's frame: take it from there, whatever is stored.
+        stored.pop(keys[0], None)
+        stored.pop(keys[-1], None)
+
+    def make(index: int) -> str:
+        if index == 0:
+            return structure.frame(name)[0] + "<sheetData>"
+        if index == len(blocks) + 1:
+            return "</sheetData>" + structure.frame(name)[1]
+        block = blocks[index - 1]
+        return block.write(*block.args, ids)
+
+    pieces = [
+        stored.get(key) or ooxml.Piece.of(make(index).encode()) for index, key in enumerate(keys)
+    ]
+    listed = ";".join(
+        f"{key}:{len(piece.compressed)}:{piece.crc}:{piece.size}"
+        for key, piece in zip(keys, pieces, strict=True)
+    )
+    note = f"{digest} {listed}"
+    if len(note) > _COMMENT_MAX - 16:
+        note = digest  # too many pieces to list: the sheet is reused whole or not at all
+    return _noted(ooxml.Part.joined(name, pieces), note)
+
+
+def _pieces(part: ooxml.Part, note: str) -> dict[str, ooxml.Piece]:
+    """The pieces an earlier sheet part is made of, by digest, as its note lists them."""
+    listed = [entry.split(":") for entry in note.partition(" ")[2].split(";")]
+    if not all(len(entry) == 4 and all(n.isdigit() for n in entry[1:]) for entry in listed):
+        return {}
+    try:
+        pieces = part.split((int(stored), int(crc), int(size)) for _, stored, crc, size in listed)
+    except ValueError:
+        return {}
+    return {key: piece for (key, *_), piece in zip(listed, pieces, strict=True)}
+
+
+def _new_structure(shape: _Shape, digest: str) -> _Structure:
+    made, ids = _openpyxl_parts(shape)
+    sheets = {_sheet_part(number) for number in range(1, len(shape.sheets) + 1)}
+    if not sheets | {_CORE} <= made.keys():
+        raise AssertionError(f"openpyxl did not write the parts expected: {sorted(made)}")
+    parts: list[ooxml.Part | str] = []
+    frames: dict[str, tuple[str, str]] = {}
+    for name, data in made.items():
+        if name in sheets:
+            xml = data.decode()
+            found = _SHEET_DATA.search(xml)
+            if found is None:
+                raise AssertionError(f"openpyxl wrote {name} without sheetData")
+            frames[name] = xml[: found.start()], xml[found.end() :]
+            parts.append(name)
+        elif name == _CORE:
+            parts.append(name)
+        else:
+            note = f"{digest} {','.join(map(str, ids))}" if name == _STYLES else digest
+            parts.append(_noted(ooxml.Part.of(name, _APP_XML if name == _APP else data), note))
+    return _Structure(parts, ids, frames)
+
+
+def _reused_structure(
+    earlier: Mapping[str, ooxml.Part], shape: _Shape, digest: str
+) -> _Structure | None:
+    """The earlier package's structure, if it was made from this same shape."""
+    made = {_CORE} | {_sheet_part(number) for number in range(1, len(shape.sheets) + 1)}
+    if not made <= earlier.keys():
+        return None
+    parts: list[ooxml.Part | str] = []
+    ids: tuple[int, ...] = ()
+    for name, part in earlier.items():
+        if name in made:
+            parts.append(name)
+            continue
+        note = _note(part)
+        if note is not None and name == _STYLES:
+            note, _, listed = note.partition(" ")
+            ids = tuple(int(n) for n in listed.split(",") if n.isdigit())
+        if note != digest:
+            return None
+        parts.append(part)
+    if len(ids) != len(shape.looks):
+        return None
+    return _Structure(parts, ids, {})
+
+
+def _sheet_part(number: int) -> str:
+    return f"xl/worksheets/sheet{number}.xml"
+
+
+def _stored(previous: bytes | None) -> dict[str, ooxml.Part]:
+    """The parts of an earlier package, as stored; none when it cannot be built on."""
+    if previous is None or _maker() is None:
+        return {}
+    try:
+        return ooxml.stored_parts(previous)
+    except ValueError:
+        return {}
+
+
+def _seal(note: bytes, part: ooxml.Part) -> bytes:
+    check = zlib.crc32(note + struct.pack("<II", part.crc, part.size))
+    return b"%08x" % zlib.crc32(part.compressed, check)
+
+
+def _noted(part: ooxml.Part, note: str) -> ooxml.Part:
+    """`part` with `note` in its zip comment, sealed to the bytes stored."""
+    raw = note.encode("ascii")
+    return replace(part, comment=raw + b" " + _seal(raw, part))
+
+
+def _note(part: ooxml.Part) -> str | None:
+    """The note in a part's zip comment; None when its seal does not match what is stored."""
+    raw, _, seal = part.comment.rpartition(b" ")
+    if not raw or not raw.isascii() or seal != _seal(raw, part):
+        return None
+    return raw.decode("ascii")
+
+
+def _digest(*inputs: object) -> str:
+    """A digest of everything a part is made from, and of what makes it (see _maker)."""
+    data = repr(inputs).encode("utf-8", "backslashreplace")
+    return hashlib.blake2b(data, key=_maker() or b"", digest_size=16).hexdigest()
+
+
+@functools.cache
+def _maker() -> bytes | None:
+    """A digest of what turns inputs into bytes: this code, openpyxl, lxml, Python and zlib.
+
+    Other versions of them may write other bytes from the same inputs, so a part is reused
+    only from a package they made. Read from their files, not their modules: importing
+    openpyxl takes a third of a second, which a build that reuses everything need not pay.
+    None when one of them cannot be read: then nothing is reused.
+    """
+    files = [Path(__file__), Path(ooxml.__file__ or "")]
+    spec = importlib.util.find_spec("openpyxl")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files.append(Path(next(iter(spec.submodule_search_locations))) / "_constants.py")
+    for package in ("lxml", "et_xmlfile"):  # openpyxl writes XML with one or the other
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin:
+            files.append(Path(spec.origin))
+    hasher = hashlib.blake2b(digest_size=32)
+    try:
+        for path in files:
+            hasher.update(path.read_bytes())
+    except OSError:
+        return None
+    versions = (sys.version, zlib.ZLIB_RUNTIME_VERSION, os.environ.get("OPENPYXL_LXML"))
+    hasher.update(repr(versions).encode())
+    return hasher.digest()
