@@ -73,13 +73,19 @@ class FileOutcome:
 
 
 class RoleCache:
-    """The outcomes of reading role files, by workbook-relative path and content digest."""
+    """The outcomes of reading role files, by workbook-relative path and content digest.
 
-    def __init__(self, folder: Path, version: str, entries: dict[str, tuple[str, Any]]) -> None:
+    roles.json is JSON Lines: a first line with the code version, then one line a file,
+    `<digest> <path as a JSON string>` and a tab before the outcome as JSON. A line is
+    decoded only when its file is asked for, and written back as it was read when the file
+    has not changed, so that keeping a thousand files costs little more than copying text.
+    """
+
+    def __init__(self, folder: Path, version: str, entries: dict[str, tuple[str, str]]) -> None:
         self.folder = folder
         self.version = version
-        self._stored = entries  # path -> (digest, encoded outcome), as read
-        self._used: dict[str, tuple[str, Any]] = {}  # what this load read, for the next one
+        self._stored = entries  # path -> (digest, outcome as JSON text), as read
+        self._used: dict[str, tuple[str, str]] = {}  # what this load read, for the next one
         self.hits = 0
 
     @classmethod
@@ -96,17 +102,16 @@ class RoleCache:
         except OSError:
             return None
         folder = output_dir / CACHE_FOLDER
+        entries: dict[str, tuple[str, str]] = {}
         try:
-            raw = json.loads((folder / ROLES_FILE).read_bytes())
-            if not isinstance(raw, dict) or raw.get("version") != version:
-                raise ValueError("another version")
-            files = raw["files"]
-            if not isinstance(files, dict):
-                raise ValueError("no files")
-            entries = {path: (entry[0], entry[1]) for path, entry in files.items()
-                       if isinstance(entry, list) and len(entry) == 2
-                       and isinstance(entry[0], str)}
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            lines = (folder / ROLES_FILE).read_text(encoding="utf-8").split("\n")
+            if json.loads(lines[0]) == {"version": version}:
+                for line in lines[1:]:
+                    head, tab, body = line.partition("\t")
+                    digest, space, path = head.partition(" ")
+                    if tab and space:
+                        entries[_check(json.loads(path), str)] = (digest, body)
+        except (OSError, ValueError, _Corrupt, RecursionError):
             entries = {}
         return cls(folder, version, entries)
 
@@ -115,7 +120,7 @@ class RoleCache:
         if stored is None or stored[0] != digest:
             return None
         try:
-            outcome = _decode_outcome(path, stored[1])
+            outcome = _decode_outcome(path, json.loads(stored[1]))
         except (_Corrupt, TypeError, ValueError, KeyError, IndexError, RecursionError):
             return None
         self._used[path] = stored
@@ -123,7 +128,8 @@ class RoleCache:
         return outcome
 
     def put(self, path: str, digest: str, outcome: FileOutcome) -> None:
-        self._used[path] = (digest, _encode_outcome(outcome))
+        text = json.dumps(_encode_outcome(outcome), ensure_ascii=False, separators=(",", ":"))
+        self._used[path] = (digest, text)
 
     @property
     def changed(self) -> bool:
@@ -133,8 +139,10 @@ class RoleCache:
         """Write what this load read, replacing the old cache; a failure only loses speed."""
         if not self.changed:
             return
-        document = {"version": self.version, "files": dict(sorted(self._used.items()))}
-        _save(self.folder, ROLES_FILE, document)
+        lines = [json.dumps({"version": self.version})]
+        lines += [f"{digest} {json.dumps(path, ensure_ascii=False)}\t{text}"
+                  for path, (digest, text) in sorted(self._used.items())]
+        _save(self.folder, ROLES_FILE, "\n".join(lines).encode())
 
 
 def enabled() -> bool:
@@ -202,7 +210,8 @@ class OutputCache:
 
 def _save(folder: Path, name: str, document: object) -> None:
     """Replace one cache file; a failure only costs the time the cache would save."""
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    data = document if isinstance(document, bytes) else json.dumps(
+        document, ensure_ascii=False, separators=(",", ":")).encode()
     temporary = folder / f".{name}.{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,7 @@ def test_a_changed_file_is_read_again(workbook: Path) -> None:
     b"[]",
     b'{"version": "x", "files": {}}',
     b"",
+    b'{"version": "x"}\nabc "roles/coder.yaml"\t{}',
 ])
 def test_a_corrupt_or_foreign_cache_is_ignored_and_replaced(workbook: Path, content: bytes) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
@@ -99,18 +100,30 @@ def test_a_corrupt_or_foreign_cache_is_ignored_and_replaced(workbook: Path, cont
     coder = workbook / "roles" / "coder.yaml"
     coder.write_text(coder.read_text() + "\n")  # something to build
     assert run("build", "-w", str(workbook), "-q") == 0
-    assert json.loads(cache.read_bytes())["files"].keys() == {
-        f"roles/{name}.yaml" for name in ("coder", "lab-tech", "phlebotomist", "physician")}
+    assert sorted(cached_lines(cache)) == [
+        f"roles/{name}.yaml" for name in ("coder", "lab-tech", "phlebotomist", "physician")]
+
+
+def cached_lines(cache: Path) -> dict[str, tuple[str, object]]:
+    """The entries of roles.json by path: digest and decoded outcome."""
+    entries = {}
+    for line in cache.read_text(encoding="utf-8").split("\n")[1:]:
+        head, _, body = line.partition("\t")
+        digest, _, path = head.partition(" ")
+        entries[json.loads(path)] = (digest, json.loads(body))
+    return entries
 
 
 def test_wrong_values_inside_a_current_cache_are_not_trusted(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     cache = workbook / "build" / CACHE_FOLDER / ROLES_FILE
-    document = json.loads(cache.read_bytes())
-    entry = document["files"]["roles/coder.yaml"]
-    entry[1]["role"][1] = ["a title must be text"]  # the role's title
-    document["files"]["roles/lab-tech.yaml"][1]["role"] = {"not": "a role"}
-    cache.write_text(json.dumps(document))
+    lines = cache.read_text(encoding="utf-8").split("\n")
+    entries = cached_lines(cache)
+    entries["roles/coder.yaml"][1]["role"][1] = ["a title must be text"]  # type: ignore[index]
+    entries["roles/lab-tech.yaml"][1]["role"] = {"not": "a role"}  # type: ignore[index]
+    cache.write_text("\n".join([lines[0], *(
+        f"{digest} {json.dumps(path)}\t{json.dumps(outcome)}"
+        for path, (digest, outcome) in entries.items())]), encoding="utf-8")
     loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
     assert loaded.role_cache is not None and loaded.role_cache.hits == 2
     assert loaded.organization == load_workbook(workbook).organization
