@@ -221,10 +221,11 @@ class Plan:
         grouped = excel.handoffs_by_department(organization)
         # Cells cannot hold the separators (the loader refuses control characters), so
         # joining the rows' text is as unambiguous as JSON, and quicker.
+        rows = {h.id: "\x1f".join(excel.handoff_row(h, self.reviews))
+                for h in organization.handoffs}
         departments = sorted(
             (slug, _digest("department", self.moment, organization.name, department,
-                           "\x1e".join("\x1f".join(excel.handoff_row(h, self.reviews))
-                                        for h in grouped[department])))
+                           "\x1e".join(rows[h.id] for h in grouped[department])))
             for department, slug in slugs.items()
         )
         return [
@@ -549,10 +550,12 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
 
 def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
     """The answers of reviewed workbooks that new review workbooks should carry."""
-    from jobdefs import excel, review
+    from jobdefs import excel
 
     if not files:
         return excel.NO_REVIEWS
+    from jobdefs import review
+
     result = review.review(workbook.organization, files)
     suspect = {
         handoff.id: (f"Changed since it was reviewed (then: {answer.status or 'no status'}"
