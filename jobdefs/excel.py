@@ -470,6 +470,12 @@ def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
     sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
     _print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", f"A:{_column_letter(offset)}")
     sheet.print_options.horizontalCentered = True
+    # A matrix is wide: narrow margins print it larger, and at the default ones LibreOffice
+    # gives up fitting the example hospital's 36 columns to the page and adds a blank one.
+    margins = sheet.page_margins
+    margins.left = margins.right = 0.3
+    margins.top = margins.bottom = 0.5
+    margins.header = margins.footer = 0.25
 
 
 def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) -> None:

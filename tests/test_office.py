@@ -49,6 +49,26 @@ def test_every_output_of_the_example_hospital_converts(tmp_path: Path) -> None:
     assert convert_all(output, tmp_path / "profile") == []
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_the_example_matrix_prints_without_a_blank_page(tmp_path: Path) -> None:
+    output = tmp_path / "example"
+    build(load_workbook(REPO), output_dir=output)
+    matrix = output / "internal-customer-matrix.xlsx"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(matrix)],
+        check=True, capture_output=True, timeout=300,
+    )
+    pdf = tmp_path / "internal-customer-matrix.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    pages = text.split("\f")[:-1]  # every page ends with a form feed
+    assert all(page.strip() for page in pages), [n for n, p in enumerate(pages, 1)
+                                                  if not p.strip()]
+    # The whole Matrix sheet, every supplier row, is on the first page.
+    assert "Patient Account Representative" in pages[0]
+
+
 def test_every_output_of_a_hostile_workbook_converts(tmp_path: Path) -> None:
     root = tmp_path / "hostile"
     shutil.copytree(CHAIN, root)
