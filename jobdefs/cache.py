@@ -8,10 +8,13 @@ output folder. Whatever changes the outcome of reading a file is part of the key
 bytes and the code that reads it. Everything that spans files (references, hand-offs,
 lines of sight) is worked out afresh on every load.
 
-Beside it, `outputs.json` keeps each output's stamp (size, modification time, inode) as
-this machine wrote it, so that telling whether a kept output was changed by hand needs a
-stat rather than reading and hashing the file. Stamps differ from machine to machine,
-which is why they are not in the manifest, whose bytes every build must reproduce.
+Beside it, `outputs.json` keeps what the build learnt of its outputs: each one's stamp
+(size, modification time, inode) as this machine wrote it, so that telling whether a kept
+output was changed by hand needs a stat rather than reading and hashing the file; for each
+job aid and map, the digest of what it is made from and of what that gave, so that an
+unchanged one is known without being made; and the template last checked. Stamps differ
+from machine to machine, which is why they are not in the manifest, whose bytes every
+build must reproduce.
 
 The cache is JSON, never a pickle: an output folder can arrive in anybody's commit, and a
 cache must be read as data, not run as code. Every value is checked as it is decoded;
@@ -20,6 +23,7 @@ anything unexpected discards the whole cache, which only costs the time it saves
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -51,6 +55,7 @@ def content_digest(content: bytes) -> str:
     return hashlib.blake2b(content, digest_size=20).hexdigest()
 
 
+@functools.cache
 def code_version() -> str:
     """Changes whenever any of jobdefs's code, or Python itself, does.
 
