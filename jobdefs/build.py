@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
-from jobdefs.cache import OutputCache
+from jobdefs.cache import OutputCache, content_digest
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
 from jobdefs.model import Organization
@@ -143,7 +143,7 @@ class Plan:
         roles = [organization.role(r) for r in only] if only else list(organization.roles)
         self.figures = figures or {}
         self.contexts = _Contexts(organization, self.figures, [role.id for role in roles])
-        template_digest = hashlib.sha256(self.template_bytes).hexdigest()
+        self.template_digest = template_digest = hashlib.sha256(self.template_bytes).hexdigest()
         config = workbook.root / CONFIG_FILE
         self.config_bytes = config.read_bytes() if config.is_file() else b""
         settings = _digest(self.config_bytes, organization.name, organization.mission)
@@ -311,11 +311,11 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
 
 def _source_digests(workbook: Workbook) -> dict[str, str]:
     """A digest of each role's file, or of the role itself when it came from no file."""
-    digests = {role_id: hashlib.blake2b(content, digest_size=20).hexdigest()
+    digests = {role_id: content_digest(content)
                for role_id, content in workbook.role_sources.items()}
     for role in workbook.organization.roles:
         if role.id not in digests:
-            digests[role.id] = hashlib.blake2b(repr(role).encode(), digest_size=20).hexdigest()
+            digests[role.id] = content_digest(repr(role).encode())
     return digests
 
 
@@ -384,17 +384,13 @@ def build(
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
-    # A workbook loaded with its build cache also brings what the last build on this
-    # machine remembered of its outputs (jobdefs.cache).
-    cached = workbook.role_cache is not None and output_dir == workbook.output_dir
-    memory = OutputCache.open(output_dir) if cached else None
+    memory = _memory(workbook, output_dir)
     plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried,
                 remembered=memory.digests if memory else None)
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
     # (Unless the last build here checked these very bytes with this very code.)
-    template_sha = hashlib.sha256(plan.template_bytes).hexdigest()
-    if memory is None or memory.template != template_sha:
+    if memory is None or memory.template != plan.template_digest:
         from jobdefs import template_lint
 
         template_lint.check_template(plan.template_bytes, plan.template_name)
@@ -460,7 +456,7 @@ def build(
             if path not in stamps and path in manifest.entries:
                 stamps[path] = (stamp(output_dir / path), manifest.entries[path].sha256)
         remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
-        memory.save(stamps, remembered, template_sha)
+        memory.save(stamps, remembered, plan.template_digest)
     report.written = sorted(staging.files)
     report.kept = sorted(set(report.kept) - set(report.written))
     report.removed = sorted(orphans)
@@ -525,6 +521,14 @@ def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
     staging.write(HANDBOOK_PDF, converted.read_bytes())
 
 
+def _memory(workbook: Workbook, output_dir: Path) -> OutputCache | None:
+    """What the last build on this machine remembered of its outputs (jobdefs.cache), for a
+    workbook loaded with its build cache and built into the same folder."""
+    if workbook.role_cache is None or output_dir != workbook.output_dir:
+        return None
+    return OutputCache.open(output_dir)
+
+
 def _as_written(output_dir: Path, manifest: Manifest, path: str) -> bytes | None:
     """The bytes of an earlier output, if they are still exactly what the build wrote."""
     entry = manifest.entries.get(path)
@@ -578,8 +582,7 @@ def check(
     """What a build with the same options would change, without writing anything."""
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
-    cached = workbook.role_cache is not None and output_dir == workbook.output_dir
-    memory = OutputCache.open(output_dir) if cached else None  # read, never written
+    memory = _memory(workbook, output_dir)  # read, never written
     plan = Plan(workbook, output_dir, handbook=handbook, figures=figures,
                 reviews=carried_reviews(workbook, reviews),
                 remembered=memory.digests if memory else None)
