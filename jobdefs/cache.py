@@ -23,8 +23,10 @@ anything unexpected discards the whole cache, which only costs the time it saves
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -49,6 +51,7 @@ CACHE_FOLDER = ".jobdefs-cache"
 ROLES_FILE = "roles.json"
 OUTPUTS_FILE = "outputs.json"
 DISABLE_VARIABLE = "JOBDEFS_NO_CACHE"  # set to 1 to read every file afresh
+FOLDER_VARIABLE = "JOBDEFS_CACHE_DIR"  # where compiled templates are kept (see user_folder)
 
 
 def content_digest(content: bytes) -> str:
@@ -213,7 +216,103 @@ class OutputCache:
         })
 
 
-def _save(folder: Path, name: str, document: object) -> None:
+# ---------------------------------------------------------------------------------------
+# Compiled templates, kept per user
+
+
+def user_folder() -> Path | None:
+    """This user's jobdefs cache folder (JOBDEFS_CACHE_DIR, else the platform's user cache
+    folder, e.g. ~/.cache/jobdefs); None when caching is switched off."""
+    if not enabled():
+        return None
+    chosen = os.environ.get(FOLDER_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return platformdirs.user_cache_path("jobdefs")
+
+
+@dataclass(frozen=True)
+class CleanPart:
+    """One templated part of a job-aid template after docxtpl's clean-up, ready to compile."""
+
+    prolog: str  # the XML declaration, kept out of the template
+    source: str  # the Jinja source
+    fix_tables: bool  # whether rendering needs docxtpl's fix for column loops
+    variables: frozenset[str]  # the names it uses from the context
+
+
+class TemplateStore:
+    """Job-aid templates as an earlier build cleaned up and compiled them.
+
+    Compiling a template means importing docxtpl and python-docx for docxtpl's clean-up
+    of Word's XML, then compiling the result with Jinja: together more than an
+    incremental build's rendering and all its workbooks. The store keeps the cleaned-up
+    parts as JSON, keyed by a digest of the template's bytes, of jobdefs's code and of
+    docxtpl's, and Jinja's compiled code in Jinja's own bytecode cache, which checks each
+    entry against the source it was compiled from.
+
+    Both are code, not data: they live in the user's own cache folder, as Python keeps
+    compiled modules, never in an output folder, which can arrive in anybody's commit.
+    """
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        self.key = key
+
+    @classmethod
+    def open(cls, template: bytes) -> TemplateStore | None:
+        """The store for these template bytes; None when caching is switched off."""
+        folder = user_folder()
+        if folder is None:
+            return None
+        try:
+            hasher = hashlib.blake2b(template, digest_size=20)
+            hasher.update(code_version().encode())
+            hasher.update(_docxtpl_version().encode())
+        except OSError:
+            return None
+        return cls(folder, hasher.hexdigest())
+
+    @property
+    def bytecode_folder(self) -> Path:
+        return self.folder / "jinja"
+
+    def load(self) -> dict[str, CleanPart] | None:
+        """The template's parts as cleaned up before, or None when not known (or damaged)."""
+        try:
+            raw = _check(json.loads((self.folder / "templates" / f"{self.key}.json")
+                                    .read_bytes()), dict)
+            parts = {}
+            for name, entry in raw.items():
+                prolog, source, fix_tables, variables = _check(entry, list)
+                parts[_check(name, str)] = CleanPart(
+                    _check(prolog, str), _check(source, str), _check(fix_tables, bool),
+                    frozenset(_check(v, str) for v in _check(variables, list)))
+            return parts
+        except (OSError, ValueError, _Corrupt, RecursionError):
+            return None
+
+    def save(self, parts: Mapping[str, CleanPart]) -> None:
+        _save(self.folder / "templates", f"{self.key}.json", {
+            name: [part.prolog, part.source, part.fix_tables, sorted(part.variables)]
+            for name, part in parts.items()
+        }, ignore=False)
+
+@functools.cache
+def _docxtpl_version() -> str:
+    """A digest of docxtpl's code, found without importing it (which is the cost saved)."""
+    spec = importlib.util.find_spec("docxtpl")
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError("docxtpl is not installed")
+    hasher = hashlib.blake2b(digest_size=20)
+    for module in sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.py")):
+        hasher.update(module.name.encode() + b"\x1f" + module.read_bytes())
+    return hasher.hexdigest()
+
+
+def _save(folder: Path, name: str, document: object, ignore: bool = True) -> None:
     """Replace one cache file; a failure only costs the time the cache would save."""
     data = document if isinstance(document, bytes) else json.dumps(
         document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -221,13 +320,14 @@ def _save(folder: Path, name: str, document: object) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Like other tools' caches: version control and backups leave it alone.
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# made by jobdefs; safe to delete\n*\n", encoding="utf-8")
+        marker = folder / ".gitignore"
+        if ignore and not marker.exists():
+            marker.write_text("# made by jobdefs; safe to delete\n*\n", encoding="utf-8")
         temporary.write_bytes(data)
         os.replace(temporary, folder / name)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -101,6 +102,9 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     from jobdefs.load import load_workbook
 
     loaded = load_workbook(workbook, **options)
+    # The model lives as long as the command: leave its objects out of every later
+    # collection of cyclic garbage, which would otherwise walk them all each time.
+    gc.freeze()
     status = report.exit_status(loaded.findings, strict=strict)
     if loaded.findings and (status or not quiet):
         click.echo(report.as_text(loaded.findings), nl=False, err=True)

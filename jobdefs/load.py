@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import os
 import re
 from collections.abc import Iterator
@@ -332,23 +334,24 @@ def load_workbook(
     externals = _external_customers(config)
     output_dir = output_dir or root / config.get("output", "build")
     cache = RoleCache.open(output_dir) if cached else None
-    roles, sources, role_files = _read_roles(root, roles_dir, findings, cache)
-    settings = Settings(
-        review_every_months=config.get("review_every_months"),
-        warnings=dict(config.get("warnings", {})),
-    )
-    organization = analyze.organize(
-        name=config.get("organization", root.resolve().name),
-        mission=config.get("mission", ""),
-        external_customers=externals,
-        roles=roles,
-        settings=settings,
-        findings=findings,
-        external_locations={k: v for k, v in config.get("external_customers", Record(
-            Location(CONFIG_FILE))).at.items()},
-        review_date=review_date,
-        broken_ids=frozenset(role_files) - {role.id for role in roles},
-    )
+    with _no_cycle_collection():
+        roles, sources, role_files = _read_roles(root, roles_dir, findings, cache)
+        settings = Settings(
+            review_every_months=config.get("review_every_months"),
+            warnings=dict(config.get("warnings", {})),
+        )
+        organization = analyze.organize(
+            name=config.get("organization", root.resolve().name),
+            mission=config.get("mission", ""),
+            external_customers=externals,
+            roles=roles,
+            settings=settings,
+            findings=findings,
+            external_locations={k: v for k, v in config.get("external_customers", Record(
+                Location(CONFIG_FILE))).at.items()},
+            review_date=review_date,
+            broken_ids=frozenset(role_files) - {role.id for role in roles},
+        )
     findings.sort(key=Finding.sort_key)
     return Workbook(
         root=root,
@@ -360,6 +363,23 @@ def load_workbook(
         role_sources=sources,
         role_cache=cache,
     )
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a model is built.
+
+    Loading a thousand roles makes a few hundred thousand objects and no reference cycles:
+    the collector would walk them all again and again as they are made, for nothing (a
+    tenth of an incremental build). Memory is still freed as usual, by reference counts.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -8,7 +8,9 @@ Role text is always data: it is escaped for XML and never read as a template.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import hashlib
 import importlib.resources
 import re
 import shutil
@@ -26,6 +28,7 @@ import jinja2
 import jinja2.meta
 
 from jobdefs.analyze import did_you_mean
+from jobdefs.cache import CleanPart, TemplateStore
 from jobdefs.errors import OutputError, TemplateError
 from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, fold_name
 from jobdefs.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
@@ -432,13 +435,36 @@ def _word_breaks(xml: str) -> str:
     )
 
 
-def template_environment() -> jinja2.Environment:
-    """The Jinja environment job-aid templates are compiled in."""
+def template_environment(**options: Any) -> jinja2.Environment:
+    """The Jinja environment job-aid templates are compiled in (`options`: e.g. a loader)."""
     return jinja2.Environment(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        **options,
     )
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode cache, for which a damaged or unwritable entry only costs time."""
+
+    @classmethod
+    def at(cls, folder: Path) -> _BytecodeCache | None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return cls(str(folder))
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # truncated, foreign or unreadable: compile afresh
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def template_source(xml: str) -> tuple[str, str]:
@@ -489,7 +515,6 @@ class JobAidTemplate:
                 f"{name}: not a Word document (.docx): {error}; save the template from Word "
                 "as a .docx file"
             ) from error
-        self._environment = template_environment()
         templated = templated_parts(parts)
         if not templated:
             raise TemplateError(f"{name}: not a Word document: it has no word/document.xml")
@@ -503,7 +528,7 @@ class JobAidTemplate:
         self._has_core = "docProps/core.xml" in parts
         self.source_parts: Mapping[str, bytes] = parts
         self.body_part = self._body
-        self._parts = {part: self._compile(part, parts[part].decode("utf-8")) for part in templated}
+        self._parts = self._compile_parts({part: parts[part] for part in templated}, data)
         self.variables = frozenset().union(*(part.variables for part in self._parts.values()))
         used = self.variables
         if variables is not None:
@@ -525,16 +550,45 @@ class JobAidTemplate:
             raise TemplateError(f"{name or path}: cannot read the template: {error}") from error
         return cls(data, name or str(path))
 
-    def _compile(self, part: str, xml: str) -> _XmlPart:
+    def _compile_parts(self, parts: Mapping[str, bytes], data: bytes) -> dict[str, _XmlPart]:
+        """Clean up and compile each templated part, or take them from the template store
+        (jobdefs.cache) when this very template was compiled before."""
+        store = TemplateStore.open(data)
+        known = store.load() if store is not None else None
+        sources: dict[str, str] = {}  # by the name Jinja knows each part's source by
+        self._environment = template_environment(
+            loader=jinja2.FunctionLoader(sources.get),
+            bytecode_cache=_BytecodeCache.at(store.bytecode_folder) if store is not None else None,
+        )
+        cleaned = {}
+        compiled = {}
+        for part, xml in parts.items():
+            clean = known.get(part) if known is not None else None
+            if clean is None:
+                clean = self._clean(part, xml.decode("utf-8"))
+            # Named by its source, so that Jinja's bytecode cache keeps one entry a source.
+            name = hashlib.sha256(clean.source.encode()).hexdigest()
+            sources[name] = clean.source
+            try:
+                template = self._environment.get_template(name)
+            except jinja2.TemplateSyntaxError as error:
+                raise TemplateError(syntax_message(self.name, part, clean.source, error)) from None
+            cleaned[part] = clean
+            compiled[part] = _XmlPart(part, clean.prolog, clean.source, template,
+                                      clean.fix_tables, clean.variables)
+        if store is not None and known is None:
+            store.save(cleaned)
+        return compiled
+
+    def _clean(self, part: str, xml: str) -> CleanPart:
         prolog, source = template_source(xml)
         try:
-            tree = self._environment.parse(source)  # once, for both uses
-            template = self._environment.from_string(tree)
+            tree = self._environment.parse(source)
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError(syntax_message(self.name, part, source, error)) from None
         fix_tables = bool(_TABLE_CELL_TAGS.search(_XML_TAG.sub("", xml)))
         variables = frozenset(jinja2.meta.find_undeclared_variables(tree))
-        return _XmlPart(part, prolog, source, template, fix_tables, variables)
+        return CleanPart(prolog, source, fix_tables, variables)
 
     def render(
         self,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -13,6 +14,12 @@ SAMPLE_CLINIC = REPO.parent / "shared" / "sample-clinic"
 
 # The benchmarks' organization generator doubles as a fixture for large workbooks.
 sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled templates go to a folder of the test run's own, never the user's."""
+    os.environ["JOBDEFS_CACHE_DIR"] = str(tmp_path_factory.mktemp("user-cache"))
 
 
 @pytest.fixture
