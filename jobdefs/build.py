@@ -147,18 +147,20 @@ class Plan:
         config = workbook.root / CONFIG_FILE
         self.config_bytes = config.read_bytes() if config.is_file() else b""
         settings = _digest(self.config_bytes, organization.name, organization.mission)
-        sources = _source_digests(workbook)
+        self.sources = sources = _source_digests(workbook)
         remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
+        shared = _digest("job-aid sources", template_digest, self.moment, settings)
         for role in roles:
             path = f"{JOB_AIDS}/{role.id}.docx"
             related, sight_shape = word.job_aid_sources(organization, role)
-            figures_text = json.dumps(self.figures.get(role.id), sort_keys=True,
-                                      ensure_ascii=False)
+            figures = self.figures.get(role.id)
+            figures_text = "null" if figures is None else json.dumps(
+                figures, sort_keys=True, ensure_ascii=False)
             inputs = _digest(
-                "job-aid sources", template_digest, self.moment, settings, role.file,
-                figures_text, *(f"{role_id}={sources.get(role_id)}" for role_id in related),
+                shared, role.file, figures_text,
+                "\x1f".join(f"{role_id}={sources.get(role_id)}" for role_id in related),
                 *sight_shape,
             )
             known = remembered.get(path)
@@ -192,18 +194,21 @@ class Plan:
         return Target(HANDBOOK, _digest("handbook", *(by_role[r] for r in order)), "handbook")
 
     def _workbook_targets(self) -> list[Target]:
-        from jobdefs import excel, handoff_map
+        from jobdefs import handoff_map
 
+        organization = self.workbook.organization
+        reviews = json.dumps(
+            [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
+            ensure_ascii=False)
         sources = b"".join(
             role_id.encode() + b"\x1f" + content
             for role_id, content in sorted(self.workbook.role_sources.items())
         )
-        inputs = _digest(
-            "workbooks", self.moment, self.config_bytes, sources,
-            json.dumps([sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
-                       ensure_ascii=False),
-        )
-        organization = self.workbook.organization
+        # The Findings sheet shows warnings that also depend on the day (review-due).
+        warnings = "\x1e".join(f"{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
+                               for f in self.workbook.warnings)
+        matrix = _digest("workbooks", self.moment, self.config_bytes, sources,
+                         reviews, warnings)
         # The maps are known by their bytes; a build that remembers what they were drawn
         # from need not draw them again to know they have not changed.
         map_sources = _digest("map sources", handoff_map.map_sources(organization))
@@ -215,25 +220,53 @@ class Plan:
             else:
                 map_digests[path] = _digest("map", self.map_bytes(path))
             self.remembered[path] = (map_sources, map_digests[path])
-        slugs = excel.department_slugs(organization.departments())
-        self.department_slugs = slugs
-        # A department's review workbook changes only with the rows it holds.
-        grouped = excel.handoffs_by_department(organization)
-        # Cells cannot hold the separators (the loader refuses control characters), so
-        # joining the rows' text is as unambiguous as JSON, and quicker.
-        rows = {h.id: "\x1f".join(excel.handoff_row(h, self.reviews))
-                for h in organization.handoffs}
-        departments = sorted(
-            (slug, _digest("department", self.moment, organization.name, department,
-                           "\x1e".join(rows[h.id] for h in grouped[department])))
-            for department, slug in slugs.items()
-        )
         return [
-            Target(MATRIX, inputs, "workbook"),
-            *(Target(f"{DEPARTMENTS}/{slug}.xlsx", digest, "workbook")
-              for slug, digest in departments),
+            Target(MATRIX, matrix, "workbook"),
+            *self._department_targets(reviews),
             *(Target(path, digest, "map") for path, digest in map_digests.items()),
         ]
+
+    def _department_targets(self, reviews: str) -> list[Target]:
+        """A department's review workbook changes only with the rows it holds.
+
+        Those rows come from the files of the roles at either end of its hand-offs (a role
+        that gains or loses one joins or leaves them), the department's name and the
+        organization's settings: a build that remembers what these were need not make the
+        rows to know that the workbook has not changed.
+        """
+        from jobdefs import excel
+
+        organization = self.workbook.organization
+        slugs = excel.department_slugs(organization.departments())
+        grouped = excel.handoffs_by_department(organization)
+        members: dict[str, set[str]] = {}
+        for department, handoffs in grouped.items():
+            ends = members[department] = set()
+            for handoff in handoffs:
+                ends.add(handoff.supplier.id)
+                if handoff.customer.kind == "role":
+                    ends.add(handoff.customer.id)
+        targets = []
+        for department, slug in sorted(slugs.items(), key=lambda item: item[1]):
+            path = f"{DEPARTMENTS}/{slug}.xlsx"
+            inputs = _digest(
+                "department sources", self.moment, organization.name, department,
+                self.config_bytes, reviews,
+                "\x1f".join(f"{role_id}={organization.role(role_id).file}="
+                            f"{self.sources[role_id]}" for role_id in sorted(members[department])),
+            )
+            known = self.remembered_before.get(path)
+            if known is not None and known[0] == inputs:
+                digest = known[1]
+            else:
+                # Cells cannot hold the separators (the loader refuses control characters),
+                # so joining the rows' text is as unambiguous as JSON, and quicker.
+                rows = "\x1e".join("\x1f".join(excel.handoff_row(handoff, self.reviews))
+                                   for handoff in grouped[department])
+                digest = _digest("department", self.moment, organization.name, department, rows)
+            self.remembered[path] = (inputs, digest)
+            targets.append(Target(path, digest, "workbook"))
+        return targets
 
     def map_bytes(self, path: str) -> bytes:
         if not self.maps:

@@ -300,11 +300,10 @@ def job_aid_sources(organization: Organization, role: Role) -> tuple[list[str], 
     related = {role.id}
     if role.reports_to:
         related.add(role.reports_to)
+    # Every customer it hands something to is named in its own products.
     related.update(c.role for p in role.products for c in p.customers if c.role is not None)
     related.update(expected.supplier for expected in role.receives)
     related.update(h.supplier.id for h in organization.handoffs_to(role.id))
-    related.update(h.customer.id for h in organization.handoffs_from(role.id)
-                   if h.customer.kind == "role")
     shape = []
     for sight in organization.lines_of_sight.get(role.id, ()):
         related.update(h.supplier.id for h in sight.chain)

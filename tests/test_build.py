@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook as load_xlsx
 from synthetic import write_organization
 
 from jobdefs.build import build, check
@@ -121,6 +123,27 @@ def test_an_unchanged_workbook_writes_nothing(workbook: Path) -> None:
     report = build(load_workbook(workbook))
     assert report.written == [] and report.removed == []
     assert snapshot(workbook / "build") == before
+
+
+def test_a_review_falling_due_makes_the_matrix_stale(workbook: Path) -> None:
+    """The matrix lists warnings, and review-due ones change with the day, not the files."""
+    config = workbook / "jobdefs.yaml"
+    config.write_text(config.read_text() + "review_every_months: 12\n")
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text() + "reviewed: 2026-03-01\n")
+    for role in ("lab-tech", "phlebotomist", "physician"):
+        path = workbook / "roles" / f"{role}.yaml"
+        path.write_text(path.read_text() + "reviewed: 2026-09-01\n")
+    before = load_workbook(workbook, review_date=datetime.date(2027, 2, 1))
+    assert not [f for f in before.warnings if f.code == "review-due"]
+    build(before, output_dir=workbook / "build")
+    later = load_workbook(workbook, review_date=datetime.date(2027, 4, 1))
+    assert [f.file for f in later.warnings if f.code == "review-due"] == ["roles/coder.yaml"]
+    report = check(later, output_dir=workbook / "build")
+    assert report.stale == ["internal-customer-matrix.xlsx"]
+    build(later, output_dir=workbook / "build")
+    findings = load_xlsx(workbook / "build" / "internal-customer-matrix.xlsx")["Findings"]
+    assert any("coder.yaml" in str(row) for row in findings.iter_rows(values_only=True))
 
 
 def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs import handoff_map, word
-from jobdefs.build import build
+from jobdefs.build import Plan, build
 from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, ROLES_FILE, RoleCache
 from jobdefs.cli import cli
 from jobdefs.load import Workbook, load_workbook
@@ -191,65 +190,145 @@ def test_a_build_with_a_warm_cache_writes_what_a_cold_one_does(tmp_path: Path) -
     assert outputs(warm) == outputs(cold)
 
 
-# -- the sources of a job aid ------------------------------------------------------------
+# -- the sources of an output -------------------------------------------------------------
 #
-# `word.job_aid_sources` names what a job aid's context reads; a build keeps a job aid
-# whose sources did not change without making its context. Here workbooks are changed at
-# random, line by line, and every context that changed must have changed sources.
+# A build keeps a job aid, a department's workbook or a map whose sources did not change
+# without making its context, its rows or its drawing (`word.job_aid_sources`,
+# `Plan._department_targets`, `handoff_map.map_sources`). Here workbooks are changed at
+# random, line by line, and every output whose content changed must have changed sources.
 
 
-def sources_key(root: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Each role's context and what the build's shortcut digests for it."""
+def sources_key(root: Path) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Each output's content digest and the digest of its sources, as a build makes them;
+    None when the workbook has errors (a build writes nothing then)."""
     loaded = load_workbook(root)
-    assert not loaded.errors, [f.as_text() for f in loaded.errors]
-    organization = loaded.organization
-    files = {role.id: (root / role.file).read_text() for role in organization.roles}
-    config = (root / "jobdefs.yaml").read_text()
-    contexts, keys = {}, {}
-    # The maps take the same shortcut, by handoff_map.map_sources.
-    contexts["maps"] = repr(handoff_map.maps(organization))
-    keys["maps"] = handoff_map.map_sources(organization)
-    for role in organization.roles:
-        related, shape = word.job_aid_sources(organization, role)
-        contexts[role.id] = json.dumps(word.job_aid_context(organization, role), sort_keys=True)
-        keys[role.id] = json.dumps([config, organization.name, role.file, shape,
-                                    [files[r] for r in related if r in files]])
-    return contexts, keys
+    if loaded.errors:
+        return None
+    plan = Plan(loaded, root / "build")
+    return ({path: digest for path, (_, digest) in plan.remembered.items()},
+            {path: inputs for path, (inputs, _) in plan.remembered.items()})
 
 
 EDITABLE = re.compile(r"^(\s*-?\s*(?:title|department|purpose|name|need|standard|"
                       r"description|product|moment|practice|revision|reviewed):\s*)(\S.*)$")
 
 
-def test_every_change_a_job_aid_shows_changes_its_sources(tmp_path: Path) -> None:
+# A reference to another role: changed to some other role, the hand-offs change shape.
+REFERENCE = re.compile(r"^(\s*-?\s*(?:role|reports_to|from):\s*)([a-z0-9-]+)$")
+RECEIVES_BLOCK = re.compile(r"^receives:\n(?:[ -].*\n)*", re.MULTILINE)
+
+
+@pytest.mark.parametrize("declared_receives", [True, False], ids=["as-written", "no-receives"])
+def test_every_change_an_output_shows_changes_its_sources(
+    tmp_path: Path, declared_receives: bool
+) -> None:
     root = tmp_path / "hospital"
     shutil.copytree(EXAMPLE / "roles", root / "roles")
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)
-    before_contexts, before_keys = sources_key(root)
+    if not declared_receives:  # suppliers are then known only from their own files
+        for path in (root / "roles").rglob("*.yaml"):
+            path.write_text(RECEIVES_BLOCK.sub("", path.read_text()))
+    before = sources_key(root)
+    assert before is not None
+    before_digests, before_sources = before
     files = sorted((root / "roles").rglob("*.yaml"))
+    role_ids = [path.stem for path in files]
     chooser = random.Random(20261123)
     tried = 0
-    for path in chooser.sample(files, 12):
+    changed_kinds: set[str] = set()
+    for path in chooser.sample(files, 16):
         original = path.read_text()
         lines = original.split("\n")
         editable = [n for n, line in enumerate(lines)
-                    if (m := EDITABLE.match(line)) and re.search("[A-Za-z]", m.group(2))]
-        for number in chooser.sample(editable, min(3, len(editable))):
+                    if ((m := EDITABLE.match(line)) and re.search("[A-Za-z]", m.group(2)))
+                    or REFERENCE.match(line)]
+        for number in chooser.sample(editable, min(4, len(editable))):
             changed = lines.copy()
+            reference = REFERENCE.match(changed[number])
             match = EDITABLE.match(changed[number])
-            assert match is not None
-            if "reviewed" in match.group(1):
+            if reference is not None:
+                changed[number] = reference.group(1) + chooser.choice(role_ids)
+            elif match is not None and "reviewed" in match.group(1):
                 changed[number] = match.group(1) + "2026-02-02"
-            else:
+            elif match is not None:
                 changed[number] = match.group(1) + re.sub(
                     "[A-Za-z]", lambda letter: letter.group() + "x", match.group(2), count=1)
             path.write_text("\n".join(changed))
             after = sources_key(root)
-            for role_id, context in after[0].items():
-                if context != before_contexts[role_id]:
-                    assert after[1][role_id] != before_keys[role_id], (
-                        f"{path.name} line {number + 1} changed {role_id} (job aid or maps) "
-                        "but not its sources")
+            assert after is not None, f"{path.name} line {number + 1}: the change made an error"
+            digests, sources = after
+            for output, digest in digests.items():
+                if digest != before_digests.get(output):
+                    changed_kinds.add(output.split("/")[0])
+                    assert sources[output] != before_sources.get(output), (
+                        f"{path.name} line {number + 1} changed {output} but not its sources")
             tried += 1
         path.write_text(original)
-    assert tried >= 30
+    assert tried >= 50
+    assert changed_kinds == {"job-aids", "departments", "handoffs.md", "handoffs.dot"}
+
+
+# Every kind of link a job aid shows, in a few roles, so that each line can be changed in
+# every way: a manager linked to nobody else, an expected supplier that delivers nothing,
+# and a role (z) off another's line of sight that a change can make its shortest path.
+WEB = {
+    "a": ("Office A", "m", [("A1", "role: b"), ("A2", "role: q")], "b"),
+    "b": ("Office A", "", [("B1", "role: c")], ""),
+    "c": ("Ward B", "", [("C1", "role: d")], ""),
+    "d": ("Ward B", "", [("D1", "role: e")], ""),
+    "e": ("Desk C", "", [("E1", "external: patient")], ""),
+    "q": ("Desk C", "", [("Q1", "role: z")], ""),
+    "z": ("Lab D", "", [("Z1", "role: c")], ""),
+    "m": ("Board", "", [("M1", "external: patient")], ""),
+    "g": ("Lab D", "", [("G1", "external: patient")], "m"),
+}
+
+
+def write_web(root: Path) -> None:
+    (root / "roles").mkdir(parents=True)
+    (root / "jobdefs.yaml").write_text(
+        "organization: Web\nexternal_customers:\n  patient:\n    name: Patient\n")
+    for role_id, (department, manager, products, supplier) in WEB.items():
+        lines = [f"title: Role {role_id.upper()}", f"department: {department}",
+                 f"purpose: Serve {role_id}.", "products:"]
+        if manager:
+            lines.insert(2, f"reports_to: {manager}")
+        for name, customer in products:
+            lines += [f"  - name: {name}", "    customers:", f"      - {customer}",
+                      f"        need: Need of {name}.", f"        standard: {name} in 2 hours."]
+        if supplier:
+            lines += ["receives:", f"  - product: {supplier.upper()}1", f"    from: {supplier}"]
+        (root / "roles" / f"{role_id}.yaml").write_text("\n".join(lines) + "\n")
+
+
+def test_every_change_to_a_web_of_roles_changes_the_sources_of_what_it_changes(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "web"
+    write_web(root)
+    before = sources_key(root)
+    assert before is not None
+    before_digests, before_sources = before
+    tried = 0
+    for path in sorted((root / "roles").glob("*.yaml")):
+        original = path.read_text()
+        lines = original.split("\n")
+        for number, line in enumerate(lines):
+            edits = []
+            if (reference := REFERENCE.match(line)) is not None:
+                edits = [reference.group(1) + other for other in WEB if other != reference.group(2)]
+            elif (match := EDITABLE.match(line)) is not None:
+                edits = [match.group(1) + "x" + match.group(2)]
+            for edit in edits:
+                path.write_text("\n".join([*lines[:number], edit, *lines[number + 1:]]))
+                after = sources_key(root)
+                if after is None:  # e.g. a role that reports to itself
+                    continue
+                digests, sources = after
+                for output, digest in digests.items():
+                    if digest != before_digests.get(output):
+                        assert sources[output] != before_sources.get(output), (
+                            f"{path.name}: '{edit.strip()}' changed {output} but not its sources")
+                tried += 1
+        path.write_text(original)
+    assert tried > 100
