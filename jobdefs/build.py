@@ -21,7 +21,7 @@ from jobdefs import __version__
 from jobdefs.cache import OutputCache, content_digest
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
-from jobdefs.model import Organization
+from jobdefs.model import HandOff, Organization
 from jobdefs.output import Manifest, Staging, describe, is_current, sha256, stamp
 
 JOB_AIDS = "job-aids"
@@ -147,7 +147,7 @@ class Plan:
         config = workbook.root / CONFIG_FILE
         self.config_bytes = config.read_bytes() if config.is_file() else b""
         settings = _digest(self.config_bytes, organization.name, organization.mission)
-        self.sources = sources = _source_digests(workbook)
+        self.files = files = _file_keys(workbook)
         remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
@@ -160,7 +160,7 @@ class Plan:
                 figures, sort_keys=True, ensure_ascii=False)
             inputs = _digest(
                 shared, role.file, figures_text,
-                "\x1f".join(f"{role_id}={sources.get(role_id)}" for role_id in related),
+                "\x1f".join([files.get(role_id, role_id) for role_id in related]),
                 *sight_shape,
             )
             known = remembered.get(path)
@@ -238,27 +238,30 @@ class Plan:
 
         organization = self.workbook.organization
         slugs = excel.department_slugs(organization.departments())
-        grouped = excel.handoffs_by_department(organization)
-        members: dict[str, set[str]] = {}
-        for department, handoffs in grouped.items():
-            ends = members[department] = set()
-            for handoff in handoffs:
-                ends.add(handoff.supplier.id)
-                if handoff.customer.kind == "role":
-                    ends.add(handoff.customer.id)
+        # The roles at either end of each department's hand-offs (excel.involves), in one
+        # pass: the hand-offs themselves are grouped only when a department's sources changed.
+        members: dict[str, set[str]] = {department: set() for department in slugs}
+        for handoff in organization.handoffs:
+            supplier, customer = handoff.supplier, handoff.customer
+            if customer.kind == "role":
+                members[supplier.department].update((supplier.id, customer.id))
+                members[customer.department].update((supplier.id, customer.id))
+            else:
+                members[supplier.department].add(supplier.id)
+        grouped: dict[str, list[HandOff]] = {}
         targets = []
         for department, slug in sorted(slugs.items(), key=lambda item: item[1]):
             path = f"{DEPARTMENTS}/{slug}.xlsx"
             inputs = _digest(
                 "department sources", self.moment, organization.name, department,
                 self.config_bytes, reviews,
-                "\x1f".join(f"{role_id}={organization.role(role_id).file}="
-                            f"{self.sources[role_id]}" for role_id in sorted(members[department])),
+                "\x1f".join([self.files[role_id] for role_id in sorted(members[department])]),
             )
             known = self.remembered_before.get(path)
             if known is not None and known[0] == inputs:
                 digest = known[1]
             else:
+                grouped = grouped or excel.handoffs_by_department(organization)
                 # Cells cannot hold the separators (the loader refuses control characters),
                 # so joining the rows' text is as unambiguous as JSON, and quicker.
                 rows = "\x1e".join("\x1f".join(excel.handoff_row(handoff, self.reviews))
@@ -342,14 +345,15 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
         return len(self.role_ids)
 
 
-def _source_digests(workbook: Workbook) -> dict[str, str]:
-    """A digest of each role's file, or of the role itself when it came from no file."""
-    digests = {role_id: content_digest(content)
-               for role_id, content in workbook.role_sources.items()}
+def _file_keys(workbook: Workbook) -> dict[str, str]:
+    """Each role as `id=file=digest of the file's bytes` (of the role itself when it came
+    from no file): what the digests of an output's sources are made of."""
+    keys = {}
     for role in workbook.organization.roles:
-        if role.id not in digests:
-            digests[role.id] = content_digest(repr(role).encode())
-    return digests
+        content = workbook.role_sources.get(role.id)
+        digest = content_digest(repr(role).encode() if content is None else content)
+        keys[role.id] = f"{role.id}={role.file}={digest}"
+    return keys
 
 
 # Job aids render in worker processes; each compiles the template once.

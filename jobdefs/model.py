@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Literal
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
+
+T = TypeVar("T")
 
 Severity = Literal["error", "warning"]
 PartyKind = Literal["role", "external"]
@@ -19,9 +20,12 @@ PartyKind = Literal["role", "external"]
 EXTERNAL_DEPARTMENT = "External"
 
 
-@dataclass(frozen=True)
-class Location:
-    """Where a value was written: a workbook-relative file, 1-based line and column."""
+class Location(NamedTuple):
+    """Where a value was written: a workbook-relative file, 1-based line and column.
+
+    A named tuple rather than a dataclass: a large organization holds tens of thousands,
+    and a tuple is made in half the time.
+    """
 
     file: str
     line: int | None = None
@@ -166,6 +170,28 @@ class Party:
         return self.id if self.kind == "role" else f"external:{self.id}"
 
 
+class _Once(Generic[T]):
+    """functools.cached_property without the lock Python 3.10 and 3.11 take on every first
+    access, which costs more than the hashing it guards when there are thousands of
+    hand-offs. A frozen hand-off gives the same value to every thread anyway."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _Once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _Once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 @dataclass(frozen=True)
 class HandOff:
     """One (supplier role, product, customer) triple."""
@@ -180,12 +206,12 @@ class HandOff:
 
     # Both are hashes that every sheet, survey and review asks for again; a hand-off is
     # frozen, so each is worked out once.
-    @cached_property
+    @_Once
     def id(self) -> str:
         """Stable across sorting and re-ordering: derived from the triple, not a row number."""
         return handoff_id(self.supplier.id, self.product, self.customer.key)
 
-    @cached_property
+    @_Once
     def fingerprint(self) -> str:
         """Changes whenever what a reviewer saw of this hand-off changes."""
         seen = "\x1f".join(

@@ -21,6 +21,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobdefs import analyze, excel, ooxml
 from jobdefs.load import Workbook, load_workbook
@@ -445,3 +447,13 @@ def test_joined_pieces_make_one_deflate_stream() -> None:
         "a.xml": part,
         "b.xml": ooxml.Part.of("b.xml", b"<b/>", comment=b"a note"),
     }
+
+
+_cells = st.one_of(st.text(alphabet=st.sampled_from("ab\x1c\x1d\x1e\x1fN1' ")), st.none(),
+                   st.integers(-3, 3))
+_rows = st.lists(st.lists(_cells, max_size=3).map(tuple), max_size=3).map(tuple)
+
+
+@given(_rows, _rows)
+def test_rows_are_digested_apart_exactly_when_they_differ(one: tuple, other: tuple) -> None:
+    assert (excel._rows_key(one) == excel._rows_key(other)) == (one == other)
