@@ -173,6 +173,8 @@ class Plan:
             self.targets.append(Target(path, digest, "job-aid", role.id))
         self.partial = bool(only)
         self.maps: dict[str, bytes] = {}
+        # Each department's hand-offs, once a department's workbook had to be looked at.
+        self.by_department: dict[str, list[HandOff]] = {}
         # Computed even when the handbook is not asked for, so that a handbook made by an
         # earlier build can still be told current or stale.
         self.handbook = self._handbook_target() if not only else None
@@ -248,7 +250,7 @@ class Plan:
                 members[customer.department].update((supplier.id, customer.id))
             else:
                 members[supplier.department].add(supplier.id)
-        grouped: dict[str, list[HandOff]] = {}
+        grouped = self.by_department
         targets = []
         for department, slug in sorted(slugs.items(), key=lambda item: item[1]):
             path = f"{DEPARTMENTS}/{slug}.xlsx"
@@ -261,7 +263,8 @@ class Plan:
             if known is not None and known[0] == inputs:
                 digest = known[1]
             else:
-                grouped = grouped or excel.handoffs_by_department(organization)
+                grouped = self.by_department = grouped or excel.handoffs_by_department(
+                    organization)
                 # Cells cannot hold the separators (the loader refuses control characters),
                 # so joining the rows' text is as unambiguous as JSON, and quicker.
                 rows = "\x1e".join("\x1f".join(excel.handoff_row(handoff, self.reviews))
@@ -300,7 +303,7 @@ class Plan:
                        if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None}
             for slug, data in excel.department_workbooks(
                     organization, self.moment, self.reviews, only=slugs,
-                    previous=earlier).items():
+                    previous=earlier, by_department=self.by_department or None).items():
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
@@ -491,7 +494,12 @@ def build(
         stamps = {path: (staging.stamps.get(path), sha) for path, sha in staging.files.items()}
         for path in report.kept:  # found current a moment ago
             if path not in stamps and path in manifest.entries:
-                stamps[path] = (stamp(output_dir / path), manifest.entries[path].sha256)
+                sha = manifest.entries[path].sha256
+                before = known.get(path) if known is not None else None
+                # A stamp kept from before is as good as a new one: at worst it no longer
+                # matches, and the next build hashes the file, as it would without it.
+                stamps[path] = before if before is not None and before[1] == sha else (
+                    stamp(output_dir / path), sha)
         remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
         memory.save(stamps, remembered, plan.template_digest)
     report.written = sorted(staging.files)

@@ -163,17 +163,19 @@ def department_workbooks(
     only: Iterable[str] | None = None,
     *,
     previous: Mapping[str, bytes] | None = None,
+    by_department: Mapping[str, Sequence[HandOff]] | None = None,
 ) -> dict[str, bytes]:
     """One review workbook per department, keyed by its slug (departments/<slug>.xlsx).
 
     Each holds the Hand-offs rows in which one of the department's roles is the supplier or
     the customer, with the same columns, drop-down and table as the organization's workbook.
     `only` limits them to these slugs (the ones a build found out of date); `previous` holds
-    the files an earlier build wrote, by slug, as for `matrix_workbook`.
+    the files an earlier build wrote, by slug, as for `matrix_workbook`; `by_department`
+    is `handoffs_by_department(organization)` when the caller has it already.
     """
     wanted = None if only is None else set(only)
     earlier = previous or {}
-    by_department = handoffs_by_department(organization)
+    by_department = by_department or handoffs_by_department(organization)
     workbooks: dict[str, bytes] = {}
     for department, slug in department_slugs(organization.departments()).items():
         if wanted is not None and slug not in wanted:
@@ -569,11 +571,12 @@ def _rows_key(rows: Sequence[tuple[_Value, ...]]) -> str:
     width = len(rows[0]) if rows else 0
     text = "\x1e".join("\x1f".join(value if type(value) is str else f"\x1d{value!r}"
                                    for value in row) for row in rows)
-    others = sum(type(value) is not str for row in rows for value in row)
+    marks = text.count("\x1d")  # none at all proves there is no value other than text
+    others = marks and sum(type(value) is not str for row in rows for value in row)
     if (all(len(row) == width for row in rows)
             and text.count("\x1e") == max(len(rows) - 1, 0)
             and text.count("\x1f") == len(rows) * max(width - 1, 0)
-            and text.count("\x1d") == others):
+            and marks == others):
         return f"{len(rows)}x{width}\x1c{text}"
     return repr(rows)
 

@@ -413,16 +413,25 @@ def _external_customers(config: Record) -> tuple[ExternalCustomer, ...]:
     )
 
 
-def _role_files(roles_dir: Path) -> Iterator[Path]:
-    """Every role file below `roles_dir`, in a stable order, skipping . and _ names."""
+def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, Path]]:
+    """Every role file below `roles_dir` as (path relative to `root`, path), in the order
+    of the relative paths, skipping . and _ names."""
     if not roles_dir.is_dir():
-        return
+        return []
+    found = []
+    # Strings, not Paths, for the thousands of files of a large organization.
+    prefix = os.path.join(str(root), "")
     for folder, subfolders, files in os.walk(roles_dir, onerror=None):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith((".", "_")))
-        for name in sorted(files):
+        within = folder.startswith(prefix)
+        for name in files:
             if name.startswith((".", "_")) or not name.endswith(ROLE_SUFFIXES):
                 continue
-            yield Path(folder) / name
+            path = os.path.join(folder, name)
+            relative = (path[len(prefix):].replace(os.sep, "/") if within
+                        else _relative(Path(path), root))
+            found.append((relative, Path(path)))
+    return sorted(found)
 
 
 def _read_roles(
@@ -432,8 +441,7 @@ def _read_roles(
     roles: list[Role] = []
     sources: dict[str, bytes] = {}
     first_file: dict[str, str] = {}
-    for path in sorted(_role_files(roles_dir), key=lambda p: _relative(p, root)):
-        relative = _relative(path, root)
+    for relative, path in _role_files(root, roles_dir):
         role_id = path.name.rsplit(".", 1)[0]
         if len(role_id) > ROLE_ID_MAX or not ROLE_ID.match(role_id):
             suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX]

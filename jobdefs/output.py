@@ -37,9 +37,9 @@ def file_sha256(path: Path) -> str | None:
 Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode
 
 
-def stamp(path: Path) -> Stamp | None:
+def stamp(path: Path | str) -> Stamp | None:
     try:
-        status = path.stat()
+        status = os.stat(path)
     except OSError:
         return None
     return status.st_size, status.st_mtime_ns, status.st_ino
@@ -98,7 +98,8 @@ def is_current(
     if entry is None or entry.digest != digest:
         return False
     known = stamps.get(path) if stamps else None
-    if known is not None and known[1] == entry.sha256 and stamp(output_dir / path) == known[0]:
+    if known is not None and known[1] == entry.sha256 and (
+            stamp(os.path.join(output_dir, path)) == known[0]):
         return True
     return file_sha256(output_dir / path) == entry.sha256
 
