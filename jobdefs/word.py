@@ -565,8 +565,11 @@ class JobAidTemplate:
             clean = known.get(part) if known is not None else None
             if clean is None:
                 clean = self._clean(part, xml.decode("utf-8"))
-            # Named by its source, so that Jinja's bytecode cache keeps one entry a source.
-            name = hashlib.sha256(clean.source.encode()).hexdigest()
+            # Named by its source and by the store's key (the template and the code that
+            # sets Jinja up), so that Jinja's bytecode cache never gives code compiled
+            # by other code.
+            key = store.key if store is not None else ""
+            name = hashlib.sha256((key + clean.source).encode()).hexdigest()
             sources[name] = clean.source
             try:
                 template = self._environment.get_template(name)
