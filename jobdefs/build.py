@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
-from jobdefs.cache import OutputCache, content_digest
+from jobdefs.cache import OutputCache, code_version, content_digest
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
 from jobdefs.model import HandOff, Organization
@@ -202,10 +202,8 @@ class Plan:
         reviews = json.dumps(
             [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
             ensure_ascii=False)
-        sources = b"".join(
-            role_id.encode() + b"\x1f" + content
-            for role_id, content in sorted(self.workbook.role_sources.items())
-        )
+        # Each role's id, file and bytes: the Roles sheet shows the file a role is read from.
+        sources = "\x1e".join(self.files[role_id] for role_id in sorted(self.files))
         # The Findings sheet shows warnings that also depend on the day (review-due).
         warnings = "\x1e".join(f"{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
                                for f in self.workbook.warnings)
@@ -274,6 +272,16 @@ class Plan:
             targets.append(Target(path, digest, "workbook"))
         return targets
 
+    def row_sources(self) -> Any:
+        """excel.RowSources: each role's file, and the code that read it (None when that
+        code cannot be read: then every row is made)."""
+        from jobdefs import excel
+
+        try:
+            return excel.RowSources(self.files, code_version())
+        except OSError:
+            return None
+
     def map_bytes(self, path: str) -> bytes:
         if not self.maps:
             from jobdefs import handoff_map
@@ -295,7 +303,7 @@ class Plan:
         if MATRIX in wanted:
             yield MATRIX, excel.matrix_workbook(
                 organization, self.workbook.warnings, self.moment, self.reviews,
-                previous=previous(MATRIX))
+                previous=previous(MATRIX), sources=self.row_sources())
         if any(path.startswith(DEPARTMENTS) for path in wanted):
             slugs = {path.removeprefix(f"{DEPARTMENTS}/").removesuffix(".xlsx")
                      for path in wanted if path.startswith(f"{DEPARTMENTS}/")}

@@ -32,6 +32,7 @@ import struct
 import sys
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -140,15 +141,17 @@ def matrix_workbook(
     reviews: CarriedReviews = NO_REVIEWS,
     *,
     previous: bytes | None = None,
+    sources: RowSources | None = None,
 ) -> bytes:
     """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
 
     `previous` is the file this wrote in an earlier build, unchanged since: what has not
     changed is copied from it rather than made again. A damaged or foreign file is ignored.
+    `sources`, from a build, let rows made from unchanged files be copied without being made.
     """
     sheets = (
-        _matrix_sheet(organization),
-        _handoffs_sheet(organization.handoffs, reviews),
+        _matrix_sheet(organization, sources),
+        _handoffs_sheet(organization.handoffs, reviews, sources),
         _roles_sheet(organization),
         _findings_sheet(warnings),
     )
@@ -553,12 +556,46 @@ class _Block:
     """A run of a sheet's rows: `write(*args, ids)` makes their XML.
 
     So the digest of `args` and of the style ids says whether the XML would be the same.
+    `key`, when given, is digested instead: something quicker to digest that says the same.
+    Then `args` may be a function that makes them, called only if the block is not found
+    unchanged in the earlier file.
     """
 
     write: Callable[..., str]
-    args: tuple[Any, ...]
-    # What is digested instead of `args`, when something quicker to digest says the same.
+    args: tuple[Any, ...] | Callable[[], tuple[Any, ...]]
     key: tuple[Any, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if callable(self.args) and self.key is None:
+            raise TypeError("a block made on demand needs a key")
+
+    @property
+    def digested(self) -> tuple[Any, ...]:
+        return self.key if self.key is not None else self.args  # type: ignore[return-value]
+
+    def xml(self, ids: Mapping[_Look, int]) -> str:
+        args = self.args() if callable(self.args) else self.args
+        return self.write(*args, ids)
+
+
+def _not_known(start: int, end: int) -> None:
+    """What rows `start` to `end` are made from, when nothing says: their values will."""
+    return None
+
+
+@dataclass(frozen=True)
+class RowSources:
+    """What the build read each role from: `files` by role id (`id=file=digest of its
+    bytes`), read by the code whose digest is `code`.
+
+    Given to `matrix_workbook`, they tell a block of rows made only from unchanged files
+    without the rows being made. The workbook's bytes then follow from the files as well
+    as from what they say: right for the matrix, which changes with any file anyway, and
+    not for a department's workbook, which is kept while its own rows are unchanged.
+    """
+
+    files: Mapping[str, str]
+    code: str
 
 
 def _rows_key(rows: Sequence[tuple[_Value, ...]]) -> str:
@@ -599,21 +636,33 @@ _Supplier = tuple[str, str, int, bool, tuple[tuple[int, tuple[str, ...]], ...]]
 
 @dataclass(frozen=True)
 class _MatrixSheet:
-    """Supplier roles down, customers across (roles in the same order, then externals)."""
+    """Supplier roles down, customers across (roles in the same order, then externals).
+
+    `suppliers(start, end)` makes those rows; `sources(start, end)` says what they are made
+    from, when a build knows (None otherwise).
+    """
 
     shape: _MatrixShape
     customers: tuple[_Customer, ...]
-    suppliers: tuple[_Supplier, ...]
+    rows: int
+    suppliers: Callable[[int, int], tuple[_Supplier, ...]]
+    sources: Callable[[int, int], tuple[Any, ...] | None]
 
     def blocks(self) -> list[_Block]:
-        starts = _blocks(len(self.suppliers))
-        return [_Block(_matrix_titles, (self.customers,))] + [
-            _Block(_matrix_rows, (start, self.suppliers[start : start + starts.step]))
-            for start in starts
-        ]
+        starts = _blocks(self.rows)
+        blocks = [_Block(_matrix_titles, (self.customers,))]
+        for start in starts:
+            end = start + starts.step
+            told = self.sources(start, end)
+            if told is None:
+                blocks.append(_Block(_matrix_rows, (start, self.suppliers(start, end))))
+            else:
+                made = functools.partial(lambda s, e: (s, self.suppliers(s, e)), start, end)
+                blocks.append(_Block(_matrix_rows, made, (start, told)))
+        return blocks
 
 
-def _matrix_sheet(organization: Organization) -> _MatrixSheet:
+def _matrix_sheet(organization: Organization, sources: RowSources | None = None) -> _MatrixSheet:
     roles = organization.roles
     customers: list[Party] = [organization.party(role) for role in roles]
     customers += [
@@ -628,23 +677,44 @@ def _matrix_sheet(organization: Organization) -> _MatrixSheet:
         if h.customer.kind == "external" or h.customer.id != h.supplier.id
     }
     bands = [band % 2 for band in _bands(party.department for party in customers)]
-    suppliers: list[_Supplier] = []
+
+    def suppliers(start: int, end: int) -> tuple[_Supplier, ...]:
+        made: list[_Supplier] = []
+        for index, role in enumerate(roles[start:end], start):
+            products: dict[int, dict[str, None]] = {}
+            for handoff in organization.handoffs_from(role.id):
+                products.setdefault(position[handoff.customer.key], {})[handoff.product] = None
+            alone = all(column == index for column in products)
+            listed = tuple((column, tuple(names)) for column, names in sorted(products.items()))
+            made.append((role.title, role.department, bands[index], alone, listed))
+        return tuple(made)
+
+    # The numbers of products the cells show, each a number format of the sheet's shape:
+    # how many names each role hands to each customer, counted without making the rows.
     counts: set[int] = set()
-    for index, role in enumerate(roles):
-        products: dict[int, dict[str, None]] = {}
-        for handoff in organization.handoffs_from(role.id):
-            products.setdefault(position[handoff.customer.key], {})[handoff.product] = None
-        counts.update(len(names) for names in products.values())
-        alone = all(column == index for column in products)
-        listed = tuple((column, tuple(names)) for column, names in sorted(products.items()))
-        suppliers.append((role.title, role.department, bands[index], alone, listed))
+    for role in roles:
+        pairs = {(h.customer.key, h.product) for h in organization.handoffs_from(role.id)}
+        counts.update(Counter(key for key, _ in pairs).values())
+    told: Callable[[int, int], tuple[Any, ...] | None] = _not_known
+    if sources is not None:
+        # A supplier's row follows from its own file, its place and the columns: which
+        # customer is where, and the departments' bands (so from every id and department).
+        layout = _digest("columns", [(party.key, party.department) for party in customers])
+
+        def from_files(start: int, end: int) -> tuple[Any, ...] | None:
+            files = [sources.files.get(role.id) for role in roles[start:end]]
+            return None if None in files else ("files", sources.code, layout, files)
+
+        told = from_files
     return _MatrixSheet(
         _MatrixShape(len(customers), tuple(sorted(counts))),
         tuple(
             (party.title, party.department, band, party.key not in supplied)
             for party, band in zip(customers, bands, strict=True)
         ),
-        tuple(suppliers),
+        len(roles),
+        suppliers,
+        told,
     )
 
 
@@ -764,19 +834,32 @@ _Value = str | int | datetime.date | None
 
 @dataclass(frozen=True)
 class _ListSheet:
-    """A sheet of rows under a frozen header row (Hand-offs, Roles, Findings)."""
+    """A sheet of rows under a frozen header row (Hand-offs, Roles, Findings).
+
+    `rows(start, end)` makes those rows; `sources(start, end)` says what they are made from,
+    when a build knows (None otherwise).
+    """
 
     shape: _ListShape
-    rows: tuple[tuple[_Value, ...], ...]
+    rows: Callable[[int, int], tuple[tuple[_Value, ...], ...]]
+    sources: Callable[[int, int], str | None] = _not_known
 
     def blocks(self) -> list[_Block]:
         columns = self.shape.columns
-        starts = _blocks(len(self.rows))
-        return [_Block(_list_header, (columns,))] + [
-            _Block(_list_rows, (start + 2, columns, block), (start + 2, columns, _rows_key(block)))
-            for start in starts
-            for block in [self.rows[start : start + starts.step]]
-        ]
+        starts = _blocks(self.shape.rows)
+        blocks = [_Block(_list_header, (columns,))]
+        for start in starts:
+            end = start + starts.step
+            told = self.sources(start, end)
+            if told is None:
+                rows = self.rows(start, end)
+                blocks.append(_Block(_list_rows, (start + 2, columns, rows),
+                                     (start + 2, columns, _rows_key(rows))))
+            else:
+                made = functools.partial(
+                    lambda s, e: (s + 2, columns, self.rows(s, e)), start, end)
+                blocks.append(_Block(_list_rows, made, (start + 2, columns, "files", told)))
+        return blocks
 
 
 def _list_sheet(
@@ -788,7 +871,8 @@ def _list_sheet(
     table: bool = False,
 ) -> _ListSheet:
     values = tuple(rows)
-    return _ListSheet(_ListShape(title, columns, len(values), filtered, table), values)
+    shape = _ListShape(title, columns, len(values), filtered, table)
+    return _ListSheet(shape, lambda start, end: values[start:end])
 
 
 def _list_header(columns: tuple[Column, ...], ids: Mapping[_Look, int]) -> str:
@@ -831,9 +915,36 @@ def _list_rows(
     return "".join(xml)
 
 
-def _handoffs_sheet(handoffs: Sequence[HandOff], reviews: CarriedReviews) -> _ListSheet:
-    rows = (handoff_row(handoff, reviews) for handoff in handoffs)
-    return _list_sheet(HANDOFFS_SHEET, HANDOFF_COLUMNS, rows, table=True)
+def _handoffs_sheet(
+    handoffs: Sequence[HandOff], reviews: CarriedReviews, sources: RowSources | None = None
+) -> _ListSheet:
+    shape = _ListShape(HANDOFFS_SHEET, HANDOFF_COLUMNS, len(handoffs), table=True)
+
+    def rows(start: int, end: int) -> tuple[tuple[_Value, ...], ...]:
+        return tuple(handoff_row(handoff, reviews) for handoff in handoffs[start:end])
+
+    if sources is None or reviews.answers or reviews.suspect:
+        return _ListSheet(shape, rows)
+    return _ListSheet(shape, rows, functools.partial(_handoff_sources, handoffs, sources))
+
+
+def _handoff_sources(
+    handoffs: Sequence[HandOff], sources: RowSources, start: int, end: int
+) -> str | None:
+    """What rows `start` to `end` of the Hand-offs sheet are made from, when the files of all
+    of them are known: each row is the hand-off written at one place (its key path) of its
+    supplier's file, to a role as that role's file says or to an external customer by name."""
+    files = sources.files
+    told = [sources.code]
+    for handoff in handoffs[start:end]:
+        supplier, customer = handoff.supplier, handoff.customer
+        made_by = files.get(supplier.id)
+        to = (files.get(customer.id) if customer.kind == "role"
+              else f"external={customer.id}={customer.title}")
+        if made_by is None or to is None or not handoff.where.key_path:
+            return None
+        told.append(f"{made_by}\x1f{handoff.where.key_path}\x1f{to}")
+    return "\x1e".join(told)
 
 
 def _roles_sheet(organization: Organization) -> _ListSheet:
@@ -1075,7 +1186,7 @@ def _sheet(
     blocks = sheet.blocks()
     keys = [
         _digest("head", name, sheet.shape, styles),
-        *(_digest(block.write.__qualname__, block.key or block.args, styles) for block in blocks),
+        *(_digest(block.write.__qualname__, block.digested, styles) for block in blocks),
         _digest("tail", name, sheet.shape, styles),
     ]
     digest = _digest("sheet", keys)
@@ -1093,8 +1204,7 @@ def _sheet(
             return structure.frame(name)[0] + "<sheetData>"
         if index == len(blocks) + 1:
             return "</sheetData>" + structure.frame(name)[1]
-        block = blocks[index - 1]
-        return block.write(*block.args, ids)
+        return blocks[index - 1].xml(ids)
 
     pieces = [
         stored.get(key) or ooxml.Piece.of(make(index).encode()) for index, key in enumerate(keys)

@@ -146,6 +146,20 @@ def test_a_review_falling_due_makes_the_matrix_stale(workbook: Path) -> None:
     assert any("coder.yaml" in str(row) for row in findings.iter_rows(values_only=True))
 
 
+def test_a_role_file_moved_to_another_folder_makes_the_matrix_stale(workbook: Path) -> None:
+    """The Roles sheet shows the file each role is read from, so the same bytes elsewhere
+    are a change."""
+    build(load_workbook(workbook))
+    (workbook / "roles" / "lab").mkdir()
+    (workbook / "roles" / "lab-tech.yaml").rename(workbook / "roles" / "lab" / "lab-tech.yaml")
+    moved = load_workbook(workbook)
+    assert "internal-customer-matrix.xlsx" in check(moved).stale
+    build(moved)
+    roles = load_xlsx(workbook / "build" / "internal-customer-matrix.xlsx")["Roles"]
+    assert ("lab-tech", "roles/lab/lab-tech.yaml") in {
+        (row[0], row[-1]) for row in roles.iter_rows(values_only=True)}
+
+
 def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:
     build(load_workbook(workbook))
     before = snapshot(workbook / "build")

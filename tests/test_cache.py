@@ -12,11 +12,13 @@ import json
 import random
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from jobdefs import excel
 from jobdefs.build import Plan, build
 from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, ROLES_FILE, RoleCache
 from jobdefs.cli import cli
@@ -332,3 +334,104 @@ def test_every_change_to_a_web_of_roles_changes_the_sources_of_what_it_changes(
                 tried += 1
         path.write_text(original)
     assert tried > 100
+
+
+# -- matrix rows known by their files ------------------------------------------------------
+#
+# A build tells the matrix which file each role was read from (`Plan.row_sources`): a block
+# of rows made only from unchanged files is copied from the earlier matrix without being
+# made. Every kind of change, built on the matrix before it, must give the bytes of a matrix
+# made from nothing; blocks of a few rows make every block boundary count.
+
+
+def matrix_from_files(root: Path, previous: bytes | None) -> bytes | None:
+    loaded = load_workbook(root)
+    if loaded.errors:
+        return None
+    plan = Plan(loaded, root / "build")
+    return excel.matrix_workbook(loaded.organization, loaded.warnings, plan.moment,
+                                 previous=previous, sources=plan.row_sources())
+
+
+def move_first_role(root: Path) -> None:
+    path = sorted((root / "roles").rglob("*.yaml"))[0]
+    (root / "roles" / "elsewhere").mkdir()
+    path.rename(root / "roles" / "elsewhere" / path.name)
+
+
+def rename_an_external_customer(root: Path) -> None:
+    config = root / "jobdefs.yaml"
+    config.write_text(config.read_text().replace("name: Patient\n", "name: The patient\n", 1))
+
+
+def new_first_product(root: Path) -> None:
+    """A product before all the others of the first role with products: every row moves."""
+    path = sorted((root / "roles").rglob("*.yaml"))[0]
+    path.write_text(path.read_text().replace("products:\n", (
+        "products:\n  - name: Early word\n    customers:\n      - external: patient\n"
+        "        need: To know first.\n"), 1))
+
+
+def swap_two_customers(root: Path) -> None:
+    """The first product with two customers lists them the other way round."""
+    customer = r"      - (?:role|external): .*\n(?:        .*\n)*"
+    for path in sorted((root / "roles").rglob("*.yaml")):
+        text = path.read_text()
+        swapped = re.sub(f"({customer})({customer})", r"\2\1", text, count=1)
+        if swapped != text:
+            path.write_text(swapped)
+            return
+    raise AssertionError("no product with two customers")
+
+
+def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(excel, "BLOCK_ROWS", 5)
+    root = tmp_path / "hospital"
+    shutil.copytree(EXAMPLE / "roles", root / "roles")
+    shutil.copy(EXAMPLE / "jobdefs.yaml", root)
+    previous = matrix_from_files(root, None)
+    assert previous is not None
+    files = sorted((root / "roles").rglob("*.yaml"))
+    role_ids = [path.stem for path in files]
+    chooser = random.Random(20261124)
+    edits: list[tuple[str, Callable[[Path], None]]] = [
+        ("rename an external customer", rename_an_external_customer),
+        ("add a first product", new_first_product),
+        ("swap two customers", swap_two_customers),
+    ]
+    for path in chooser.sample(files, 8):
+        lines = path.read_text().split("\n")
+        editable = [n for n, line in enumerate(lines)
+                    if EDITABLE.match(line) or REFERENCE.match(line)]
+        for number in chooser.sample(editable, min(4, len(editable))):
+            line = lines[number]
+            if (reference := REFERENCE.match(line)) is not None:
+                edit = reference.group(1) + chooser.choice(role_ids)
+            else:
+                match = EDITABLE.match(line)
+                assert match is not None
+                edit = match.group(1) + ("2026-02-02" if "reviewed" in line else
+                                         "Changed " + match.group(2))
+
+            def change(root: Path, path: Path = path, number: int = number,
+                       edit: str = edit) -> None:
+                text = path.read_text().split("\n")
+                text[number] = edit
+                path.write_text("\n".join(text))
+
+            edits.append((f"{path.name} line {number + 1}: {edit.strip()}", change))
+    made = 0
+    for name, change in [*edits, ("move a file", move_first_role)]:
+        saved = {path: path.read_bytes() for path in root.rglob("*.yaml")}
+        change(root)
+        incremental = matrix_from_files(root, previous)
+        if incremental is None:  # the change made an error, so a build writes nothing
+            for path, content in saved.items():
+                path.write_bytes(content)
+            continue
+        assert incremental == matrix_from_files(root, None), name
+        previous = incremental
+        made += 1
+    assert made >= 25
