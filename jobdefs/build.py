@@ -248,28 +248,33 @@ class Plan:
                 members[customer.department].update((supplier.id, customer.id))
             else:
                 members[supplier.department].add(supplier.id)
-        grouped = self.by_department
-        targets = []
-        for department, slug in sorted(slugs.items(), key=lambda item: item[1]):
-            path = f"{DEPARTMENTS}/{slug}.xlsx"
-            inputs = _digest(
+        inputs = {
+            department: _digest(
                 "department sources", self.moment, organization.name, department,
                 self.config_bytes, reviews,
                 "\x1f".join([self.files[role_id] for role_id in sorted(members[department])]),
             )
+            for department in slugs
+        }
+        paths = {department: f"{DEPARTMENTS}/{slug}.xlsx" for department, slug in slugs.items()}
+        kept = {}  # the content digests of the workbooks whose sources are as remembered
+        for department, path in paths.items():
             known = self.remembered_before.get(path)
-            if known is not None and known[0] == inputs:
-                digest = known[1]
-            else:
-                grouped = self.by_department = grouped or excel.handoffs_by_department(
-                    organization)
+            if known is not None and known[0] == inputs[department]:
+                kept[department] = known[1]
+        grouped = self.by_department = excel.handoffs_by_department(
+            organization, [department for department in slugs if department not in kept])
+        targets = []
+        for department in sorted(slugs, key=slugs.__getitem__):
+            digest = kept.get(department)
+            if digest is None:
                 # Cells cannot hold the separators (the loader refuses control characters),
                 # so joining the rows' text is as unambiguous as JSON, and quicker.
                 rows = "\x1e".join("\x1f".join(excel.handoff_row(handoff, self.reviews))
                                    for handoff in grouped[department])
                 digest = _digest("department", self.moment, organization.name, department, rows)
-            self.remembered[path] = (inputs, digest)
-            targets.append(Target(path, digest, "workbook"))
+            self.remembered[paths[department]] = (inputs[department], digest)
+            targets.append(Target(paths[department], digest, "workbook"))
         return targets
 
     def row_sources(self) -> Any:
@@ -311,7 +316,7 @@ class Plan:
                        if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None}
             for slug, data in excel.department_workbooks(
                     organization, self.moment, self.reviews, only=slugs,
-                    previous=earlier, by_department=self.by_department or None).items():
+                    previous=earlier, by_department=self.by_department).items():
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data

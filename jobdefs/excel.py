@@ -174,15 +174,20 @@ def department_workbooks(
     the customer, with the same columns, drop-down and table as the organization's workbook.
     `only` limits them to these slugs (the ones a build found out of date); `previous` holds
     the files an earlier build wrote, by slug, as for `matrix_workbook`; `by_department`
-    is `handoffs_by_department(organization)` when the caller has it already.
+    holds the hand-offs of any departments the caller has grouped already
+    (`handoffs_by_department`).
     """
     wanted = None if only is None else set(only)
     earlier = previous or {}
-    by_department = by_department or handoffs_by_department(organization)
+    slugs = {department: slug for department, slug in
+             department_slugs(organization.departments()).items()
+             if wanted is None or slug in wanted}
+    by_department = dict(by_department or {})
+    missing = [department for department in slugs if department not in by_department]
+    if missing:
+        by_department.update(handoffs_by_department(organization, missing))
     workbooks: dict[str, bytes] = {}
-    for department, slug in department_slugs(organization.departments()).items():
-        if wanted is not None and slug not in wanted:
-            continue
+    for department, slug in slugs.items():
         sheets = (_handoffs_sheet(by_department[department], reviews),)
         title = f"{organization.name}: {department} hand-offs"
         workbooks[slug] = _package(sheets, title, moment, earlier.get(slug))
@@ -257,14 +262,40 @@ def _slug(name: str) -> str:
     return f"{slug}-department" if slug in _WINDOWS_RESERVED else slug
 
 
-def handoffs_by_department(organization: Organization) -> dict[str, list[HandOff]]:
-    """The hand-offs each department's review workbook holds, in the organization's order."""
+def handoffs_by_department(
+    organization: Organization, departments: Iterable[str] | None = None
+) -> dict[str, list[HandOff]]:
+    """The hand-offs each department's review workbook holds, in the organization's order.
+
+    `departments` limits them to these: then only their own roles' hand-offs are looked at.
+    """
+    if departments is not None:
+        return _handoffs_of_departments(organization, set(departments))
     grouped: dict[str, list[HandOff]] = {d: [] for d in organization.departments()}
     for handoff in organization.handoffs:
         for department in dict.fromkeys((handoff.supplier.department, handoff.customer.department)):
             if department in grouped and involves(handoff, department):
                 grouped[department].append(handoff)
     return grouped
+
+
+def _handoffs_of_departments(
+    organization: Organization, departments: set[str]
+) -> dict[str, list[HandOff]]:
+    found: dict[str, dict[int, HandOff]] = {d: {} for d in departments}
+    for role in organization.roles:
+        if role.department in found:
+            # Its department's workbook holds what it hands over and what it receives.
+            held = found[role.department]
+            for handoff in organization.handoffs_from(role.id):
+                held[id(handoff)] = handoff
+            for handoff in organization.handoffs_to(role.id):
+                held[id(handoff)] = handoff
+    if not any(found.values()):
+        return {department: [] for department in found}
+    order = {id(handoff): number for number, handoff in enumerate(organization.handoffs)}
+    return {department: sorted(held.values(), key=lambda handoff: order[id(handoff)])
+            for department, held in found.items()}
 
 
 def involves(handoff: HandOff, department: str) -> bool:

@@ -188,11 +188,9 @@ def core_properties(
     title: str, moment: datetime.datetime, creator: str = "jobdefs", subject: str = ""
 ) -> bytes:
     """docProps/core.xml with fixed dates, so the file does not change with the clock."""
-    # Not xml.sax.saxutils.escape: that module imports urllib and http, a tenth of a second.
-    from html import escape as html_escape
 
-    def escape(text: str) -> str:
-        return html_escape(text, quote=False)
+    def escape(text: str) -> str:  # as html.escape(text, quote=False), without loading html
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     stamp = moment.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
     return (

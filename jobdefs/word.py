@@ -14,7 +14,6 @@ import hashlib
 import importlib.resources
 import re
 import shutil
-import subprocess
 import tempfile
 import traceback
 import zipfile
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 import jinja2
 import jinja2.meta
@@ -678,9 +677,10 @@ class JobAidTemplate:
 
     def _check_xml(self, part: _XmlPart, data: bytes) -> None:
         """The first render of each part must be well-formed XML, or Word cannot open it."""
+        # Expat with namespaces, as ElementTree parses, without loading ElementTree.
         try:
-            ElementTree.fromstring(data)
-        except ElementTree.ParseError as error:
+            expat.ParserCreate(namespace_separator="}").Parse(data, True)
+        except expat.ExpatError as error:
             raise TemplateError(
                 f"{self.name} ({part.name}): the template's tags cut through Word's structure "
                 f"and the result is not a valid document ({error}); put {{%p %}}, {{%tr %}} "
@@ -731,6 +731,8 @@ def _targets(
 ) -> list[str]:
     if rels not in parts:
         return []
+    from xml.etree import ElementTree
+
     namespace = "{http://schemas.openxmlformats.org/package/2006/relationships}"
     found = []
     for relation in ElementTree.fromstring(parts[rels]).iter(f"{namespace}Relationship"):
@@ -947,6 +949,8 @@ def convert_to_pdf(
     docx_paths: Sequence[Path], out_dir: Path, timeout: float | None = None
 ) -> list[Path]:
     """Convert Word files to PDF in `out_dir` with LibreOffice; the PDFs, in the same order."""
+    import subprocess  # here: a build that writes no PDF need not load it
+
     if not docx_paths:
         return []
     soffice = find_soffice()

@@ -160,6 +160,23 @@ def test_a_role_file_moved_to_another_folder_makes_the_matrix_stale(workbook: Pa
         (row[0], row[-1]) for row in roles.iter_rows(values_only=True)}
 
 
+def test_outputs_deleted_by_hand_are_written_again_as_they_were(workbook: Path) -> None:
+    """Their sources did not change, while another department's did: the build must still
+    make them in full."""
+    coder = workbook / "roles" / "coder.yaml"
+    original = coder.read_text()
+    coder.write_text(original.replace("purpose: ", "purpose: Today, ", 1))
+    assert run("build", "-w", str(workbook), "-q")[0] == 0  # as builds run: with the cache
+    coder.write_text(original)  # Health Information's sources change, not Laboratory's
+    fresh = workbook.parent / "fresh"
+    build(load_workbook(workbook), output_dir=fresh)
+    for path in ("departments/laboratory.xlsx", "job-aids/lab-tech.docx", "handoffs.md"):
+        (workbook / "build" / path).unlink()
+    status, message = run("build", "-w", str(workbook))
+    assert status == 0 and message.endswith("wrote 5, kept 5, removed 0\n"), message
+    assert snapshot(workbook / "build") == snapshot(fresh)
+
+
 def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:
     build(load_workbook(workbook))
     before = snapshot(workbook / "build")

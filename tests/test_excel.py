@@ -427,6 +427,21 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         assert sheet.freeze_panes == "A2"
 
 
+def test_some_departments_hand_offs_are_those_of_all_departments() -> None:
+    """A build groups only the departments whose workbooks changed, from their own roles."""
+    organization = load_workbook(Path(__file__).parent.parent).organization
+    departments = organization.departments()
+    everything = excel.handoffs_by_department(organization)
+    assert everything == {
+        department: [h for h in organization.handoffs if excel.involves(h, department)]
+        for department in departments
+    }
+    for count in (0, 1, 3):
+        some = departments[-count:] if count else ()
+        assert excel.handoffs_by_department(organization, some) == {
+            department: everything[department] for department in some}
+
+
 SLUG = re.compile(r"^[^\W_]+(-[^\W_]+)*$")
 
 
