@@ -10,8 +10,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pathlib
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -218,14 +218,14 @@ def test_an_unreadable_file_is_a_finding_even_for_root(
     """What `chmod 000` does to a normal user, simulated so that it also runs as root."""
     root = materialize("unreadable-file", tmp_path)
     target = root / "roles" / "nurse.yaml"
-    real_open = pathlib.Path.open
+    real_open = os.open
 
-    def refusing_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        if self == target:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
-        return real_open(self, *args, **kwargs)
+    def refusing_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(path) == target:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "open", refusing_open)
+    monkeypatch.setattr(os, "open", refusing_open)
     result = invoke("check", "--workbook", str(root), "--format", "json")
     assert result.exit_code == 1
     [finding] = json.loads(result.stdout)["findings"]
@@ -255,3 +255,20 @@ def test_a_named_pipe_in_roles_does_not_hang_check(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert "roles/pipe.yaml:1:1: error[" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="unix sockets need a POSIX system")
+def test_a_socket_in_roles_is_named_for_what_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A socket cannot even be opened; the finding still says what it is."""
+    root = tmp_path / "workbook"
+    (root / "roles").mkdir(parents=True)
+    (root / "roles" / "nurse.yaml").write_text("title: Nurse\n", encoding="utf-8")
+    monkeypatch.chdir(root / "roles")  # a socket's path must be short
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("socket.yaml")
+        result = invoke("check", "--workbook", str(root), "--format", "json")
+    found = [f for f in json.loads(result.stdout)["findings"] if f["file"] == "roles/socket.yaml"]
+    assert [(f["code"], f["line"]) for f in found] == [("yaml-syntax", 1)]
+    assert "not a regular file (a pipe, socket or device)" in found[0]["message"]
