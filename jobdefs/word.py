@@ -300,13 +300,16 @@ def job_aid_sources(organization: Organization, role: Role) -> tuple[list[str], 
     if role.reports_to:
         related.add(role.reports_to)
     # Every customer it hands something to is named in its own products.
-    related.update(c.role for p in role.products for c in p.customers if c.role is not None)
-    related.update(expected.supplier for expected in role.receives)
-    related.update(h.supplier.id for h in organization.handoffs_to(role.id))
+    for product in role.products:
+        related.update([c.role for c in product.customers if c.role is not None])
+    related.update([expected.supplier for expected in role.receives])
+    related.update([h.supplier.id for h in organization.handoffs_to(role.id)])
     shape = []
     for sight in organization.lines_of_sight.get(role.id, ()):
-        related.update(h.supplier.id for h in sight.chain)
-        shape.append("\x1f".join([sight.external.id, *(h.id for h in sight.chain)]))
+        related.update([h.supplier.id for h in sight.chain])
+        # Each hand-off by what its id is made of: quicker than hashing it into the id.
+        shape.append("\x1f".join([sight.external.id, *[
+            f"{h.supplier.id}\x1e{h.product}\x1e{h.customer.key}" for h in sight.chain]]))
     return sorted(related), shape
 
 
