@@ -23,6 +23,7 @@ from jobdefs.model import (
     Party,
     Role,
     Settings,
+    filled,
     fold_name,
 )
 
@@ -170,15 +171,15 @@ def _handoffs(
                             f"jobdefs.yaml{hint}"))
                         continue
                     party = externals_as_parties[external_id]
-                handoff = HandOff(
-                    supplier=supplier,
-                    product=product.name,
-                    customer=party,
-                    need=customer.need,
-                    standard=customer.standard,
-                    description=product.description,
-                    where=customer.where,
-                )
+                handoff = filled(HandOff, {  # as HandOff(...) would, thrice as fast
+                    "supplier": supplier,
+                    "product": product.name,
+                    "customer": party,
+                    "need": customer.need,
+                    "standard": customer.standard,
+                    "description": product.description,
+                    "where": customer.where,
+                })
                 handoffs.append(handoff)
                 handoffs_from[role.id].append(handoff)
                 handoffs_to[party.key].append(handoff)

@@ -30,7 +30,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +44,7 @@ from jobdefs.model import (
     Product,
     ReceivedProduct,
     Role,
+    filled,
 )
 from jobdefs.output import Stamp
 
@@ -357,14 +358,18 @@ def _encode_location(where: Location) -> list[Any]:
 
 
 def _decode_location(file: str, value: Any) -> Location:
-    # The hottest decoder (some twenty locations a role), so its checks are written out.
+    # The hottest decoder (some twenty locations a role): its checks are written out, and
+    # the tuple is made without the named tuple's own __new__, which takes twice as long.
     if type(value) is not list or len(value) != 3:
         raise _Corrupt("location")
     line, column, key_path = value
     if (type(line) is not int and line is not None) or (
             type(column) is not int and column is not None) or type(key_path) is not str:
         raise _Corrupt("location")
-    return Location(file, line, column, key_path)
+    return _tuple(Location, (file, line, column, key_path))
+
+
+_tuple = tuple.__new__
 
 
 def _encode_outcome(outcome: FileOutcome) -> dict[str, Any]:
@@ -398,53 +403,49 @@ def _decode_outcome(file: str, value: Any) -> FileOutcome:
         return FileOutcome(None, findings)
     (role_id, title, department, purpose, reports_to, revision, reviewed, questions, where,
      at, products, receives, moments) = _check(encoded, list)
-    location = _decode_location_in(file)
-    role = Role(
-        id=_check(role_id, str),
-        file=file,
-        title=_check(title, str),
-        department=_check(department, str),
-        purpose=_check(purpose, str),
-        reports_to=_optional_text(reports_to),
-        revision=_check(revision, str),
-        reviewed=_check(reviewed, str),
-        feedback_questions=tuple(_check(q, str) for q in _check(questions, list)),
-        where=location(where),
-        at={_check(key, str): location(spot) for key, spot in _check(at, dict).items()},
-        products=tuple(_decode_product(item, location) for item in _check(products, list)),
-        receives=tuple(
-            ReceivedProduct(_check(product, str), _check(supplier, str), location(spot))
+    at = _check(at, dict)
+    role = filled(Role, {
+        "id": _check(role_id, str),
+        "file": file,
+        "title": _check(title, str),
+        "department": _check(department, str),
+        "purpose": _check(purpose, str),
+        "products": tuple([_decode_product(file, item) for item in _check(products, list)]),
+        "reports_to": _optional_text(reports_to),
+        "revision": _check(revision, str),
+        "reviewed": _check(reviewed, str),
+        "receives": tuple([
+            filled(ReceivedProduct, {"product": _check(product, str),
+                                      "supplier": _check(supplier, str),
+                                      "where": _decode_location(file, spot)})
             for product, supplier, spot in _check(receives, list)
-        ),
-        moments_of_truth=tuple(
-            MomentOfTruth(_check(moment, str), _check(practice, str))
+        ]),
+        "moments_of_truth": tuple([
+            filled(MomentOfTruth, {"moment": _check(moment, str),
+                                    "practice": _check(practice, str)})
             for moment, practice in _check(moments, list)
-        ),
-    )
+        ]),
+        "feedback_questions": tuple([_check(q, str) for q in _check(questions, list)]),
+        "where": _decode_location(file, where),
+        "at": {_check(key, str): _decode_location(file, spot) for key, spot in at.items()},
+    })
     return FileOutcome(role, findings)
 
 
-def _decode_location_in(file: str) -> Callable[[Any], Location]:
-    return lambda value: _decode_location(file, value)
-
-
-def _decode_product(value: Any, location: Callable[[Any], Location]) -> Product:
+def _decode_product(file: str, value: Any) -> Product:
     name, description, where, customers = _check(value, list)
-    return Product(
-        name=_check(name, str),
-        description=_check(description, str),
-        where=location(where),
-        customers=tuple(
-            Customer(
-                need=_check(need, str),
-                standard=_check(standard, str),
-                role=_optional_text(role),
-                external=_optional_text(external),
-                where=location(spot),
-            )
-            for need, standard, role, external, spot in _check(customers, list)
-        ),
-    )
+    made = []
+    for need, standard, role, external, spot in _check(customers, list):
+        if (type(need) is not str or type(standard) is not str
+                or (role is not None and type(role) is not str)
+                or (external is not None and type(external) is not str)):
+            raise _Corrupt("customer")
+        made.append(filled(Customer, {"need": need, "standard": standard, "role": role,
+                                       "external": external,
+                                       "where": _decode_location(file, spot)}))
+    return filled(Product, {"name": _check(name, str), "customers": tuple(made),
+                             "description": _check(description, str),
+                             "where": _decode_location(file, where)})
 
 
 def _decode_finding(value: Any) -> Finding:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from jobdefs.load import load_workbook
-from jobdefs.model import Organization
+from jobdefs.model import HandOff, Organization
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 
@@ -101,3 +102,14 @@ def test_the_example_hospital_passes_strictly() -> None:
     assert len(org.roles) >= 20
     assert len(org.departments()) >= 8
     assert all(org.lines_of_sight[r.id] for r in org.roles)
+
+
+def test_hand_offs_are_what_their_constructor_makes(org: Organization) -> None:
+    """They are made without it, for speed: every field, equal, and the same hashes."""
+    assert org.handoffs
+    for handoff in org.handoffs:
+        worked_out = {"id", "fingerprint"}  # kept in the instance once asked for
+        assert set(vars(handoff)) - worked_out == {f.name for f in dataclasses.fields(HandOff)}
+        made = HandOff(**{f.name: getattr(handoff, f.name) for f in dataclasses.fields(HandOff)})
+        assert (handoff, handoff.where, handoff.id, handoff.fingerprint) == (
+            made, made.where, made.id, made.fingerprint)

@@ -8,6 +8,7 @@ change a job aid shows.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -58,6 +59,22 @@ def test_a_cached_load_gives_what_reading_every_file_gives(workbook: Path) -> No
         assert (cached.where, dict(cached.at)) == (read.where, dict(read.at))
         assert [c.where for p in cached.products for c in p.customers] == [
             c.where for p in read.products for c in p.customers]
+        # Everything the loader made, down to what equality leaves out and every type.
+        assert as_data(cached) == as_data(read)
+
+
+def as_data(value: object) -> object:
+    """A model object as nested plain values, each with its type: every field, compared
+    or not, and nothing else (a decoded object with a field missing or added differs)."""
+    if dataclasses.is_dataclass(value):
+        assert set(vars(value)) == {f.name for f in dataclasses.fields(value)}, value
+        return (type(value).__name__, {f.name: as_data(getattr(value, f.name))
+                                       for f in dataclasses.fields(value)})
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [as_data(item) for item in value])
+    if isinstance(value, dict):
+        return {key: as_data(item) for key, item in value.items()}
+    return (type(value).__name__, value)
 
 
 def test_a_file_s_own_findings_come_back_from_the_cache(workbook: Path) -> None:
