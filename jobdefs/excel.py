@@ -879,17 +879,18 @@ class _ListSheet:
         columns = self.shape.columns
         starts = _blocks(self.shape.rows)
         blocks = [_Block(_list_header, (columns,))]
+        named = repr(columns)  # the columns in each block's key, as text made once
         for start in starts:
             end = start + starts.step
             told = self.sources(start, end)
             if told is None:
                 rows = self.rows(start, end)
                 blocks.append(_Block(_list_rows, (start + 2, columns, rows),
-                                     (start + 2, columns, _rows_key(rows))))
+                                     (start + 2, named, _rows_key(rows))))
             else:
                 made = functools.partial(
                     lambda s, e: (s + 2, columns, self.rows(s, e)), start, end)
-                blocks.append(_Block(_list_rows, made, (start + 2, columns, "files", told)))
+                blocks.append(_Block(_list_rows, made, (start + 2, named, "files", told)))
         return blocks
 
 
@@ -967,14 +968,20 @@ def _handoff_sources(
     supplier's file, to a role as that role's file says or to an external customer by name."""
     files = sources.files
     told = [sources.code]
+    supplier = None
     for handoff in handoffs[start:end]:
-        supplier, customer = handoff.supplier, handoff.customer
-        made_by = files.get(supplier.id)
+        if handoff.supplier is not supplier:  # the same one for a run of rows
+            supplier = handoff.supplier
+            made_by = files.get(supplier.id)
+            if made_by is None:
+                return None
+            told.append(made_by)
+        customer = handoff.customer
         to = (files.get(customer.id) if customer.kind == "role"
               else f"external={customer.id}={customer.title}")
-        if made_by is None or to is None or not handoff.where.key_path:
+        if to is None or not handoff.where.key_path:
             return None
-        told.append(f"{made_by}\x1f{handoff.where.key_path}\x1f{to}")
+        told.append(f"{handoff.where.key_path}\x1f{to}")
     return "\x1e".join(told)
 
 
@@ -993,8 +1000,9 @@ def _roles_sheet(organization: Organization) -> _ListSheet:
                 boss_title,
                 boss or "",
                 len(role.products),
-                len(organization.customers_of(role.id)),
-                len(organization.suppliers_of(role.id)),
+                # As many as customers_of() and suppliers_of() give, without making them.
+                len({h.customer.key for h in organization.handoffs_from(role.id)}),
+                len({h.supplier.id for h in organization.handoffs_to(role.id)}),
                 ("Yes" if reaches else "No") if has_externals else "n/a",
                 ", ".join(reaches),
                 datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,

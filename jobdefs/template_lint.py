@@ -109,7 +109,10 @@ def lint_template(data: bytes, name: str) -> list[TemplateFinding]:
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         problem = f"not a Word document (.docx): {error}; save the template from Word as .docx"
         return [_file_finding(name, problem)]
-    templated = templated_parts(parts)
+    try:
+        templated = templated_parts(parts)
+    except ValueError as error:
+        return [_file_finding(name, str(error))]
     if not templated:
         return [_file_finding(name, "not a Word document: it has no word/document.xml")]
     findings: list[TemplateFinding] = []

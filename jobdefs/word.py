@@ -516,7 +516,10 @@ class JobAidTemplate:
                 f"{name}: not a Word document (.docx): {error}; save the template from Word "
                 "as a .docx file"
             ) from error
-        templated = templated_parts(parts)
+        try:
+            templated = templated_parts(parts)
+        except ValueError as error:
+            raise TemplateError(f"{name}: {error}") from None
         if not templated:
             raise TemplateError(f"{name}: not a Word document: it has no word/document.xml")
         self._body = templated[0]
@@ -719,7 +722,10 @@ def syntax_message(name: str, part: str, source: str, error: jinja2.TemplateSynt
 
 
 def templated_parts(parts: Mapping[str, bytes]) -> list[str]:
-    """The main document part first, then its headers, footers and footnotes."""
+    """The main document part first, then its headers, footers and footnotes.
+
+    ValueError, saying what to do, when a list of relationships is not well-formed XML.
+    """
     main = _targets(parts, "_rels/.rels", "", {_MAIN_DOCUMENT})
     if not main:
         return ["word/document.xml"] if "word/document.xml" in parts else []
@@ -729,19 +735,31 @@ def templated_parts(parts: Mapping[str, bytes]) -> list[str]:
     return [document, *_targets(parts, rels, folder, _TEMPLATED_RELATIONS)]
 
 
+_RELATIONSHIP = "http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
 def _targets(
     parts: Mapping[str, bytes], rels: str, folder: str, kinds: frozenset[str] | set[str]
 ) -> list[str]:
     if rels not in parts:
         return []
-    from xml.etree import ElementTree
+    relations: list[dict[str, str]] = []
 
-    namespace = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        if tag == _RELATIONSHIP:
+            relations.append(attributes)
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(parts[rels], True)
+    except expat.ExpatError as error:
+        raise ValueError(f"its part {rels} is damaged ({error}); open the template in Word "
+                         "and save it again as a .docx file") from None
     found = []
-    for relation in ElementTree.fromstring(parts[rels]).iter(f"{namespace}Relationship"):
+    for relation in relations:
         if relation.get("Type") in kinds and relation.get("TargetMode") != "External":
-            target = relation.get("Target", "")
-            path = part_path(folder, target)
+            path = part_path(folder, relation.get("Target", ""))
             if path in parts and path not in found:
                 found.append(path)
     return found

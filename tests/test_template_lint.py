@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -266,6 +267,28 @@ def test_a_file_that_is_not_a_word_document() -> None:
         "job-aid.docx: error[not-a-template]: not a Word document (.docx): File is not a zip "
         "file; save the template from Word as .docx"
     ]
+
+
+def test_a_damaged_list_of_relationships_is_reported_not_raised() -> None:
+    """Word keeps which parts are headers and footers in .rels files; one cut short."""
+    damaged = replaced_part(docx_bytes("{{ role.title }}"), "word/_rels/document.xml.rels",
+                            lambda xml: xml[:-20])
+    [line] = lines(damaged)
+    assert line.startswith("job-aid.docx: error[not-a-template]: its part word/_rels/document"
+                           ".xml.rels is damaged (unclosed token: line 2, column ")
+    assert line.endswith("); open the template in Word and save it again as a .docx file")
+    with pytest.raises(TemplateError, match=r"^job-aid.docx: its part .* is damaged"):
+        JobAidTemplate(damaged, "job-aid.docx")
+
+
+def replaced_part(data: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The package `data` with the part `name` changed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as copy:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            copy.writestr(entry, change(content) if entry.filename == name else content)
+    return buffer.getvalue()
 
 
 # -- the command --------------------------------------------------------------------------------
