@@ -365,9 +365,12 @@ def _file_keys(workbook: Workbook) -> dict[str, str]:
     """Each role as `id=file=digest of the file's bytes` (of the role itself when it came
     from no file): what the digests of an output's sources are made of."""
     keys = {}
+    known = workbook.role_digests
     for role in workbook.organization.roles:
-        content = workbook.role_sources.get(role.id)
-        digest = content_digest(repr(role).encode() if content is None else content)
+        digest = known.get(role.id)
+        if digest is None:
+            content = workbook.role_sources.get(role.id)
+            digest = content_digest(repr(role).encode() if content is None else content)
         keys[role.id] = f"{role.id}={role.file}={digest}"
     return keys
 

@@ -101,10 +101,15 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     from jobdefs import report
     from jobdefs.load import load_workbook
 
-    loaded = load_workbook(workbook, **options)
-    # The model lives as long as the command: leave its objects out of every later
-    # collection of cyclic garbage, which would otherwise walk them all each time.
-    gc.freeze()
+    # The model lives as long as the command: its objects are left out of every collection
+    # of cyclic garbage, which would otherwise walk them all, first of all as soon as the
+    # collector is on again after loading (the loader pauses it).
+    gc.disable()
+    try:
+        loaded = load_workbook(workbook, **options)
+    finally:
+        gc.freeze()
+        gc.enable()
     status = report.exit_status(loaded.findings, strict=strict)
     if loaded.findings and (status or not quiet):
         click.echo(report.as_text(loaded.findings), nl=False, err=True)

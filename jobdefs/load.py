@@ -61,6 +61,8 @@ class Workbook:
     templates_dir: Path
     output_dir: Path
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # cache.content_digest of each role's bytes, when the build cache needed them.
+    role_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # What a build keeps of the role files it read, for the next build (see jobdefs.cache).
     role_cache: RoleCache | None = field(default=None, repr=False, compare=False)
 
@@ -335,7 +337,7 @@ def load_workbook(
     output_dir = output_dir or root / config.get("output", "build")
     cache = RoleCache.open(output_dir) if cached else None
     with _no_cycle_collection():
-        roles, sources, role_files = _read_roles(root, roles_dir, findings, cache)
+        roles, sources, digests, role_files = _read_roles(root, roles_dir, findings, cache)
         settings = Settings(
             review_every_months=config.get("review_every_months"),
             warnings=dict(config.get("warnings", {})),
@@ -361,6 +363,7 @@ def load_workbook(
         templates_dir=root / config.get("templates", "templates"),
         output_dir=output_dir,
         role_sources=sources,
+        role_digests=digests,
         role_cache=cache,
     )
 
@@ -413,7 +416,7 @@ def _external_customers(config: Record) -> tuple[ExternalCustomer, ...]:
     )
 
 
-def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, Path]]:
+def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, str]]:
     """Every role file below `roles_dir` as (path relative to `root`, path), in the order
     of the relative paths, skipping . and _ names."""
     if not roles_dir.is_dir():
@@ -430,19 +433,21 @@ def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, Path]]:
             path = os.path.join(folder, name)
             relative = (path[len(prefix):].replace(os.sep, "/") if within
                         else _relative(Path(path), root))
-            found.append((relative, Path(path)))
+            found.append((relative, path))
     return sorted(found)
 
 
 def _read_roles(
     root: Path, roles_dir: Path, findings: list[Finding], cache: RoleCache | None = None
-) -> tuple[list[Role], dict[str, bytes], dict[str, str]]:
-    """The roles that loaded, their files' bytes, and every valid role id's file."""
+) -> tuple[list[Role], dict[str, bytes], dict[str, str], dict[str, str]]:
+    """The roles that loaded, their files' bytes and (with a cache) their digests, and every
+    valid role id's file."""
     roles: list[Role] = []
     sources: dict[str, bytes] = {}
+    digests: dict[str, str] = {}
     first_file: dict[str, str] = {}
     for relative, path in _role_files(root, roles_dir):
-        role_id = path.name.rsplit(".", 1)[0]
+        role_id = os.path.basename(path).rsplit(".", 1)[0]
         if len(role_id) > ROLE_ID_MAX or not ROLE_ID.match(role_id):
             suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX]
             findings.append(Finding("error", "bad-role-id",
@@ -476,10 +481,12 @@ def _read_roles(
             if cache is not None:
                 cache.put(relative, digest, outcome)
         sources[role_id] = content
+        if cache is not None:
+            digests[role_id] = digest
         findings += outcome.findings
         if outcome.role is not None:
             roles.append(outcome.role)
-    return roles, sources, first_file
+    return roles, sources, digests, first_file
 
 
 def _read_role(role_id: str, relative: str, parsed: Parsed) -> FileOutcome:

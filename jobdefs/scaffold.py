@@ -533,7 +533,7 @@ def _roles_dir(root: Path) -> Path:
 
 def _role_files(roles_dir: Path) -> list[Path]:
     """The role files the loader would read, so that ids are judged the same way."""
-    return [path for _, path in role_files_below(roles_dir, roles_dir)]
+    return [Path(path) for _, path in role_files_below(roles_dir, roles_dir)]
 
 
 def _organization_name(root: Path) -> str:
