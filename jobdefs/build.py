@@ -185,12 +185,10 @@ class Plan:
 
     def _handbook_target(self) -> Target:
         """handbook.docx changes whenever any job aid does, or their order does."""
-        from jobdefs.handbook import departments_in_order
-
         by_role = {t.role_id: t.digest for t in self.targets if t.kind == "job-aid"}
         order = [
             role.id
-            for _, roles in departments_in_order(self.workbook.organization)
+            for _, roles in self.workbook.organization.roles_by_department()
             for role in roles
         ]
         return Target(HANDBOOK, _digest("handbook", *(by_role[r] for r in order)), "handbook")

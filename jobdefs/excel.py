@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import ooxml
-from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization, Party
+from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization
 
 MATRIX_FILE = "internal-customer-matrix.xlsx"
 DEPARTMENTS_FOLDER = "departments"
@@ -695,19 +695,18 @@ class _MatrixSheet:
 
 def _matrix_sheet(organization: Organization, sources: RowSources | None = None) -> _MatrixSheet:
     roles = organization.roles
-    customers: list[Party] = [organization.party(role) for role in roles]
-    customers += [
-        Party("external", x.id, x.name, EXTERNAL_DEPARTMENT)
-        for x in organization.external_customers
-    ]
-    position = {party.key: index for index, party in enumerate(customers)}
+    # Each customer's key, title and department: the roles, then the external customers.
+    customers = [(role.id, role.title, role.department) for role in roles]
+    customers += [(f"external:{x.id}", x.name, EXTERNAL_DEPARTMENT)
+                  for x in organization.external_customers]
+    position = {key: index for index, (key, _, _) in enumerate(customers)}
     # A role listing itself does not count as a supplier or a customer here.
     supplied = {
         h.customer.key
         for h in organization.handoffs
         if h.customer.kind == "external" or h.customer.id != h.supplier.id
     }
-    bands = [band % 2 for band in _bands(party.department for party in customers)]
+    bands = [band % 2 for band in _bands(department for _, _, department in customers)]
 
     def suppliers(start: int, end: int) -> tuple[_Supplier, ...]:
         made: list[_Supplier] = []
@@ -722,15 +721,13 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
 
     # The numbers of products the cells show, each a number format of the sheet's shape:
     # how many names each role hands to each customer, counted without making the rows.
-    counts: set[int] = set()
-    for role in roles:
-        pairs = {(h.customer.key, h.product) for h in organization.handoffs_from(role.id)}
-        counts.update(Counter(key for key, _ in pairs).values())
+    named = {(h.supplier.id, h.customer.key, h.product) for h in organization.handoffs}
+    counts = set(Counter((supplier, customer) for supplier, customer, _ in named).values())
     told: Callable[[int, int], tuple[Any, ...] | None] = _not_known
     if sources is not None:
         # A supplier's row follows from its own file, its place and the columns: which
         # customer is where, and the departments' bands (so from every id and department).
-        layout = _digest("columns", [(party.key, party.department) for party in customers])
+        layout = _digest("columns", [(key, department) for key, _, department in customers])
 
         def from_files(start: int, end: int) -> tuple[Any, ...] | None:
             files = [sources.files.get(role.id) for role in roles[start:end]]
@@ -740,8 +737,8 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
     return _MatrixSheet(
         _MatrixShape(len(customers), tuple(sorted(counts))),
         tuple(
-            (party.title, party.department, band, party.key not in supplied)
-            for party, band in zip(customers, bands, strict=True)
+            (title, department, band, key not in supplied)
+            for (key, title, department), band in zip(customers, bands, strict=True)
         ),
         len(roles),
         suppliers,

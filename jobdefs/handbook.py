@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from jobdefs.model import Organization, Role
+from jobdefs.model import Organization
 from jobdefs.ooxml import ZIP_EPOCH, Part, core_properties, write_package
 from jobdefs.word import JobAidTemplate, part_path
 
@@ -66,14 +66,6 @@ _AFTER_UPDATE_FIELDS = (
 
 def _w(tag: str) -> str:
     return f"{{{_W}}}{tag}"
-
-
-def departments_in_order(organization: Organization) -> list[tuple[str, list[Role]]]:
-    """Each department in the organization's order, with its roles in the roles' order."""
-    grouped: dict[str, list[Role]] = {name: [] for name in organization.departments()}
-    for role in organization.roles:
-        grouped[role.department].append(role)
-    return [(name, roles) for name, roles in grouped.items() if roles]
 
 
 @dataclass(frozen=True)
@@ -134,7 +126,7 @@ class _Binder:
         etree = self.etree
         groups = [
             (department, [role for role in roles if role.id in contexts])
-            for department, roles in departments_in_order(self.organization)
+            for department, roles in self.organization.roles_by_department()
         ]
         groups = [(department, roles) for department, roles in groups if roles]
         if not groups:

@@ -336,5 +336,12 @@ class Organization:
     def departments(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(role.department for role in self.roles))
 
+    def roles_by_department(self) -> list[tuple[str, list[Role]]]:
+        """Each department in the organization's order, with its roles in the roles' order."""
+        grouped: dict[str, list[Role]] = {}
+        for role in self.roles:
+            grouped.setdefault(role.department, []).append(role)
+        return list(grouped.items())
+
     def party(self, role: Role) -> Party:
         return Party("role", role.id, role.title, role.department)

@@ -20,7 +20,7 @@ from docx.shared import Inches
 from docx.text.paragraph import Paragraph
 
 from jobdefs import word
-from jobdefs.handbook import Handbook, departments_in_order, render_handbook
+from jobdefs.handbook import Handbook, render_handbook
 from jobdefs.load import load_workbook
 from jobdefs.model import Organization
 from jobdefs.word import JobAidTemplate, default_template_path, job_aid_context
@@ -74,7 +74,7 @@ def test_every_job_aid_in_department_order(chain: Organization, template: JobAid
     seen = paragraphs(make(chain, template).docx)
     assert [text for style, text in seen if style == "Title"] == TITLES
     assert [text for style, text in seen if style == "JobdefsHandbookDepartment"] == DEPARTMENTS
-    assert [(d, [r.title for r in roles]) for d, roles in departments_in_order(chain)] == [
+    assert [(d, [r.title for r in roles]) for d, roles in chain.roles_by_department()] == [
         ("Health Information", ["Medical Coder"]),
         ("Laboratory", ["Laboratory Technologist", "Phlebotomist"]),
         ("Medicine", ["Physician"]),
