@@ -3,10 +3,11 @@
 Reading a role file (parsing it with positions, checking every key against the schema)
 is most of what loading a large organization costs, and between two builds most files
 have not changed. A build keeps what each file gave, its role and its findings, keyed by
-the file's path and a digest of its bytes, in `.jobdefs-cache/roles.json` inside the
-output folder. Whatever changes the outcome of reading a file is part of the key: its
-bytes and the code that reads it. Everything that spans files (references, hand-offs,
-lines of sight) is worked out afresh on every load.
+the file's path and a digest of its bytes, in `.jobdefs-cache/roles-*.json` inside the
+output folder: sixteen files, each of the paths that hash to it, so that a changed role
+rewrites a sixteenth of the cache. Whatever changes the outcome of reading a file is part
+of the key: its bytes and the code that reads it. Everything that spans files
+(references, hand-offs, lines of sight) is worked out afresh on every load.
 
 Beside it, `outputs.json` keeps what the build learnt of its outputs: each one's stamp
 (size, modification time, inode) as this machine wrote it, so that telling whether a kept
@@ -18,7 +19,8 @@ build must reproduce.
 
 The cache is JSON, never a pickle: an output folder can arrive in anybody's commit, and a
 cache must be read as data, not run as code. Every value is checked as it is decoded;
-anything unexpected discards the whole cache, which only costs the time it saves.
+anything unexpected discards that file of the cache, or that entry, which only costs the
+time it saves.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import importlib.util
 import json
 import os
 import sys
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +52,16 @@ from jobdefs.model import (
 from jobdefs.output import Stamp
 
 CACHE_FOLDER = ".jobdefs-cache"
-ROLES_FILE = "roles.json"
+ROLE_SHARDS = 16  # roles-0.json to roles-f.json
+
+
+def roles_file(path: str) -> str:
+    """The file of the role cache that keeps the outcome of the role file at `path`."""
+    return f"roles-{zlib.crc32(path.encode('utf-8', 'surrogatepass')) % ROLE_SHARDS:x}.json"
+
+
+def roles_files() -> list[str]:
+    return [f"roles-{number:x}.json" for number in range(ROLE_SHARDS)]
 OUTPUTS_FILE = "outputs.json"
 DISABLE_VARIABLE = "JOBDEFS_NO_CACHE"  # set to 1 to read every file afresh
 FOLDER_VARIABLE = "JOBDEFS_CACHE_DIR"  # where compiled templates are kept (see user_folder)
@@ -84,10 +96,12 @@ class FileOutcome:
 class RoleCache:
     """The outcomes of reading role files, by workbook-relative path and content digest.
 
-    roles.json is JSON Lines: a first line with the code version, then one line a file,
-    `<digest> <path as a JSON string>` and a tab before the outcome as JSON. A line is
-    decoded only when its file is asked for, and written back as it was read when the file
-    has not changed, so that keeping a thousand files costs little more than copying text.
+    Each of the files (`roles_file`) is JSON Lines: a first line with the code version,
+    then one line a role file, `<digest> <path as a JSON string>` and a tab before the
+    outcome as JSON. A line is decoded only when its file is asked for, and written back as
+    it was read when the file has not changed, so that keeping a thousand files costs
+    little more than copying text; a file of the cache none of whose paths changed is not
+    written at all.
     """
 
     def __init__(self, folder: Path, version: str, entries: dict[str, tuple[str, str]]) -> None:
@@ -112,16 +126,11 @@ class RoleCache:
             return None
         folder = output_dir / CACHE_FOLDER
         entries: dict[str, tuple[str, str]] = {}
-        try:
-            lines = (folder / ROLES_FILE).read_text(encoding="utf-8").split("\n")
-            if json.loads(lines[0]) == {"version": version}:
-                for line in lines[1:]:
-                    head, tab, body = line.partition("\t")
-                    digest, space, path = head.partition(" ")
-                    if tab and space:
-                        entries[_check(json.loads(path), str)] = (digest, body)
-        except (OSError, ValueError, _Corrupt, RecursionError):
-            entries = {}
+        for name in roles_files():
+            # A file of the cache that cannot be read, or not trusted, only costs the time
+            # its role files take to be read afresh.
+            with contextlib.suppress(OSError, ValueError, _Corrupt, RecursionError):
+                entries.update(_read_shard(folder / name, name, version))
         return cls(folder, version, entries)
 
     def get(self, path: str, digest: str) -> FileOutcome | None:
@@ -142,16 +151,49 @@ class RoleCache:
 
     @property
     def changed(self) -> bool:
-        return self._used.keys() != self._stored.keys() or self.hits < len(self._used)
+        return bool(self._changed_files())
+
+    def _changed_files(self) -> set[str]:
+        """The files of the cache whose lines differ from what was read."""
+        differ = self._used.keys() ^ self._stored.keys()
+        differ.update(path for path, entry in self._used.items()
+                      if self._stored.get(path) is not entry)
+        return {roles_file(path) for path in differ}
 
     def save(self) -> None:
-        """Write what this load read, replacing the old cache; a failure only loses speed."""
-        if not self.changed:
+        """Write the files of the cache whose lines changed; a failure only loses speed."""
+        changed = self._changed_files()
+        if not changed:
             return
-        lines = [json.dumps({"version": self.version})]
-        lines += [f"{digest} {json.dumps(path, ensure_ascii=False)}\t{text}"
-                  for path, (digest, text) in sorted(self._used.items())]
-        _save(self.folder, ROLES_FILE, "\n".join(lines).encode())
+        shards: dict[str, list[str]] = {name: [] for name in changed}
+        for path, (digest, text) in sorted(self._used.items()):
+            lines = shards.get(roles_file(path))
+            if lines is not None:
+                lines.append(f"{digest} {json.dumps(path, ensure_ascii=False)}\t{text}")
+        head = json.dumps({"version": self.version})
+        for name, lines in shards.items():
+            _save(self.folder, name, "\n".join([head, *lines]).encode())
+        with contextlib.suppress(OSError):  # where earlier builds kept them all in one
+            (self.folder / "roles.json").unlink(missing_ok=True)
+
+
+def _read_shard(file: Path, name: str, version: str) -> dict[str, tuple[str, str]]:
+    lines = file.read_text(encoding="utf-8").split("\n")
+    if json.loads(lines[0]) != {"version": version}:
+        return {}
+    entries = {}
+    for line in lines[1:]:
+        head, tab, body = line.partition("\t")
+        digest, space, quoted = head.partition(" ")
+        if not (tab and space):
+            continue
+        # A path without escapes is the text between its quotes.
+        path = (quoted[1:-1] if "\\" not in quoted and quoted[:1] == quoted[-1:] == '"'
+                and len(quoted) > 1 else _check(json.loads(quoted), str))
+        if roles_file(path) != name:
+            raise _Corrupt(f"{path} does not belong in {name}")
+        entries[path] = (digest, body)
+    return entries
 
 
 def enabled() -> bool:

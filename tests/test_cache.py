@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from jobdefs import excel
 from jobdefs.build import Plan, build
-from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, ROLES_FILE, RoleCache
+from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, RoleCache, roles_file, roles_files
 from jobdefs.cli import cli
 from jobdefs.load import Workbook, load_workbook
 
@@ -101,6 +101,17 @@ def test_a_changed_file_is_read_again(workbook: Path) -> None:
     assert loaded.organization.role("coder").title == "Senior Coder"
 
 
+ROLE_FILES = [f"roles/{name}.yaml" for name in ("coder", "lab-tech", "phlebotomist", "physician")]
+
+
+def test_role_files_are_cached_in_the_file_their_path_hashes_to(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    folder = workbook / "build" / CACHE_FOLDER
+    for path in ROLE_FILES:
+        assert list(cached_lines(folder / roles_file(path))) == [path]
+    assert len({roles_file(path) for path in ROLE_FILES}) == 4  # so each is a case below
+
+
 @pytest.mark.parametrize("content", [
     b"\x00\xff not json at all",
     b"[]",
@@ -110,20 +121,56 @@ def test_a_changed_file_is_read_again(workbook: Path) -> None:
 ])
 def test_a_corrupt_or_foreign_cache_is_ignored_and_replaced(workbook: Path, content: bytes) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
-    cache = workbook / "build" / CACHE_FOLDER / ROLES_FILE
-    cache.write_bytes(content)
+    folder = workbook / "build" / CACHE_FOLDER
+    shards = [folder / name for name in roles_files() if (folder / name).is_file()]
+    assert len(shards) == 4
+    for shard in shards:
+        shard.write_bytes(content)
     loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
     assert loaded.role_cache is not None and loaded.role_cache.hits == 0
     assert loaded.organization == load_workbook(workbook).organization
     coder = workbook / "roles" / "coder.yaml"
     coder.write_text(coder.read_text() + "\n")  # something to build
     assert run("build", "-w", str(workbook), "-q") == 0
-    assert sorted(cached_lines(cache)) == [
-        f"roles/{name}.yaml" for name in ("coder", "lab-tech", "phlebotomist", "physician")]
+    assert sorted(path for shard in shards for path in cached_lines(shard)) == ROLE_FILES
+
+
+def test_a_changed_role_rewrites_only_its_own_file_of_the_cache(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    folder = workbook / "build" / CACHE_FOLDER
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.glob("roles-*.json")}
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("title: Medical Coder", "title: Senior Coder"))
+    assert run("build", "-w", str(workbook), "-q") == 0
+    after = {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.glob("roles-*.json")}
+    assert [name for name in after if after[name] != before[name]] == [
+        roles_file("roles/coder.yaml")]
+
+
+def test_one_damaged_file_of_the_cache_costs_only_its_own_roles(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    folder = workbook / "build" / CACHE_FOLDER
+    cache = folder / roles_file("roles/coder.yaml")
+    cache.write_bytes(cache.read_bytes()[:-40])  # cut off, as by a full disk
+    loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert loaded.role_cache is not None and loaded.role_cache.hits == 3
+    assert loaded.organization == load_workbook(workbook).organization
+    assert run("build", "-w", str(workbook), "-q") == 0
+    assert list(cached_lines(cache)) == ["roles/coder.yaml"]
+
+
+def test_a_line_in_the_wrong_file_of_the_cache_is_not_trusted(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    folder = workbook / "build" / CACHE_FOLDER
+    coder, lab = (folder / roles_file(f"roles/{name}.yaml") for name in ("coder", "lab-tech"))
+    lab.write_text(lab.read_text() + "\n" + coder.read_text().split("\n", 1)[1])
+    loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
+    assert loaded.role_cache is not None and loaded.role_cache.hits == 3
+    assert loaded.organization == load_workbook(workbook).organization
 
 
 def cached_lines(cache: Path) -> dict[str, tuple[str, object]]:
-    """The entries of roles.json by path: digest and decoded outcome."""
+    """The entries of one file of the role cache by path: digest and decoded outcome."""
     entries = {}
     for line in cache.read_text(encoding="utf-8").split("\n")[1:]:
         head, _, body = line.partition("\t")
@@ -134,14 +181,17 @@ def cached_lines(cache: Path) -> dict[str, tuple[str, object]]:
 
 def test_wrong_values_inside_a_current_cache_are_not_trusted(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
-    cache = workbook / "build" / CACHE_FOLDER / ROLES_FILE
-    lines = cache.read_text(encoding="utf-8").split("\n")
-    entries = cached_lines(cache)
-    entries["roles/coder.yaml"][1]["role"][1] = ["a title must be text"]  # type: ignore[index]
-    entries["roles/lab-tech.yaml"][1]["role"] = {"not": "a role"}  # type: ignore[index]
-    cache.write_text("\n".join([lines[0], *(
-        f"{digest} {json.dumps(path)}\t{json.dumps(outcome)}"
-        for path, (digest, outcome) in entries.items())]), encoding="utf-8")
+    folder = workbook / "build" / CACHE_FOLDER
+    wrong = {"roles/coder.yaml": lambda outcome: outcome["role"].__setitem__(1, ["a title"]),
+             "roles/lab-tech.yaml": lambda outcome: outcome.__setitem__("role", {"not": "a role"})}
+    for path, change in wrong.items():
+        cache = folder / roles_file(path)
+        lines = cache.read_text(encoding="utf-8").split("\n")
+        entries = cached_lines(cache)
+        change(entries[path][1])
+        cache.write_text("\n".join([lines[0], *(
+            f"{digest} {json.dumps(path)}\t{json.dumps(outcome)}"
+            for path, (digest, outcome) in entries.items())]), encoding="utf-8")
     loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
     assert loaded.role_cache is not None and loaded.role_cache.hits == 2
     assert loaded.organization == load_workbook(workbook).organization
@@ -177,7 +227,8 @@ def test_the_cache_can_be_switched_off(workbook: Path, monkeypatch: pytest.Monke
 def test_version_control_ignores_the_cache(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     folder = workbook / "build" / CACHE_FOLDER
-    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", OUTPUTS_FILE, ROLES_FILE]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [".gitignore", OUTPUTS_FILE, *{roles_file(path) for path in ROLE_FILES}])
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
