@@ -283,5 +283,5 @@ def lines_of_sight(
         for role_id, lines in sight.items():
             chain = chains.get(role_id)
             if chain is not None:
-                lines.append(LineOfSight(external, chain))
+                lines.append(filled(LineOfSight, {"external": external, "chain": chain}))
     return {role_id: tuple(lines) for role_id, lines in sight.items()}

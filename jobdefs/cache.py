@@ -138,7 +138,7 @@ class RoleCache:
         if stored is None or stored[0] != digest:
             return None
         try:
-            outcome = _decode_outcome(path, json.loads(stored[1]))
+            outcome = _decode_outcome(path, _json_value(stored[1]))
         except (_Corrupt, TypeError, ValueError, KeyError, IndexError, RecursionError):
             return None
         self._used[path] = stored
@@ -175,6 +175,17 @@ class RoleCache:
             _save(self.folder, name, "\n".join([head, *lines]).encode())
         with contextlib.suppress(OSError):  # where earlier builds kept them all in one
             (self.folder / "roles.json").unlink(missing_ok=True)
+
+
+_decoder = json.JSONDecoder()
+
+
+def _json_value(text: str) -> Any:
+    """json.loads(text) for the compact JSON this cache writes, without its per-call work."""
+    value, end = _decoder.raw_decode(text)
+    if end != len(text):
+        raise ValueError("more than one JSON value")
+    return value
 
 
 def _read_shard(file: Path, name: str, version: str) -> dict[str, tuple[str, str]]:

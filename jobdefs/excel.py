@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jobdefs import ooxml
 from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization
@@ -64,8 +64,7 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
 }
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column of a list sheet: header, width in characters and how its cells look."""
 
     header: str
@@ -309,8 +308,7 @@ def involves(handoff: HandOff, department: str) -> bool:
 # Looks: the styles cells are written with
 
 
-@dataclass(frozen=True)
-class _Look:
+class _Look(NamedTuple):
     """How a cell looks, as plain data; openpyxl makes a style of the workbook of each."""
 
     bold: bool = False
@@ -390,15 +388,14 @@ def _count_look(count: int) -> _Look:
 
 def _styles(ids: Mapping[_Look, int], look: _Look) -> tuple[int, int]:
     """The style ids of a look, plain and quote-prefixed."""
-    return ids[look], ids[replace(look, quoted=True)]
+    return ids[look], ids[look._replace(quoted=True)]
 
 
 # ---------------------------------------------------------------------------------------
 # Shapes: all that openpyxl writes of a workbook
 
 
-@dataclass(frozen=True)
-class _MatrixShape:
+class _MatrixShape(NamedTuple):
     """What openpyxl writes of the Matrix sheet: everything but its rows."""
 
     customers: int
@@ -414,8 +411,7 @@ class _MatrixShape:
         return looks + [_count_look(count) for count in self.counts]
 
 
-@dataclass(frozen=True)
-class _ListShape:
+class _ListShape(NamedTuple):
     """What openpyxl writes of a list sheet: everything but its rows."""
 
     title: str
@@ -447,7 +443,7 @@ class _Shape:
         for sheet in self.sheets:
             bases += sheet.looks
         return tuple(
-            dict.fromkeys(look for base in bases for look in (base, replace(base, quoted=True)))
+            dict.fromkeys(look for base in bases for look in (base, base._replace(quoted=True)))
         )
 
 
@@ -582,8 +578,7 @@ def _print_setup(sheet: Any, title_rows: str, title_columns: str | None = None) 
 # Sheets: their rows as values, written in blocks
 
 
-@dataclass(frozen=True)
-class _Block:
+class _Block(NamedTuple):
     """A run of a sheet's rows: `write(*args, ids)` makes their XML.
 
     So the digest of `args` and of the style ids says whether the XML would be the same.
@@ -596,13 +591,13 @@ class _Block:
     args: tuple[Any, ...] | Callable[[], tuple[Any, ...]]
     key: tuple[Any, ...] | None = None
 
-    def __post_init__(self) -> None:
-        if callable(self.args) and self.key is None:
-            raise TypeError("a block made on demand needs a key")
-
     @property
     def digested(self) -> tuple[Any, ...]:
-        return self.key if self.key is not None else self.args  # type: ignore[return-value]
+        if self.key is not None:
+            return self.key
+        if callable(self.args):
+            raise TypeError("a block made on demand is known by its key, and it has none")
+        return self.args
 
     def xml(self, ids: Mapping[_Look, int]) -> str:
         args = self.args() if callable(self.args) else self.args
@@ -614,8 +609,7 @@ def _not_known(start: int, end: int) -> None:
     return None
 
 
-@dataclass(frozen=True)
-class RowSources:
+class RowSources(NamedTuple):
     """What the build read each role from: `files` by role id (`id=file=digest of its
     bytes`), read by the code whose digest is `code`.
 
@@ -665,8 +659,7 @@ _Customer = tuple[str, str, int, bool]
 _Supplier = tuple[str, str, int, bool, tuple[tuple[int, tuple[str, ...]], ...]]
 
 
-@dataclass(frozen=True)
-class _MatrixSheet:
+class _MatrixSheet(NamedTuple):
     """Supplier roles down, customers across (roles in the same order, then externals).
 
     `suppliers(start, end)` makes those rows; `sources(start, end)` says what they are made
@@ -860,8 +853,7 @@ def _product_list(names: list[str]) -> str:
 _Value = str | int | datetime.date | None
 
 
-@dataclass(frozen=True)
-class _ListSheet:
+class _ListSheet(NamedTuple):
     """A sheet of rows under a frozen header row (Hand-offs, Roles, Findings).
 
     `rows(start, end)` makes those rows; `sources(start, end)` says what they are made from,
@@ -1156,8 +1148,7 @@ class _Unusable(Exception):
     """The earlier package lacks a piece its notes promised: it cannot be built on."""
 
 
-@dataclass(frozen=True)
-class _Structure:
+class _Structure(NamedTuple):
     """A package but for what every build makes: its sheets' rows and core properties.
 
     `parts` come in package order, each part a build makes named in its place; `ids` are
@@ -1197,6 +1188,7 @@ def _assemble(
     digest = _digest("structure", shape)
     structure = _reused_structure(earlier, shape, digest) or _new_structure(shape, digest)
     ids = dict(zip(shape.looks, structure.ids, strict=True))
+    styles = _digest("styles", tuple(ids.items()))  # the same for every sheet
     by_part = {_sheet_part(number): sheet for number, sheet in enumerate(sheets, 1)}
     parts: list[ooxml.Part] = []
     for part in structure.parts:
@@ -1206,7 +1198,7 @@ def _assemble(
             core = ooxml.core_properties(cell_text(title), moment)
             parts.append(ooxml.Part.of(_CORE, core))
         else:
-            parts.append(_sheet(part, by_part[part], structure, ids, earlier.get(part)))
+            parts.append(_sheet(part, by_part[part], structure, ids, styles, earlier.get(part)))
     return ooxml.write_package(parts, moment)
 
 
@@ -1215,10 +1207,11 @@ def _sheet(
     sheet: _Sheet,
     structure: _Structure,
     ids: Mapping[_Look, int],
+    styles: str,
     earlier: ooxml.Part | None,
 ) -> ooxml.Part:
-    """A sheet part, copied from the earlier one as far as its digests allow."""
-    styles = _digest("styles", tuple(ids.items()))
+    """A sheet part, copied from the earlier one as far as its digests allow. `styles` is
+    the digest of the style ids `ids`."""
     blocks = sheet.blocks()
     keys = [
         _digest("head", name, sheet.shape, styles),
