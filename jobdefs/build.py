@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
-from jobdefs.cache import OutputCache, code_version, content_digest
+from jobdefs.cache import Links, OutputCache, code_version, content_digest
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.load import CONFIG_FILE, Workbook
-from jobdefs.model import HandOff, Organization
+from jobdefs.model import HandOff, Organization, Role
 from jobdefs.output import Manifest, Staging, describe, is_current, sha256, stamp
 
 JOB_AIDS = "job-aids"
@@ -99,7 +99,9 @@ class Plan:
     is given answered surveys; `handbook` adds handbook.docx to the outputs. `remembered`
     holds, by path, the digests of a job aid's sources and of its context from an earlier
     build (jobdefs.cache): a job aid whose sources are unchanged keeps its digest without
-    its context being made.
+    its context being made. `links` are that build's `links_shared` and `links`: when no
+    role changed its place among the others (`links_key`), a job aid none of whose roles
+    changed keeps both digests without its sources being worked out.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class Plan:
         figures: Mapping[str, Mapping[str, Any]] | None = None,
         reviews: Any = None,
         remembered: Mapping[str, tuple[str, str]] | None = None,
+        links: tuple[str, Links] | None = None,
     ) -> None:
         from jobdefs import excel
 
@@ -151,25 +154,40 @@ class Plan:
         remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
-        shared = _digest("job-aid sources", template_digest, self.moment, settings)
+        shared = self.links_shared = _digest(
+            "job-aid sources", template_digest, self.moment, settings)
+        before = {} if only or self.figures else _links_before(organization, files, shared, links)
+        changed = {role_id for role_id, (file_key, _, _) in before.items()
+                   if files[role_id] != file_key}
+        self.links: Links = {}  # for the next build
         for role in roles:
             path = f"{JOB_AIDS}/{role.id}.docx"
-            related, sight_shape = word.job_aid_sources(organization, role)
-            figures = self.figures.get(role.id)
-            figures_text = "null" if figures is None else json.dumps(
-                figures, sort_keys=True, ensure_ascii=False)
-            inputs = _digest(
-                shared, role.file, figures_text,
-                "\x1f".join([files.get(role_id, role_id) for role_id in related]),
-                *sight_shape,
-            )
             known = remembered.get(path)
-            if known is not None and known[0] == inputs:
-                digest = known[1]
+            link = before.get(role.id)
+            if known is not None and link is not None and changed.isdisjoint(link[2]):
+                # Its roles, its lines of sight and what they are made of are as remembered.
+                inputs, digest = known
+                related = link[2]
             else:
-                context = json.dumps(self.contexts[role.id], sort_keys=True, ensure_ascii=False)
-                digest = _digest("job-aid", template_digest, self.moment, context)
+                found, sight_shape = word.job_aid_sources(organization, role)
+                related = tuple(found)
+                figures = self.figures.get(role.id)
+                figures_text = "null" if figures is None else json.dumps(
+                    figures, sort_keys=True, ensure_ascii=False)
+                inputs = _digest(
+                    shared, role.file, figures_text,
+                    "\x1f".join([files.get(role_id, role_id) for role_id in related]),
+                    *sight_shape,
+                )
+                if known is not None and known[0] == inputs:
+                    digest = known[1]
+                else:
+                    context = json.dumps(self.contexts[role.id], sort_keys=True,
+                                         ensure_ascii=False)
+                    digest = _digest("job-aid", template_digest, self.moment, context)
             self.remembered[path] = (inputs, digest)
+            place = link[1] if link is not None and role.id not in changed else links_key(role)
+            self.links[role.id] = (files[role.id], place, related)
             self.targets.append(Target(path, digest, "job-aid", role.id))
         self.partial = bool(only)
         self.maps: dict[str, bytes] = {}
@@ -359,6 +377,38 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
         return len(self.role_ids)
 
 
+def links_key(role: Role) -> str:
+    """What of a role can change which roles another role's job aid shows, or the shape of
+    its lines of sight: each product's name and customers in order, and the role's place in
+    the order of roles (which decides between lines of sight of the same length). Whatever
+    else it says (its manager, what it expects) only its own job aid shows, and changes its
+    file's key; a test changes every line of a web of roles to check this."""
+    parts = [role.id, role.department, role.title]
+    for product in role.products:
+        parts.append("\x1d".join([product.name, *(
+            customer.role if customer.role is not None else f"external:{customer.external}"
+            for customer in product.customers)]))
+    return content_digest("\x1f".join(parts).encode())
+
+
+def _links_before(
+    organization: Organization, files: Mapping[str, str], shared: str,
+    links: tuple[str, Links] | None,
+) -> Links:
+    """The links an earlier build remembered, when they still hold for every role: the
+    same roles, the same settings and template, and every changed role in the same place
+    among the others (so every job aid shows the same roles, and the same lines of sight,
+    as then). Empty otherwise: then every job aid's sources are worked out."""
+    if links is None or links[0] != shared or links[1].keys() != files.keys():
+        return {}
+    before = links[1]
+    for role_id, file_key in files.items():
+        if file_key != before[role_id][0] and (
+                links_key(organization.role(role_id)) != before[role_id][1]):
+            return {}
+    return before
+
+
 def _file_keys(workbook: Workbook) -> dict[str, str]:
     """Each role as `id=file=digest of the file's bytes` (of the role itself when it came
     from no file): what the digests of an output's sources are made of."""
@@ -440,7 +490,8 @@ def build(
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
     plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried,
-                remembered=memory.digests if memory else None)
+                remembered=memory.digests if memory else None,
+                links=(memory.links_shared, memory.links) if memory else None)
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
     # (Unless the last build here checked these very bytes with this very code.)
@@ -515,7 +566,7 @@ def build(
                 stamps[path] = before if before is not None and before[1] == sha else (
                     stamp(output_dir / path), sha)
         remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
-        memory.save(stamps, remembered, plan.template_digest)
+        memory.save(stamps, remembered, plan.template_digest, plan.links, plan.links_shared)
     report.written = sorted(staging.files)
     report.kept = sorted(set(report.kept) - set(report.written))
     report.removed = sorted(orphans)
@@ -644,7 +695,8 @@ def check(
     memory = _memory(workbook, output_dir)  # read, never written
     plan = Plan(workbook, output_dir, handbook=handbook, figures=figures,
                 reviews=carried_reviews(workbook, reviews),
-                remembered=memory.digests if memory else None)
+                remembered=memory.digests if memory else None,
+                links=(memory.links_shared, memory.links) if memory else None)
     known = memory.stamps if memory is not None else None
     manifest = Manifest.read(output_dir)
     report = BuildReport(notes=notes)

@@ -212,6 +212,9 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "").strip() in ("", "0")
 
 
+Links = dict[str, tuple[str, str, tuple[str, ...]]]
+
+
 class OutputCache:
     """What a build remembers of its outputs, for the next build on this machine.
 
@@ -219,22 +222,30 @@ class OutputCache:
     each job aid, the digest of its sources (`word.job_aid_sources`) and the digest of the
     context they gave, so that an unchanged job aid's context need not be made again.
     `template`: the sha256 of the job-aid template the last build checked and used.
+    `links`: for each role, its file's key, the key of its place among the others
+    (`build.links_key`) and the roles its job aid shows something of, with `links_shared`
+    the digest of what every job aid is made from: so that a job aid none of whose roles
+    changed is known unchanged without its sources being worked out again.
     """
 
     def __init__(self, folder: Path, version: str, stamps: dict[str, tuple[Stamp, str]],
-                 digests: dict[str, tuple[str, str]], template: str = "") -> None:
+                 digests: dict[str, tuple[str, str]], template: str = "",
+                 links: Links | None = None, links_shared: str = "") -> None:
         self.folder = folder
         self.version = version
         self.stamps = stamps
         self.digests = digests
         self.template = template
+        self.links: Links = links or {}
+        self.links_shared = links_shared
 
     @classmethod
     def open(cls, output_dir: Path) -> OutputCache:
         folder = output_dir / CACHE_FOLDER
         stamps: dict[str, tuple[Stamp, str]] = {}
         digests: dict[str, tuple[str, str]] = {}
-        template = ""
+        links: Links = {}
+        template = links_shared = ""
         try:
             version = code_version()
         except OSError:
@@ -251,22 +262,34 @@ class OutputCache:
                 sources, digest = _check(entry, list)
                 digests[path] = (_check(sources, str), _check(digest, str))
             template = _check(raw["template"], str)
+            for role_id, entry in _check(raw["links"], dict).items():
+                file_key, place, *related = _check(entry, list)
+                if not all(type(item) is str for item in related):
+                    raise _Corrupt("links")
+                links[role_id] = (_check(file_key, str), _check(place, str), tuple(related))
+            links_shared = _check(raw["links_shared"], str)
         except (OSError, ValueError, TypeError, KeyError, _Corrupt, RecursionError):
-            stamps, digests, template = {}, {}, ""
-        return cls(folder, version, stamps, digests, template)
+            stamps, digests, template, links, links_shared = {}, {}, "", {}, ""
+        return cls(folder, version, stamps, digests, template, links, links_shared)
 
     def save(self, stamps: Mapping[str, tuple[Stamp | None, str]],
-             digests: Mapping[str, tuple[str, str]], template: str) -> None:
+             digests: Mapping[str, tuple[str, str]], template: str,
+             links: Links | None = None, links_shared: str = "") -> None:
         if not self.version:
             return
+        links = links or {}
         fresh = {path: (stamp, sha) for path, (stamp, sha) in stamps.items() if stamp}
-        if fresh == self.stamps and digests == self.digests and template == self.template:
+        if (fresh == self.stamps and digests == self.digests and template == self.template
+                and links == self.links and links_shared == self.links_shared):
             return
         _save(self.folder, OUTPUTS_FILE, {
             "version": self.version,
             "template": template,
             "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
             "digests": {path: list(pair) for path, pair in sorted(digests.items())},
+            "links": {role_id: [file_key, place, *related]
+                      for role_id, (file_key, place, related) in sorted(links.items())},
+            "links_shared": links_shared,
         })
 
 

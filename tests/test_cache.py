@@ -340,12 +340,14 @@ def test_every_change_an_output_shows_changes_its_sources(
 
 # Every kind of link a job aid shows, in a few roles, so that each line can be changed in
 # every way: a manager linked to nobody else, an expected supplier that delivers nothing,
-# and a role (z) off another's line of sight that a change can make its shortest path.
+# a role (z) off another's line of sight that a change can make its shortest path, and two
+# equally short ways on (d, f) that the order of the roles decides between.
 WEB = {
     "a": ("Office A", "m", [("A1", "role: b"), ("A2", "role: q")], "b"),
     "b": ("Office A", "", [("B1", "role: c")], ""),
-    "c": ("Ward B", "", [("C1", "role: d")], ""),
+    "c": ("Ward B", "", [("C1", "role: d"), ("C2", "role: f")], ""),
     "d": ("Ward B", "", [("D1", "role: e")], ""),
+    "f": ("Ward B", "", [("F1", "role: e")], ""),  # c reaches e through d or f: a tie
     "e": ("Desk C", "", [("E1", "external: patient")], ""),
     "q": ("Desk C", "", [("Q1", "role: z")], ""),
     "z": ("Lab D", "", [("Z1", "role: c")], ""),
@@ -503,3 +505,124 @@ def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
         previous = incremental
         made += 1
     assert made >= 25
+
+
+# -- job aids known by their links -------------------------------------------------------
+#
+# A build remembers which roles each job aid showed (`Plan.links`): when no changed role
+# moved among the others (`links_key`), the job aids that show none of the changed roles
+# keep their digests without their sources being worked out. Along chains of changes of
+# every kind, a plan made with the last one's memory must equal a plan made without it.
+
+
+def plans_along(root: Path, edits: list[tuple[str, Callable[[Path], None]]],
+                monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """Check each edit in turn; how many job aids were worked out, and how many kept."""
+    from jobdefs import word
+
+    worked_out = []
+    sources = word.job_aid_sources
+    monkeypatch.setattr(word, "job_aid_sources",
+                        lambda *args: worked_out.append(1) or sources(*args))
+    loaded = load_workbook(root)
+    previous = Plan(loaded, root / "build")
+    kept = 0
+    for name, change in edits:
+        saved = {path: path.read_bytes() for path in root.rglob("*.yaml")}
+        change(root)
+        loaded = load_workbook(root)
+        if loaded.errors:  # a build writes nothing then; undo the change
+            for path, content in saved.items():
+                path.write_bytes(content)
+            continue
+        fresh = Plan(loaded, root / "build")
+        worked_out.clear()
+        remembering = Plan(loaded, root / "build", remembered=previous.remembered,
+                           links=(previous.links_shared, previous.links))
+        assert remembering.remembered == fresh.remembered, name
+        assert remembering.links == fresh.links, name
+        assert remembering.targets == fresh.targets, name
+        kept += len(loaded.organization.roles) - len(worked_out)
+        previous = remembering
+    return len(edits), kept
+
+
+def line_edits(root: Path, seed: int, files: int) -> list[tuple[str, Callable[[Path], None]]]:
+    """Random edits of single lines: text, titles and departments, references."""
+    paths = sorted((root / "roles").rglob("*.yaml"))
+    role_ids = [path.stem for path in paths]
+    chooser = random.Random(seed)
+    edits: list[tuple[str, Callable[[Path], None]]] = []
+    for path in chooser.sample(paths, min(files, len(paths))):
+        lines = path.read_text().split("\n")
+        editable = [n for n, line in enumerate(lines)
+                    if EDITABLE.match(line) or REFERENCE.match(line)]
+        for number in chooser.sample(editable, min(5, len(editable))):
+            line = lines[number]
+            if (reference := REFERENCE.match(line)) is not None:
+                edit = reference.group(1) + chooser.choice(role_ids)
+            else:
+                match = EDITABLE.match(line)
+                assert match is not None
+                edit = match.group(1) + ("2026-02-02" if "reviewed" in line else
+                                         "Changed " + match.group(2))
+
+            def change(root: Path, path: Path = path, number: int = number,
+                       edit: str = edit) -> None:
+                text = path.read_text().split("\n")
+                text[number] = edit
+                path.write_text("\n".join(text))
+
+            edits.append((f"{path.name} line {number + 1}: {edit.strip()}", change))
+    return edits
+
+
+def test_job_aids_kept_by_their_links_are_those_worked_out_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "hospital"
+    shutil.copytree(EXAMPLE / "roles", root / "roles")
+    shutil.copy(EXAMPLE / "jobdefs.yaml", root)
+    edits = line_edits(root, 20261125, 10)
+    edits += [("rename an external customer", rename_an_external_customer),
+              ("add a first product", new_first_product),
+              ("swap two customers", swap_two_customers),
+              ("move a file", move_first_role)]
+    tried, kept = plans_along(root, edits, monkeypatch)
+    assert tried >= 40 and kept > 0  # the links did spare work, and never wrongly
+
+
+def test_every_change_to_a_web_of_roles_keeps_only_job_aids_it_leaves_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every line of every role of the web changed in every way, one after the other."""
+    root = tmp_path / "web"
+    write_web(root)
+    edits: list[tuple[str, Callable[[Path], None]]] = []
+    for path in sorted((root / "roles").glob("*.yaml")):
+        for number, line in enumerate(path.read_text().split("\n")):
+            changed = []
+            if (reference := REFERENCE.match(line)) is not None:
+                changed = [reference.group(1) + other for other in WEB
+                           if other != reference.group(2)]
+            elif (match := EDITABLE.match(line)) is not None:
+                # Later and earlier in the order of roles, for titles and departments.
+                changed = [match.group(1) + "x" + match.group(2),
+                           match.group(1) + "A" + match.group(2)]
+            for edit in changed:
+                def change(root: Path, path: Path = path, number: int = number,
+                           edit: str = edit, line: str = line) -> None:
+                    text = path.read_text().split("\n")
+                    text[number] = edit
+                    path.write_text("\n".join(text))
+
+                def undo(root: Path, path: Path = path, number: int = number,
+                         line: str = line) -> None:
+                    text = path.read_text().split("\n")
+                    text[number] = line
+                    path.write_text("\n".join(text))
+
+                edits += [(f"{path.name}: '{edit.strip()}'", change),
+                          (f"{path.name}: back to '{line.strip()}'", undo)]
+    tried, kept = plans_along(root, edits, monkeypatch)
+    assert tried > 100 and kept > 0
