@@ -156,21 +156,25 @@ class Plan:
         self.targets: list[Target] = []
         shared = self.links_shared = _digest(
             "job-aid sources", template_digest, self.moment, settings)
-        before = {} if only or self.figures else _links_before(organization, files, shared, links)
-        changed = {role_id for role_id, (file_key, _, _) in before.items()
-                   if files[role_id] != file_key}
+        # Each role's link line: a digest of its file's key, its links_key, and the roles its
+        # job aid shows something of (word.job_aid_sources).
         self.links: Links = {}  # for the next build
+        file_digests = {role_id: _short_digest(key) for role_id, key in files.items()}
+        before = {} if only or self.figures else _links_before(
+            organization, file_digests, shared, links)
+        changed = {role_id for role_id, line in before.items()
+                   if not line.startswith(file_digests[role_id])}
         for role in roles:
             path = f"{JOB_AIDS}/{role.id}.docx"
             known = remembered.get(path)
-            link = before.get(role.id)
-            if known is not None and link is not None and changed.isdisjoint(link[2]):
+            line = before.get(role.id)
+            if (known is not None and line is not None
+                    and changed.isdisjoint(line.split(" ")[2:])):
                 # Its roles, its lines of sight and what they are made of are as remembered.
                 inputs, digest = known
-                related = link[2]
+                self.links[role.id] = line
             else:
-                found, sight_shape = word.job_aid_sources(organization, role)
-                related = tuple(found)
+                related, sight_shape = word.job_aid_sources(organization, role)
                 figures = self.figures.get(role.id)
                 figures_text = "null" if figures is None else json.dumps(
                     figures, sort_keys=True, ensure_ascii=False)
@@ -185,9 +189,10 @@ class Plan:
                     context = json.dumps(self.contexts[role.id], sort_keys=True,
                                          ensure_ascii=False)
                     digest = _digest("job-aid", template_digest, self.moment, context)
+                place = (line.split(" ", 2)[1] if line is not None and role.id not in changed
+                         else links_key(role))
+                self.links[role.id] = " ".join([file_digests[role.id], place, *related])
             self.remembered[path] = (inputs, digest)
-            place = link[1] if link is not None and role.id not in changed else links_key(role)
-            self.links[role.id] = (files[role.id], place, related)
             self.targets.append(Target(path, digest, "job-aid", role.id))
         self.partial = bool(only)
         self.maps: dict[str, bytes] = {}
@@ -388,23 +393,28 @@ def links_key(role: Role) -> str:
         parts.append("\x1d".join([product.name, *(
             customer.role if customer.role is not None else f"external:{customer.external}"
             for customer in product.customers)]))
-    return content_digest("\x1f".join(parts).encode())
+    return _short_digest("\x1f".join(parts))
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def _links_before(
-    organization: Organization, files: Mapping[str, str], shared: str,
+    organization: Organization, file_digests: Mapping[str, str], shared: str,
     links: tuple[str, Links] | None,
 ) -> Links:
     """The links an earlier build remembered, when they still hold for every role: the
     same roles, the same settings and template, and every changed role in the same place
     among the others (so every job aid shows the same roles, and the same lines of sight,
     as then). Empty otherwise: then every job aid's sources are worked out."""
-    if links is None or links[0] != shared or links[1].keys() != files.keys():
+    if links is None or links[0] != shared or links[1].keys() != file_digests.keys():
         return {}
     before = links[1]
-    for role_id, file_key in files.items():
-        if file_key != before[role_id][0] and (
-                links_key(organization.role(role_id)) != before[role_id][1]):
+    for role_id, file_digest in file_digests.items():
+        line = before[role_id]
+        if not line.startswith(file_digest) and (
+                line.split(" ", 2)[1:2] != [links_key(organization.role(role_id))]):
             return {}
     return before
 

@@ -212,7 +212,7 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_VARIABLE, "").strip() in ("", "0")
 
 
-Links = dict[str, tuple[str, str, tuple[str, ...]]]
+Links = dict[str, str]  # role id -> its link line (see build.Plan)
 
 
 class OutputCache:
@@ -222,10 +222,10 @@ class OutputCache:
     each job aid, the digest of its sources (`word.job_aid_sources`) and the digest of the
     context they gave, so that an unchanged job aid's context need not be made again.
     `template`: the sha256 of the job-aid template the last build checked and used.
-    `links`: for each role, its file's key, the key of its place among the others
-    (`build.links_key`) and the roles its job aid shows something of, with `links_shared`
-    the digest of what every job aid is made from: so that a job aid none of whose roles
-    changed is known unchanged without its sources being worked out again.
+    `links`: for each role, one line: a digest of its file's key, the key of its place
+    among the others (`build.links_key`) and the roles its job aid shows something of;
+    with `links_shared`, the digest of what every job aid is made from. So a job aid none
+    of whose roles changed is known unchanged without its sources being worked out again.
     """
 
     def __init__(self, folder: Path, version: str, stamps: dict[str, tuple[Stamp, str]],
@@ -262,11 +262,9 @@ class OutputCache:
                 sources, digest = _check(entry, list)
                 digests[path] = (_check(sources, str), _check(digest, str))
             template = _check(raw["template"], str)
-            for role_id, entry in _check(raw["links"], dict).items():
-                file_key, place, *related = _check(entry, list)
-                if not all(type(item) is str for item in related):
-                    raise _Corrupt("links")
-                links[role_id] = (_check(file_key, str), _check(place, str), tuple(related))
+            links = _check(raw["links"], dict)
+            if not all(type(line) is str for line in links.values()):
+                raise _Corrupt("links")
             links_shared = _check(raw["links_shared"], str)
         except (OSError, ValueError, TypeError, KeyError, _Corrupt, RecursionError):
             stamps, digests, template, links, links_shared = {}, {}, "", {}, ""
@@ -287,8 +285,7 @@ class OutputCache:
             "template": template,
             "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
             "digests": {path: list(pair) for path, pair in sorted(digests.items())},
-            "links": {role_id: [file_key, place, *related]
-                      for role_id, (file_key, place, related) in sorted(links.items())},
+            "links": dict(sorted(links.items())),
             "links_shared": links_shared,
         })
 
