@@ -14,7 +14,8 @@ import os
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import NamedTuple
 
 from jobdefs.errors import OutputError
 
@@ -45,8 +46,7 @@ def stamp(path: Path | str) -> Stamp | None:
     return status.st_size, status.st_mtime_ns, status.st_ino
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """What the manifest remembers of one output."""
 
     digest: str  # of everything the output was rendered from
@@ -63,22 +63,37 @@ class Manifest:
             raw = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
             if raw.get("version") != MANIFEST_VERSION:
                 return cls()
-            return cls({path: Entry(e["digest"], e["sha256"]) for path, e in raw["outputs"].items()
-                        if safe_relative(path)})
+            entries = {}
+            for path, entry in raw["outputs"].items():
+                digest, sha = entry["digest"], entry["sha256"]
+                if type(digest) is not str or type(sha) is not str:
+                    return cls()
+                if safe_relative(path):
+                    entries[path] = Entry(digest, sha)
+            return cls(entries)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()  # unreadable or foreign: treat every output as out of date
 
     def to_bytes(self) -> bytes:
-        outputs = {path: {"digest": e.digest, "sha256": e.sha256}
-                   for path, e in sorted(self.entries.items())}
-        document = {"version": MANIFEST_VERSION, "generator": "jobdefs", "outputs": outputs}
-        return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
+        """The manifest as json.dumps(..., indent=1, sort_keys=True) writes it, made
+        directly: the indenting encoder is pure Python, and there are thousands of outputs."""
+        text = _json_text
+        outputs = ",\n".join(
+            f'  {text(path)}: {{\n   "digest": {text(entry.digest)},\n'
+            f'   "sha256": {text(entry.sha256)}\n  }}'
+            for path, entry in sorted(self.entries.items()))
+        body = f"{{\n{outputs}\n }}" if outputs else "{}"
+        return (f'{{\n "generator": "jobdefs",\n "outputs": {body},\n'
+                f' "version": {MANIFEST_VERSION}\n}}\n').encode()
+
+
+_json_text = json.encoder.encode_basestring_ascii  # how json.dumps writes a string
 
 
 def safe_relative(path: str) -> bool:
     """A path that stays inside the output folder whatever a file or manifest says."""
-    pure = PurePosixPath(path)
-    return bool(path) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
+    return (bool(path) and not path.startswith("/") and "\\" not in path
+            and ".." not in path.split("/"))
 
 
 def is_current(

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from jobdefs import report
 from jobdefs.load import BAD_CHARACTER, load_workbook
+from jobdefs.output import MANIFEST_VERSION, Entry, Manifest
 from jobdefs.schema import ORGANIZATION, ROLE, TEXT_MAX, Key, Shape
 from jobdefs.source import NOT_YAML_PRINTABLE
 
@@ -565,3 +566,15 @@ def test_the_docx_reader_sees_what_it_should() -> None:
     assert {"Body text", "Nested cell", "Revision 7"} <= set(seen.splitlines())
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
         assert "word/document.xml" in archive.namelist()
+
+
+# -- the manifest, written by hand as json.dumps would ------------------------------------
+
+
+@FAST
+@given(st.dictionaries(st.text(), st.tuples(st.text(), st.text()), max_size=6))
+def test_the_manifest_is_what_json_dumps_writes(entries: dict[str, tuple[str, str]]) -> None:
+    manifest = Manifest({path: Entry(*pair) for path, pair in entries.items()})
+    outputs = {path: {"digest": digest, "sha256": sha} for path, (digest, sha) in entries.items()}
+    document = {"version": MANIFEST_VERSION, "generator": "jobdefs", "outputs": outputs}
+    assert manifest.to_bytes() == (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
