@@ -101,7 +101,8 @@ class Plan:
     build (jobdefs.cache): a job aid whose sources are unchanged keeps its digest without
     its context being made. `links` are that build's `links_shared` and `links`: when no
     role changed its place among the others (`links_key`), a job aid none of whose roles
-    changed keeps both digests without its sources being worked out.
+    changed keeps both digests without its sources being worked out, and so does a
+    department's review workbook none of whose members changed.
     """
 
     def __init__(
@@ -154,16 +155,21 @@ class Plan:
         remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
-        shared = self.links_shared = _digest(
-            "job-aid sources", template_digest, self.moment, settings)
+        shared = _digest("job-aid sources", template_digest, self.moment, settings)
+        # The links also stand for the review workbooks' sources, which hold the reviews.
+        self.reviews_text = json.dumps(
+            [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
+            ensure_ascii=False)
+        self.links_shared = _digest(shared, self.reviews_text)
         # Each role's link line: a digest of its file's key, its links_key, and the roles its
         # job aid shows something of (word.job_aid_sources).
         self.links: Links = {}  # for the next build
         file_digests = {role_id: _short_digest(key) for role_id, key in files.items()}
         before = {} if only or self.figures else _links_before(
-            organization, file_digests, shared, links)
-        changed = {role_id for role_id, line in before.items()
-                   if not line.startswith(file_digests[role_id])}
+            organization, file_digests, self.links_shared, links)
+        self.links_hold = bool(before)
+        self.changed = changed = {role_id for role_id, line in before.items()
+                                  if not line.startswith(file_digests[role_id])}
         for role in roles:
             path = f"{JOB_AIDS}/{role.id}.docx"
             known = remembered.get(path)
@@ -220,9 +226,7 @@ class Plan:
         from jobdefs import handoff_map
 
         organization = self.workbook.organization
-        reviews = json.dumps(
-            [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
-            ensure_ascii=False)
+        reviews = self.reviews_text
         # Each role's id, file and bytes: the Roles sheet shows the file a role is read from.
         sources = "\x1e".join(self.files[role_id] for role_id in sorted(self.files))
         # The Findings sheet shows warnings that also depend on the day (review-due).
@@ -259,25 +263,32 @@ class Plan:
 
         organization = self.workbook.organization
         slugs = excel.department_slugs(organization.departments())
-        # The roles at either end of each department's hand-offs (excel.involves), in one
-        # pass: the hand-offs themselves are grouped only when a department's sources changed.
-        members: dict[str, set[str]] = {department: set() for department in slugs}
-        for handoff in organization.handoffs:
-            supplier, customer = handoff.supplier, handoff.customer
-            if customer.kind == "role":
-                members[supplier.department].update((supplier.id, customer.id))
-                members[customer.department].update((supplier.id, customer.id))
-            else:
-                members[supplier.department].add(supplier.id)
+        paths = {department: f"{DEPARTMENTS}/{slug}.xlsx" for department, slug in slugs.items()}
+        looked_at = list(slugs)
+        if self.links_hold:
+            # No role moved among the others, so each department has the same members as
+            # last time; a changed role is a member only of its own department and of those
+            # at the other ends of its hand-offs. The others keep their remembered sources.
+            touched = set()
+            for role_id in self.changed:
+                touched.add(organization.role(role_id).department)
+                touched.update(h.customer.department for h in organization.handoffs_from(role_id)
+                               if h.customer.kind == "role")
+                touched.update(h.supplier.department for h in organization.handoffs_to(role_id))
+            looked_at = [department for department in slugs if department in touched
+                         or self.remembered_before.get(paths[department]) is None]
+        members = _department_members(organization, looked_at)
         inputs = {
             department: _digest(
                 "department sources", self.moment, organization.name, department,
                 self.config_bytes, reviews,
                 "\x1f".join([self.files[role_id] for role_id in sorted(members[department])]),
             )
-            for department in slugs
+            for department in looked_at
         }
-        paths = {department: f"{DEPARTMENTS}/{slug}.xlsx" for department, slug in slugs.items()}
+        for department in slugs:
+            if department not in inputs:
+                inputs[department] = self.remembered_before[paths[department]][0]
         kept = {}  # the content digests of the workbooks whose sources are as remembered
         for department, path in paths.items():
             known = self.remembered_before.get(path)
@@ -380,6 +391,25 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.role_ids)
+
+
+def _department_members(
+    organization: Organization, departments: Sequence[str]
+) -> dict[str, set[str]]:
+    """The roles at either end of each department's hand-offs (excel.involves): the roles
+    of the department that hand something over or receive something, and their partners."""
+    members: dict[str, set[str]] = {department: set() for department in departments}
+    for role in organization.roles:
+        found = members.get(role.department)
+        if found is None:
+            continue
+        for handoff in organization.handoffs_from(role.id):
+            found.add(role.id)
+            if handoff.customer.kind == "role":
+                found.add(handoff.customer.id)
+        for handoff in organization.handoffs_to(role.id):
+            found.update((handoff.supplier.id, role.id))
+    return members
 
 
 def links_key(role: Role) -> str:

@@ -224,8 +224,9 @@ class OutputCache:
     `template`: the sha256 of the job-aid template the last build checked and used.
     `links`: for each role, one line: a digest of its file's key, the key of its place
     among the others (`build.links_key`) and the roles its job aid shows something of;
-    with `links_shared`, the digest of what every job aid is made from. So a job aid none
-    of whose roles changed is known unchanged without its sources being worked out again.
+    with `links_shared`, the digest of what every job aid and review workbook is made from
+    besides role files. So a job aid none of whose roles changed, or a department none of
+    whose members did, is known unchanged without its sources being worked out again.
     """
 
     def __init__(self, folder: Path, version: str, stamps: dict[str, tuple[Stamp, str]],

@@ -171,25 +171,10 @@ class Role:
         return self.at.get(key, self.where)
 
 
-@dataclass(frozen=True)
-class Party:
-    """One end of a hand-off: a role or an external customer."""
-
-    kind: PartyKind
-    id: str
-    title: str
-    department: str
-
-    @property  # cheaper to compute than functools.cached_property is to look up (3.11)
-    def key(self) -> str:
-        """A key that tells a role and an external customer of the same id apart."""
-        return self.id if self.kind == "role" else f"external:{self.id}"
-
-
 class _Once(Generic[T]):
     """functools.cached_property without the lock Python 3.10 and 3.11 take on every first
     access, which costs more than the hashing it guards when there are thousands of
-    hand-offs. A frozen hand-off gives the same value to every thread anyway."""
+    hand-offs. A frozen instance gives the same value to every thread anyway."""
 
     def __init__(self, compute: Callable[[Any], T]) -> None:
         self.compute = compute
@@ -206,6 +191,21 @@ class _Once(Generic[T]):
             return self
         value = instance.__dict__[self.name] = self.compute(instance)
         return value
+
+
+@dataclass(frozen=True)
+class Party:
+    """One end of a hand-off: a role or an external customer."""
+
+    kind: PartyKind
+    id: str
+    title: str
+    department: str
+
+    @_Once  # asked for on every hand-off, while a role is one party to all of its own
+    def key(self) -> str:
+        """A key that tells a role and an external customer of the same id apart."""
+        return self.id if self.kind == "role" else f"external:{self.id}"
 
 
 @dataclass(frozen=True)
