@@ -310,14 +310,20 @@ class Plan:
         return targets
 
     def row_sources(self) -> Any:
-        """excel.RowSources: each role's file, and the code that read it (None when that
-        code cannot be read: then every row is made)."""
+        """excel.RowSources: each role's file, the code that read it, and every role's links
+        (None when that code cannot be read: then every row is made)."""
         from jobdefs import excel
 
         try:
-            return excel.RowSources(self.files, code_version())
+            code = code_version()
         except OSError:
             return None
+        structure = ""
+        if self.links.keys() == self.files.keys():
+            places = [self.links[role.id].split(" ", 2)[1]
+                      for role in self.workbook.organization.roles]
+            structure = _digest("links", self.config_bytes, *places)
+        return excel.RowSources(self.files, code, structure)
 
     def map_bytes(self, path: str) -> bytes:
         if not self.maps:

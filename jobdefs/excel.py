@@ -151,7 +151,7 @@ def matrix_workbook(
     sheets = (
         _matrix_sheet(organization, sources),
         _handoffs_sheet(organization.handoffs, reviews, sources),
-        _roles_sheet(organization),
+        _roles_sheet(organization, sources),
         _findings_sheet(warnings),
     )
     title = f"{organization.name}: internal-customer matrix"
@@ -621,6 +621,10 @@ class RowSources(NamedTuple):
 
     files: Mapping[str, str]
     code: str
+    # A digest of what else the Roles sheet shows of a role, when the build knows it: every
+    # role's links (its customers and suppliers, the external customers it reaches, and its
+    # title, so its manager's too) and the settings. Then a row follows from its role's file.
+    structure: str = ""
 
 
 def _rows_key(rows: Sequence[tuple[_Value, ...]]) -> str:
@@ -974,31 +978,48 @@ def _handoff_sources(
     return "\x1e".join(told)
 
 
-def _roles_sheet(organization: Organization) -> _ListSheet:
+def _roles_sheet(organization: Organization, sources: RowSources | None = None) -> _ListSheet:
+    roles = organization.roles
     has_externals = bool(organization.external_customers)
-    rows: list[tuple[_Value, ...]] = []
-    for role in organization.roles:
-        boss = role.reports_to
-        boss_title = organization.role(boss).title if boss and organization.has_role(boss) else ""
-        reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
-        rows.append(
-            (
-                role.id,
-                role.title,
-                role.department,
-                boss_title,
-                boss or "",
-                len(role.products),
-                # As many as customers_of() and suppliers_of() give, without making them.
-                len({h.customer.key for h in organization.handoffs_from(role.id)}),
-                len({h.supplier.id for h in organization.handoffs_to(role.id)}),
-                ("Yes" if reaches else "No") if has_externals else "n/a",
-                ", ".join(reaches),
-                datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
-                role.file,
+
+    def rows(start: int, end: int) -> tuple[tuple[_Value, ...], ...]:
+        made: list[tuple[_Value, ...]] = []
+        for role in roles[start:end]:
+            boss = role.reports_to
+            boss_title = (organization.role(boss).title if boss and organization.has_role(boss)
+                          else "")
+            reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
+            made.append(
+                (
+                    role.id,
+                    role.title,
+                    role.department,
+                    boss_title,
+                    boss or "",
+                    len(role.products),
+                    # As many as customers_of() and suppliers_of() give, without making them.
+                    len({h.customer.key for h in organization.handoffs_from(role.id)}),
+                    len({h.supplier.id for h in organization.handoffs_to(role.id)}),
+                    ("Yes" if reaches else "No") if has_externals else "n/a",
+                    ", ".join(reaches),
+                    datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
+                    role.file,
+                )
             )
-        )
-    return _list_sheet("Roles", ROLE_COLUMNS, rows, filtered=True)
+        return tuple(made)
+
+    shape = _ListShape("Roles", ROLE_COLUMNS, len(roles), filtered=True)
+    if sources is None or not sources.structure:
+        return _ListSheet(shape, rows)
+
+    def from_files(start: int, end: int) -> str | None:
+        files = sources.files
+        if any(role.id not in files for role in roles[start:end]):
+            return None
+        return "\x1e".join([sources.code, sources.structure,
+                            *(files[role.id] for role in roles[start:end])])
+
+    return _ListSheet(shape, rows, from_files)
 
 
 def _findings_sheet(warnings: Sequence[Finding]) -> _ListSheet:
