@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -214,6 +215,12 @@ def main() -> None:
             print(f"{count:>5}  incremental / cold: {warm['total'] / cold['total']:.1%} "
                   f"({warm['written']} of {cold['written']} outputs rewritten; best of "
                   f"{arguments.repeat}: cold {runs['cold']}s, incremental {runs['incremental']}s)")
+            # Each incremental build next to the cold one just before it: the machine's speed
+            # drifts, and the two kinds of build feel it differently (a cold one uses every CPU).
+            pairs = sorted(w["total"] / c["total"] for c, w in zip(colds, warms, strict=True))
+            print(f"{count:>5}  incremental / cold, build by build: "
+                  f"{' '.join(f'{ratio:.1%}' for ratio in pairs)} "
+                  f"(median {statistics.median(pairs):.1%})")
             if naive:
                 print(f"{count:>5}  same text in all {checked} job aids: yes")
             print()
