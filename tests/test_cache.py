@@ -463,35 +463,10 @@ def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)
     previous = matrix_from_files(root, None)
     assert previous is not None
-    files = sorted((root / "roles").rglob("*.yaml"))
-    role_ids = [path.stem for path in files]
-    chooser = random.Random(20261124)
-    edits: list[tuple[str, Callable[[Path], None]]] = [
-        ("rename an external customer", rename_an_external_customer),
-        ("add a first product", new_first_product),
-        ("swap two customers", swap_two_customers),
-    ]
-    for path in chooser.sample(files, 8):
-        lines = path.read_text().split("\n")
-        editable = [n for n, line in enumerate(lines)
-                    if EDITABLE.match(line) or REFERENCE.match(line)]
-        for number in chooser.sample(editable, min(4, len(editable))):
-            line = lines[number]
-            if (reference := REFERENCE.match(line)) is not None:
-                edit = reference.group(1) + chooser.choice(role_ids)
-            else:
-                match = EDITABLE.match(line)
-                assert match is not None
-                edit = match.group(1) + ("2026-02-02" if "reviewed" in line else
-                                         "Changed " + match.group(2))
-
-            def change(root: Path, path: Path = path, number: int = number,
-                       edit: str = edit) -> None:
-                text = path.read_text().split("\n")
-                text[number] = edit
-                path.write_text("\n".join(text))
-
-            edits.append((f"{path.name} line {number + 1}: {edit.strip()}", change))
+    edits = [("rename an external customer", rename_an_external_customer),
+             ("add a first product", new_first_product),
+             ("swap two customers", swap_two_customers),
+             *line_edits(root, 20261124, files=8, per_file=4)]
     made = 0
     for name, change in [*edits, ("move a file", move_first_role)]:
         saved = {path: path.read_bytes() for path in root.rglob("*.yaml")}
@@ -547,8 +522,10 @@ def plans_along(root: Path, edits: list[tuple[str, Callable[[Path], None]]],
     return len(edits), kept
 
 
-def line_edits(root: Path, seed: int, files: int) -> list[tuple[str, Callable[[Path], None]]]:
-    """Random edits of single lines: text, titles and departments, references."""
+def line_edits(root: Path, seed: int, files: int, per_file: int = 5
+               ) -> list[tuple[str, Callable[[Path], None]]]:
+    """Random edits of single lines of some files: text, titles and departments, dates,
+    references to other roles."""
     paths = sorted((root / "roles").rglob("*.yaml"))
     role_ids = [path.stem for path in paths]
     chooser = random.Random(seed)
@@ -557,7 +534,7 @@ def line_edits(root: Path, seed: int, files: int) -> list[tuple[str, Callable[[P
         lines = path.read_text().split("\n")
         editable = [n for n, line in enumerate(lines)
                     if EDITABLE.match(line) or REFERENCE.match(line)]
-        for number in chooser.sample(editable, min(5, len(editable))):
+        for number in chooser.sample(editable, min(per_file, len(editable))):
             line = lines[number]
             if (reference := REFERENCE.match(line)) is not None:
                 edit = reference.group(1) + chooser.choice(role_ids)
@@ -583,7 +560,7 @@ def test_job_aids_kept_by_their_links_are_those_worked_out_afresh(
     root = tmp_path / "hospital"
     shutil.copytree(EXAMPLE / "roles", root / "roles")
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)
-    edits = line_edits(root, 20261125, 10)
+    edits = line_edits(root, 20261125, files=10)
     edits += [("rename an external customer", rename_an_external_customer),
               ("add a first product", new_first_product),
               ("swap two customers", swap_two_customers),
