@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import zlib
 from collections.abc import Mapping
@@ -213,6 +214,8 @@ def enabled() -> bool:
 
 
 Links = dict[str, str]  # role id -> its link line (see build.Plan)
+# Two digests (of the role's file key and of its links key), then role ids.
+_LINK = re.compile(r"[0-9a-f]{20} [0-9a-f]{20}(?: [a-z0-9-]+)*")
 
 
 class OutputCache:
@@ -264,7 +267,7 @@ class OutputCache:
                 digests[path] = (_check(sources, str), _check(digest, str))
             template = _check(raw["template"], str)
             links = _check(raw["links"], dict)
-            if not all(type(line) is str for line in links.values()):
+            if not all(type(line) is str and _LINK.fullmatch(line) for line in links.values()):
                 raise _Corrupt("links")
             links_shared = _check(raw["links_shared"], str)
         except (OSError, ValueError, TypeError, KeyError, _Corrupt, RecursionError):

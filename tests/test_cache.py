@@ -232,6 +232,37 @@ def test_version_control_ignores_the_cache(workbook: Path) -> None:
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
+DAMAGED_LINKS: dict[str, Callable[[str], object]] = {
+    "empty": lambda line: "",
+    "not text": lambda line: 7,
+    "its file's digest alone": lambda line: line[:20],
+    "no place": lambda line: line[:20] + " zz role-x",
+    "an id that is no role id": lambda line: line + " Not/A/Role",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_LINKS)
+def test_damaged_links_in_the_cache_are_not_trusted(
+    workbook: Path, tmp_path: Path, damage: str
+) -> None:
+    assert run("build", "-w", str(workbook), "-q") == 0
+    cache = workbook / "build" / CACHE_FOLDER / OUTPUTS_FILE
+    document = json.loads(cache.read_text())
+    # A role that does not change, next to one whose text does (so the links still hold).
+    document["links"]["lab-tech"] = DAMAGED_LINKS[damage](document["links"]["lab-tech"])
+    cache.write_text(json.dumps(document))
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("Claims paid", "Claims paid in full"))
+    assert run("build", "-w", str(workbook), "-q") == 0
+    build(load_workbook(workbook), output_dir=tmp_path / "fresh")
+
+    def outputs(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
+
+    assert outputs(workbook / "build") == outputs(tmp_path / "fresh")
+
+
 def test_an_output_changed_by_hand_is_noticed_despite_the_stamps(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     aid = workbook / "build" / "job-aids" / "coder.docx"
