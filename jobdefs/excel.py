@@ -11,7 +11,9 @@ of the package carries, in its zip comment, a digest of everything it is made fr
 before it is made; a part whose digest has not changed is copied from that file as it was
 stored, still compressed. Sheets are compressed in blocks of rows, so that a changed need
 remakes one block, not the 5,000 rows around it; and when no sheet's columns, row count or
-styles changed, openpyxl is not even imported. Either way the bytes are the same.
+styles changed, openpyxl is not even imported. Either way the bytes are the same. A build
+also tells the matrix which file each role was read from (`RowSources`): a block of rows
+made only from unchanged files is then known unchanged without its rows being made.
 
 Role text never becomes a formula or an error value: every text cell is stored as a string
 whatever it starts with (`=`, `+`, `-`, `@`, `#N/A`). The same organization and moment give
@@ -613,10 +615,10 @@ class RowSources(NamedTuple):
     """What the build read each role from: `files` by role id (`id=file=digest of its
     bytes`), read by the code whose digest is `code`.
 
-    Given to `matrix_workbook`, they tell a block of rows made only from unchanged files
-    without the rows being made. The workbook's bytes then follow from the files as well
-    as from what they say: right for the matrix, which changes with any file anyway, and
-    not for a department's workbook, which is kept while its own rows are unchanged.
+    Given to `matrix_workbook`, they let a block of rows made only from unchanged files be
+    known unchanged without its rows being made. The workbook's bytes then follow from the
+    files as well as from what they say: right for the matrix, which changes with any file
+    anyway, and not for a department's workbook, which is kept while its rows are unchanged.
     """
 
     files: Mapping[str, str]
