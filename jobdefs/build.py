@@ -156,11 +156,13 @@ class Plan:
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
         shared = _digest("job-aid sources", template_digest, self.moment, settings)
-        # The links also stand for the review workbooks' sources, which hold the reviews.
+        # The links stand for everything a job aid or a review workbook is made from besides
+        # role files: so for the scorecard's figures, and the reviews, too.
         self.reviews_text = json.dumps(
             [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
             ensure_ascii=False)
-        self.links_shared = _digest(shared, self.reviews_text)
+        self.links_shared = _digest(shared, self.reviews_text, json.dumps(
+            self.figures, sort_keys=True, ensure_ascii=False) if self.figures else "")
         # Each role's link line: a digest of its file's key, its links_key, and the roles its
         # job aid shows something of (word.job_aid_sources).
         self.links: Links = {}  # for the next build

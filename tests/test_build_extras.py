@@ -286,6 +286,20 @@ def test_scorecard_figures_change_the_job_aids_digest(clinic: Path) -> None:
     assert "job-aids/physician.docx" in stale and "job-aids/coder.docx" not in stale
 
 
+def test_a_build_without_the_scorecard_after_one_with_it_drops_the_figures(
+    clinic: Path, tmp_path: Path
+) -> None:
+    """As builds run, with the build cache: what the scored build remembered must not keep
+    the figures in the job aids of the next build, which has none."""
+    answers = clinic / "answers" / "surveys" / "round-2"
+    assert run("build", "-w", str(clinic), "-q", "--scorecard", str(answers))[0] == 0
+    assert run("build", "-w", str(clinic), "-q")[0] == 0
+    build(load_workbook(clinic), output_dir=tmp_path / "plain")
+    for name in ("physician", "lab-tech", "coder"):
+        assert (clinic / "build" / "job-aids" / f"{name}.docx").read_bytes() == (
+            tmp_path / "plain" / "job-aids" / f"{name}.docx").read_bytes(), name
+
+
 def test_the_documented_variables_are_what_a_scored_context_holds(clinic: Path) -> None:
     from jobdefs.build import scorecard_figures
 
