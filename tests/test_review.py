@@ -155,3 +155,19 @@ def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path)
     again = review(load_workbook(built).organization,
                    [built / "build" / "internal-customer-matrix.xlsx"])
     assert [(h.product, a.status) for h, a in again.current] == [("Verified result", "Agreed")]
+
+
+def test_a_build_without_reviews_after_one_with_them_drops_the_answers(
+    built: Path, tmp_path: Path
+) -> None:
+    """As builds run, with the build cache: the answers a build carried are not kept by the
+    next build, which is given none."""
+    reviewed = built / "reviewed.xlsx"
+    shutil.copy(built / "build" / "internal-customer-matrix.xlsx", reviewed)
+    answer(reviewed, {"Verified result": ("Agreed", "Dr Ames", "Fine")})
+    assert run("build", "-w", str(built), "-q", "--reviews", str(reviewed))[0] == 0
+    assert run("build", "-w", str(built), "-q")[0] == 0
+    build(load_workbook(built), output_dir=tmp_path / "plain")
+    for path in ["internal-customer-matrix.xlsx", *(
+            f"departments/{p.name}" for p in (built / "build" / "departments").iterdir())]:
+        assert (built / "build" / path).read_bytes() == (tmp_path / "plain" / path).read_bytes()
