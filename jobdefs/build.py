@@ -177,7 +177,7 @@ class Plan:
             known = remembered.get(path)
             line = before.get(role.id)
             if (known is not None and line is not None
-                    and changed.isdisjoint(line.split(" ")[2:])):
+                    and changed.isdisjoint(line.split(" ")[2:])):  # the roles it shows
                 # Its roles, its lines of sight and what they are made of are as remembered.
                 inputs, digest = known
                 self.links[role.id] = line
@@ -197,7 +197,7 @@ class Plan:
                     context = json.dumps(self.contexts[role.id], sort_keys=True,
                                          ensure_ascii=False)
                     digest = _digest("job-aid", template_digest, self.moment, context)
-                place = (line.split(" ", 2)[1] if line is not None and role.id not in changed
+                place = (_place(line) if line is not None and role.id not in changed
                          else links_key(role))
                 self.links[role.id] = " ".join([file_digests[role.id], place, *related])
             self.remembered[path] = (inputs, digest)
@@ -322,8 +322,7 @@ class Plan:
             return None
         structure = ""
         if self.links.keys() == self.files.keys():
-            places = [self.links[role.id].split(" ", 2)[1]
-                      for role in self.workbook.organization.roles]
+            places = [_place(self.links[role.id]) for role in self.workbook.organization.roles]
             structure = _digest("links", self.config_bytes, *places)
         return excel.RowSources(self.files, code, structure)
 
@@ -434,6 +433,11 @@ def links_key(role: Role) -> str:
     return _short_digest("\x1f".join(parts))
 
 
+def _place(line: str) -> str:
+    """The links_key in a link line (cache.OutputCache checks each line's form on reading)."""
+    return line.split(" ", 2)[1]
+
+
 def _short_digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
@@ -452,7 +456,7 @@ def _links_before(
     for role_id, file_digest in file_digests.items():
         line = before[role_id]
         if not line.startswith(file_digest) and (
-                line.split(" ", 2)[1:2] != [links_key(organization.role(role_id))]):
+                _place(line) != links_key(organization.role(role_id))):
             return {}
     return before
 
