@@ -113,8 +113,13 @@ def run(script: str, *args: str) -> dict[str, float]:
     # As installed copies run: Python keeps compiled modules (pip compiles them when it
     # installs), so no build pays for compiling jobdefs's own source on every start.
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
-                            text=True, check=False, env=environment)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
     if result.returncode:
         raise SystemExit(result.stderr)
     return json.loads(result.stdout)  # type: ignore[no-any-return]
@@ -124,8 +129,9 @@ def text_of(docx: Path) -> str:
     """Every run of text in the body, with breaks and tabs, the way a reader sees it."""
     with zipfile.ZipFile(docx) as archive:
         xml = archive.read("word/document.xml")
-    return "".join(m.group(1).decode() if m.group(1) is not None else "\n"
-                   for m in TEXT.finditer(xml))
+    return "".join(
+        m.group(1).decode() if m.group(1) is not None else "\n" for m in TEXT.finditer(xml)
+    )
 
 
 def same_text(ours: Path, naive: Path) -> int:
@@ -146,8 +152,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
@@ -156,17 +164,26 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--roles", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--naive-limit", type=int, default=1000,
-                        help="skip the naive build above this size (it takes minutes)")
+    parser.add_argument(
+        "--naive-limit",
+        type=int,
+        default=1000,
+        help="skip the naive build above this size (it takes minutes)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="cold and incremental builds timed; the fastest of each counts")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="cold and incremental builds timed; the fastest of each counts",
+    )
     arguments = parser.parse_args()
     import jobdefs
 
     # Compile jobdefs once, as installing it does, before either build is timed.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(jobdefs.__file__).parent)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(jobdefs.__file__).parent)], check=True
+    )
     print(f"machine: {machine()}")
     header = f"{'N':>5}  {'build':<12} {'stage':<10} {'time':>9} {'peak RSS':>9} {'vs naive':>9}"
     print(header)
@@ -199,8 +216,7 @@ def main() -> None:
                 run(OURS, *ours)
                 naive = run(NAIVE, str(root), str(naive_out), str(HERE))
                 checked = same_text(ours_out, naive_out)
-            for name, figures in (("naive", naive), ("jobdefs cold", cold),
-                                  ("incremental", warm)):
+            for name, figures in (("naive", naive), ("jobdefs cold", cold), ("incremental", warm)):
                 if figures is None:
                     continue
                 for stage in ("load", "job aids", "workbooks", "total"):
@@ -208,19 +224,27 @@ def main() -> None:
                     if naive and naive[stage] and name != "naive":
                         ratio = f"{figures[stage] / naive[stage]:8.1%}"
                     rss = f"{figures['rss'] / 2**20:7.0f}MB" if stage == "total" else ""
-                    print(f"{count:>5}  {name:<12} {stage:<10} {figures[stage]:8.3f}s "
-                          f"{rss:>9} {ratio:>9}")
-            runs = {name: " ".join(f"{figures['total']:.2f}" for figures in timed)
-                    for name, timed in (("cold", colds), ("incremental", warms))}
-            print(f"{count:>5}  incremental / cold: {warm['total'] / cold['total']:.1%} "
-                  f"({warm['written']} of {cold['written']} outputs rewritten; best of "
-                  f"{arguments.repeat}: cold {runs['cold']}s, incremental {runs['incremental']}s)")
+                    print(
+                        f"{count:>5}  {name:<12} {stage:<10} {figures[stage]:8.3f}s "
+                        f"{rss:>9} {ratio:>9}"
+                    )
+            runs = {
+                name: " ".join(f"{figures['total']:.2f}" for figures in timed)
+                for name, timed in (("cold", colds), ("incremental", warms))
+            }
+            print(
+                f"{count:>5}  incremental / cold: {warm['total'] / cold['total']:.1%} "
+                f"({warm['written']} of {cold['written']} outputs rewritten; best of "
+                f"{arguments.repeat}: cold {runs['cold']}s, incremental {runs['incremental']}s)"
+            )
             # Each incremental build next to the cold one just before it: the machine's speed
             # drifts, and the two kinds of build feel it differently (a cold one uses every CPU).
             pairs = sorted(w["total"] / c["total"] for c, w in zip(colds, warms, strict=True))
-            print(f"{count:>5}  incremental / cold, build by build: "
-                  f"{' '.join(f'{ratio:.1%}' for ratio in pairs)} "
-                  f"(median {statistics.median(pairs):.1%})")
+            print(
+                f"{count:>5}  incremental / cold, build by build: "
+                f"{' '.join(f'{ratio:.1%}' for ratio in pairs)} "
+                f"(median {statistics.median(pairs):.1%})"
+            )
             if naive:
                 print(f"{count:>5}  same text in all {checked} job aids: yes")
             print()

@@ -29,7 +29,7 @@ from jobdefs.model import (
 
 
 def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    """"; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""
+    """ "; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""
     by_case = {c.casefold(): c for c in candidates}
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if word.casefold() in by_case:
@@ -64,14 +64,16 @@ def organize(
     externals = {x.id: x for x in external_customers}
     role_ids = sorted(by_id)
 
-    handoffs, handoffs_from, handoffs_to = _handoffs(ordered, by_id, role_ids, externals,
-                                                     findings, broken_ids)
+    handoffs, handoffs_from, handoffs_to = _handoffs(
+        ordered, by_id, role_ids, externals, findings, broken_ids
+    )
 
     known = set(by_id) | broken_ids
     for role in ordered:
         if role.reports_to is not None and role.reports_to not in known:
-            findings.append(_unknown_role(role.location("reports_to"), "reports_to",
-                                          role.reports_to, role_ids))
+            findings.append(
+                _unknown_role(role.location("reports_to"), "reports_to", role.reports_to, role_ids)
+            )
         _check_receives(role, by_id, role_ids, handoffs_from, findings, broken_ids)
     findings.extend(_reporting_cycles(ordered, by_id))
 
@@ -81,22 +83,34 @@ def organize(
         names = ", ".join(x.name for x in external_customers)
         for role in ordered:
             if not sight[role.id]:
-                findings.append(Finding.at(role.location("products"), "warning",
-                    "no-line-of-sight",
-                    f"no chain of hand-offs leads from {role.title} to an external customer "
-                    f"({names}); give one of its products a customer whose work reaches "
-                    "one, or an external customer directly"))
+                findings.append(
+                    Finding.at(
+                        role.location("products"),
+                        "warning",
+                        "no-line-of-sight",
+                        f"no chain of hand-offs leads from {role.title} to an external customer "
+                        f"({names}); give one of its products a customer whose work reaches "
+                        "one, or an external customer directly",
+                    )
+                )
         for external in external_customers:
             if not handoffs_to.get(f"external:{external.id}"):
                 where = external_locations.get(external.id, Location("jobdefs.yaml", 1, 1))
-                findings.append(Finding.at(where, "warning", "unserved-external",
-                    f"no role serves the external customer '{external.id}' ({external.name}); "
-                    f"add 'external: {external.id}' as a customer of the products that reach "
-                    "them, or remove the declaration"))
+                findings.append(
+                    Finding.at(
+                        where,
+                        "warning",
+                        "unserved-external",
+                        f"no role serves the external customer '{external.id}' ({external.name}); "
+                        f"add 'external: {external.id}' as a customer of the products that reach "
+                        "them, or remove the declaration",
+                    )
+                )
 
     if settings.review_every_months:
-        findings.extend(upkeep.review_due(ordered, settings.review_every_months,
-                                          review_date or upkeep.today()))
+        findings.extend(
+            upkeep.review_due(ordered, settings.review_every_months, review_date or upkeep.today())
+        )
     findings.extend(upkeep.vague_standards(ordered))
     findings[:] = [f for f in findings if f.is_error or settings.warns(f.code)]
 
@@ -118,8 +132,9 @@ def _unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) 
     hint = did_you_mean(role_id, role_ids)
     if not hint:
         hint = "; role ids are role file names without .yaml"
-    return Finding.at(where, "error", "unknown-role",
-                      f"{key} role '{role_id}' does not exist{hint}")
+    return Finding.at(
+        where, "error", "unknown-role", f"{key} role '{role_id}' does not exist{hint}"
+    )
 
 
 def _handoffs(
@@ -152,34 +167,52 @@ def _handoffs(
                     party = roles_as_parties.get(customer.role)
                     if party is None:
                         if customer.role not in broken_ids:
-                            findings.append(_unknown_role(customer.where, "customer",
-                                                          customer.role, role_ids))
+                            findings.append(
+                                _unknown_role(customer.where, "customer", customer.role, role_ids)
+                            )
                         continue
                     if party.id == role.id:
-                        findings.append(Finding.at(customer.where, "warning", "self-customer",
-                            f"{role.title} lists itself as a customer of '{product.name}'; "
-                            "name the role that receives it, or remove this customer"))
+                        findings.append(
+                            Finding.at(
+                                customer.where,
+                                "warning",
+                                "self-customer",
+                                f"{role.title} lists itself as a customer of '{product.name}'; "
+                                "name the role that receives it, or remove this customer",
+                            )
+                        )
                 else:
                     external_id = customer.external or ""
                     if external_id not in externals_as_parties:
                         declared = sorted(externals)
                         hint = did_you_mean(external_id, declared) or (
-                            f"; declared: {', '.join(declared)}" if declared else
-                            "; declare it under 'external_customers:' in jobdefs.yaml")
-                        findings.append(Finding.at(customer.where, "error", "unknown-external",
-                            f"external customer '{external_id}' is not declared in "
-                            f"jobdefs.yaml{hint}"))
+                            f"; declared: {', '.join(declared)}"
+                            if declared
+                            else "; declare it under 'external_customers:' in jobdefs.yaml"
+                        )
+                        findings.append(
+                            Finding.at(
+                                customer.where,
+                                "error",
+                                "unknown-external",
+                                f"external customer '{external_id}' is not declared in "
+                                f"jobdefs.yaml{hint}",
+                            )
+                        )
                         continue
                     party = externals_as_parties[external_id]
-                handoff = filled(HandOff, {  # as HandOff(...) would, thrice as fast
-                    "supplier": supplier,
-                    "product": product.name,
-                    "customer": party,
-                    "need": customer.need,
-                    "standard": customer.standard,
-                    "description": product.description,
-                    "where": customer.where,
-                })
+                handoff = filled(
+                    HandOff,
+                    {  # as HandOff(...) would, thrice as fast
+                        "supplier": supplier,
+                        "product": product.name,
+                        "customer": party,
+                        "need": customer.need,
+                        "standard": customer.standard,
+                        "description": product.description,
+                        "where": customer.where,
+                    },
+                )
                 handoffs.append(handoff)
                 handoffs_from[role.id].append(handoff)
                 handoffs_to[party.key].append(handoff)
@@ -199,27 +232,36 @@ def _check_receives(
         if supplier is None:
             if received.supplier in broken_ids:
                 continue
-            findings.append(_unknown_role(received.where, "receives.from", received.supplier,
-                                          role_ids))
+            findings.append(
+                _unknown_role(received.where, "receives.from", received.supplier, role_ids)
+            )
             continue
-        offered = [h.product for h in handoffs_from.get(supplier.id, ())
-                   if h.customer.kind == "role" and h.customer.id == role.id]
+        offered = [
+            h.product
+            for h in handoffs_from.get(supplier.id, ())
+            if h.customer.kind == "role" and h.customer.id == role.id
+        ]
         wanted = fold_name(received.product)
         if any(fold_name(name) == wanted for name in offered):
             continue
         problem = f"{supplier.id} lists no product '{received.product}' for {role.id}"
         if any(fold_name(p.name) == wanted for p in supplier.products):
-            fix = (f"add '- role: {role.id}' with its need to the customers of "
-                   f"'{received.product}' in {supplier.file}")
+            fix = (
+                f"add '- role: {role.id}' with its need to the customers of "
+                f"'{received.product}' in {supplier.file}"
+            )
         elif offered:
             names = ", ".join(f"'{name}'" for name in offered)
-            fix = (f"it hands {role.id} {names}{did_you_mean(received.product, offered) or '.'} "
-                   f"Use the supplier's name for the product, or add the product to "
-                   f"{supplier.file}")
+            fix = (
+                f"it hands {role.id} {names}{did_you_mean(received.product, offered) or '.'} "
+                f"Use the supplier's name for the product, or add the product to "
+                f"{supplier.file}"
+            )
         else:
             fix = f"add {role.id} as a customer in {supplier.file}, or remove this entry"
-        findings.append(Finding.at(received.where, "warning", "receives-mismatch",
-                                   f"{problem}; {fix}"))
+        findings.append(
+            Finding.at(received.where, "warning", "receives-mismatch", f"{problem}; {fix}")
+        )
 
 
 def _reporting_cycles(roles: Sequence[Role], by_id: Mapping[str, Role]) -> list[Finding]:
@@ -234,15 +276,20 @@ def _reporting_cycles(roles: Sequence[Role], by_id: Mapping[str, Role]) -> list[
             walk.append(current)
             current = by_id[current].reports_to
         if current is not None and state.get(current) == 1:
-            circle = walk[walk.index(current):]
+            circle = walk[walk.index(current) :]
             first = min(circle)
             at = circle.index(first)
             path = [*circle[at:], *circle[:at], first]
             role = by_id[first]
-            findings.append(Finding.at(role.location("reports_to"), "error",
-                "reports-to-cycle",
-                f"reports_to goes round in a circle: {' → '.join(path)}; one of these roles "
-                "must report to someone outside the circle, or to no one"))
+            findings.append(
+                Finding.at(
+                    role.location("reports_to"),
+                    "error",
+                    "reports-to-cycle",
+                    f"reports_to goes round in a circle: {' → '.join(path)}; one of these roles "
+                    "must report to someone outside the circle, or to no one",
+                )
+            )
         for role_id in walk:
             state[role_id] = 2
     return findings

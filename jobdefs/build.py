@@ -160,45 +160,61 @@ class Plan:
         # role files: so for the scorecard's figures, and the reviews, too.
         self.reviews_text = json.dumps(
             [sorted(self.reviews.answers.items()), sorted(self.reviews.suspect.items())],
-            ensure_ascii=False)
-        self.links_shared = _digest(shared, self.reviews_text, json.dumps(
-            self.figures, sort_keys=True, ensure_ascii=False) if self.figures else "")
+            ensure_ascii=False,
+        )
+        self.links_shared = _digest(
+            shared,
+            self.reviews_text,
+            json.dumps(self.figures, sort_keys=True, ensure_ascii=False) if self.figures else "",
+        )
         # Each role's link line: a digest of its file's key, its links_key, and the roles its
         # job aid shows something of (word.job_aid_sources).
         self.links: Links = {}  # for the next build
         file_digests = {role_id: _short_digest(key) for role_id, key in files.items()}
-        before = {} if only or self.figures else _links_before(
-            organization, file_digests, self.links_shared, links)
+        before = (
+            {}
+            if only or self.figures
+            else _links_before(organization, file_digests, self.links_shared, links)
+        )
         self.links_hold = bool(before)
-        self.changed = changed = {role_id for role_id, line in before.items()
-                                  if not line.startswith(file_digests[role_id])}
+        self.changed = changed = {
+            role_id
+            for role_id, line in before.items()
+            if not line.startswith(file_digests[role_id])
+        }
         for role in roles:
             path = f"{JOB_AIDS}/{role.id}.docx"
             known = remembered.get(path)
             line = before.get(role.id)
-            if (known is not None and line is not None
-                    and changed.isdisjoint(line.split(" ")[2:])):  # the roles it shows
+            if (
+                known is not None and line is not None and changed.isdisjoint(line.split(" ")[2:])
+            ):  # the roles it shows
                 # Its roles, its lines of sight and what they are made of are as remembered.
                 inputs, digest = known
                 self.links[role.id] = line
             else:
                 related, sight_shape = word.job_aid_sources(organization, role)
                 figures = self.figures.get(role.id)
-                figures_text = "null" if figures is None else json.dumps(
-                    figures, sort_keys=True, ensure_ascii=False)
+                figures_text = (
+                    "null"
+                    if figures is None
+                    else json.dumps(figures, sort_keys=True, ensure_ascii=False)
+                )
                 inputs = _digest(
-                    shared, role.file, figures_text,
+                    shared,
+                    role.file,
+                    figures_text,
                     "\x1f".join([files.get(role_id, role_id) for role_id in related]),
                     *sight_shape,
                 )
                 if known is not None and known[0] == inputs:
                     digest = known[1]
                 else:
-                    context = json.dumps(self.contexts[role.id], sort_keys=True,
-                                         ensure_ascii=False)
+                    context = json.dumps(self.contexts[role.id], sort_keys=True, ensure_ascii=False)
                     digest = _digest("job-aid", template_digest, self.moment, context)
-                place = (_place(line) if line is not None and role.id not in changed
-                         else links_key(role))
+                place = (
+                    _place(line) if line is not None and role.id not in changed else links_key(role)
+                )
                 self.links[role.id] = " ".join([file_digests[role.id], place, *related])
             self.remembered[path] = (inputs, digest)
             self.targets.append(Target(path, digest, "job-aid", role.id))
@@ -232,10 +248,11 @@ class Plan:
         # Each role's id, file and bytes: the Roles sheet shows the file a role is read from.
         sources = "\x1e".join(self.files[role_id] for role_id in sorted(self.files))
         # The Findings sheet shows warnings that also depend on the day (review-due).
-        warnings = "\x1e".join(f"{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
-                               for f in self.workbook.warnings)
-        matrix = _digest("workbooks", self.moment, self.config_bytes, sources,
-                         reviews, warnings)
+        warnings = "\x1e".join(
+            f"{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
+            for f in self.workbook.warnings
+        )
+        matrix = _digest("workbooks", self.moment, self.config_bytes, sources, reviews, warnings)
         # The maps are known by their bytes; a build that remembers what they were drawn
         # from need not draw them again to know they have not changed.
         map_sources = _digest("map sources", handoff_map.map_sources(organization))
@@ -274,16 +291,26 @@ class Plan:
             touched = set()
             for role_id in self.changed:
                 touched.add(organization.role(role_id).department)
-                touched.update(h.customer.department for h in organization.handoffs_from(role_id)
-                               if h.customer.kind == "role")
+                touched.update(
+                    h.customer.department
+                    for h in organization.handoffs_from(role_id)
+                    if h.customer.kind == "role"
+                )
                 touched.update(h.supplier.department for h in organization.handoffs_to(role_id))
-            looked_at = [department for department in slugs if department in touched
-                         or self.remembered_before.get(paths[department]) is None]
+            looked_at = [
+                department
+                for department in slugs
+                if department in touched or self.remembered_before.get(paths[department]) is None
+            ]
         members = _department_members(organization, looked_at)
         inputs = {
             department: _digest(
-                "department sources", self.moment, organization.name, department,
-                self.config_bytes, reviews,
+                "department sources",
+                self.moment,
+                organization.name,
+                department,
+                self.config_bytes,
+                reviews,
                 "\x1f".join([self.files[role_id] for role_id in sorted(members[department])]),
             )
             for department in looked_at
@@ -297,15 +324,18 @@ class Plan:
             if known is not None and known[0] == inputs[department]:
                 kept[department] = known[1]
         grouped = self.by_department = excel.handoffs_by_department(
-            organization, [department for department in slugs if department not in kept])
+            organization, [department for department in slugs if department not in kept]
+        )
         targets = []
         for department in sorted(slugs, key=slugs.__getitem__):
             digest = kept.get(department)
             if digest is None:
                 # Cells cannot hold the separators (the loader refuses control characters),
                 # so joining the rows' text is as unambiguous as JSON, and quicker.
-                rows = "\x1e".join("\x1f".join(excel.handoff_row(handoff, self.reviews))
-                                   for handoff in grouped[department])
+                rows = "\x1e".join(
+                    "\x1f".join(excel.handoff_row(handoff, self.reviews))
+                    for handoff in grouped[department]
+                )
                 digest = _digest("department", self.moment, organization.name, department, rows)
             self.remembered[paths[department]] = (inputs[department], digest)
             targets.append(Target(paths[department], digest, "workbook"))
@@ -345,17 +375,36 @@ class Plan:
 
         organization = self.workbook.organization
         if MATRIX in wanted:
-            yield MATRIX, excel.matrix_workbook(
-                organization, self.workbook.warnings, self.moment, self.reviews,
-                previous=previous(MATRIX), sources=self.row_sources())
+            yield (
+                MATRIX,
+                excel.matrix_workbook(
+                    organization,
+                    self.workbook.warnings,
+                    self.moment,
+                    self.reviews,
+                    previous=previous(MATRIX),
+                    sources=self.row_sources(),
+                ),
+            )
         if any(path.startswith(DEPARTMENTS) for path in wanted):
-            slugs = {path.removeprefix(f"{DEPARTMENTS}/").removesuffix(".xlsx")
-                     for path in wanted if path.startswith(f"{DEPARTMENTS}/")}
-            earlier = {slug: data for slug in slugs
-                       if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None}
+            slugs = {
+                path.removeprefix(f"{DEPARTMENTS}/").removesuffix(".xlsx")
+                for path in wanted
+                if path.startswith(f"{DEPARTMENTS}/")
+            }
+            earlier = {
+                slug: data
+                for slug in slugs
+                if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None
+            }
             for slug, data in excel.department_workbooks(
-                    organization, self.moment, self.reviews, only=slugs,
-                    previous=earlier, by_department=self.by_department).items():
+                organization,
+                self.moment,
+                self.reviews,
+                only=slugs,
+                previous=earlier,
+                by_department=self.by_department,
+            ).items():
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
@@ -373,8 +422,9 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
     aids are out of date is known from `word.job_aid_sources`, not from the contexts.
     """
 
-    def __init__(self, organization: Organization, figures: Mapping[str, Any],
-                 role_ids: Sequence[str]) -> None:
+    def __init__(
+        self, organization: Organization, figures: Mapping[str, Any], role_ids: Sequence[str]
+    ) -> None:
         self.organization = organization
         self.figures = figures
         self.role_ids = role_ids
@@ -427,9 +477,19 @@ def links_key(role: Role) -> str:
     file's key; a test changes every line of a web of roles to check this."""
     parts = [role.id, role.department, role.title]
     for product in role.products:
-        parts.append("\x1d".join([product.name, *(
-            customer.role if customer.role is not None else f"external:{customer.external}"
-            for customer in product.customers)]))
+        parts.append(
+            "\x1d".join(
+                [
+                    product.name,
+                    *(
+                        customer.role
+                        if customer.role is not None
+                        else f"external:{customer.external}"
+                        for customer in product.customers
+                    ),
+                ]
+            )
+        )
     return _short_digest("\x1f".join(parts))
 
 
@@ -443,7 +503,9 @@ def _short_digest(text: str) -> str:
 
 
 def _links_before(
-    organization: Organization, file_digests: Mapping[str, str], shared: str,
+    organization: Organization,
+    file_digests: Mapping[str, str],
+    shared: str,
     links: tuple[str, Links] | None,
 ) -> Links:
     """The links an earlier build remembered, when they still hold for every role: the
@@ -456,7 +518,8 @@ def _links_before(
     for role_id, file_digest in file_digests.items():
         line = before[role_id]
         if not line.startswith(file_digest) and (
-                _place(line) != links_key(organization.role(role_id))):
+            _place(line) != links_key(organization.role(role_id))
+        ):
             return {}
     return before
 
@@ -541,9 +604,16 @@ def build(
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
-    plan = Plan(workbook, output_dir, only, handbook=handbook, figures=figures, reviews=carried,
-                remembered=memory.digests if memory else None,
-                links=(memory.links_shared, memory.links) if memory else None)
+    plan = Plan(
+        workbook,
+        output_dir,
+        only,
+        handbook=handbook,
+        figures=figures,
+        reviews=carried,
+        remembered=memory.digests if memory else None,
+        links=(memory.links_shared, memory.links) if memory else None,
+    )
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
     # (Unless the last build here checked these very bytes with this very code.)
@@ -570,8 +640,11 @@ def build(
     )
     job_aids = [t for t in todo if t.kind == "job-aid"]
     # Compiling the template is worth it only when a document made from it is due.
-    template = (word.load_job_aid_template(plan.template_path, plan.template_name)
-                if job_aids or handbook_pdf or plan.handbook in todo else None)
+    template = (
+        word.load_job_aid_template(plan.template_path, plan.template_name)
+        if job_aids or handbook_pdf or plan.handbook in todo
+        else None
+    )
     with Staging(output_dir) as staging:
         total = len(todo)
         done = 0
@@ -586,8 +659,9 @@ def build(
         for target, data in zip(job_aids, rendered, strict=True):
             staging.write(target.path, data)
             advance()
-        for path, data in plan.render_workbooks({t.path for t in todo},
-                                                partial(_as_written, output_dir, manifest)):
+        for path, data in plan.render_workbooks(
+            {t.path for t in todo}, partial(_as_written, output_dir, manifest)
+        ):
             staging.write(path, data)
             advance()
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
@@ -615,8 +689,11 @@ def build(
                 before = known.get(path) if known is not None else None
                 # A stamp kept from before is as good as a new one: at worst it no longer
                 # matches, and the next build hashes the file, as it would without it.
-                stamps[path] = before if before is not None and before[1] == sha else (
-                    stamp(output_dir / path), sha)
+                stamps[path] = (
+                    before
+                    if before is not None and before[1] == sha
+                    else (stamp(output_dir / path), sha)
+                )
         remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
         memory.save(stamps, remembered, plan.template_digest, plan.links, plan.links_shared)
     report.written = sorted(staging.files)
@@ -724,8 +801,10 @@ def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
 
     result = review.review(workbook.organization, files)
     suspect = {
-        handoff.id: (f"Changed since it was reviewed (then: {answer.status or 'no status'}"
-                     f"{', ' + answer.reviewer if answer.reviewer else ''}): review it again")
+        handoff.id: (
+            f"Changed since it was reviewed (then: {answer.status or 'no status'}"
+            f"{', ' + answer.reviewer if answer.reviewer else ''}): review it again"
+        )
         for handoff, answer in result.suspect
     }
     answers = {h.id: (a.status, a.reviewer, a.comment) for h, a in result.current}
@@ -745,10 +824,15 @@ def check(
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     memory = _memory(workbook, output_dir)  # read, never written
-    plan = Plan(workbook, output_dir, handbook=handbook, figures=figures,
-                reviews=carried_reviews(workbook, reviews),
-                remembered=memory.digests if memory else None,
-                links=(memory.links_shared, memory.links) if memory else None)
+    plan = Plan(
+        workbook,
+        output_dir,
+        handbook=handbook,
+        figures=figures,
+        reviews=carried_reviews(workbook, reviews),
+        remembered=memory.digests if memory else None,
+        links=(memory.links_shared, memory.links) if memory else None,
+    )
     known = memory.stamps if memory is not None else None
     manifest = Manifest.read(output_dir)
     report = BuildReport(notes=notes)

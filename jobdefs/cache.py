@@ -63,6 +63,8 @@ def roles_file(path: str) -> str:
 
 def roles_files() -> list[str]:
     return [f"roles-{number:x}.json" for number in range(ROLE_SHARDS)]
+
+
 OUTPUTS_FILE = "outputs.json"
 DISABLE_VARIABLE = "JOBDEFS_NO_CACHE"  # set to 1 to read every file afresh
 FOLDER_VARIABLE = "JOBDEFS_CACHE_DIR"  # where compiled templates are kept (see user_folder)
@@ -157,8 +159,9 @@ class RoleCache:
     def _changed_files(self) -> set[str]:
         """The files of the cache whose lines differ from what was read."""
         differ = self._used.keys() ^ self._stored.keys()
-        differ.update(path for path, entry in self._used.items()
-                      if self._stored.get(path) is not entry)
+        differ.update(
+            path for path, entry in self._used.items() if self._stored.get(path) is not entry
+        )
         return {roles_file(path) for path in differ}
 
     def save(self) -> None:
@@ -200,8 +203,11 @@ def _read_shard(file: Path, name: str, version: str) -> dict[str, tuple[str, str
         if not (tab and space):
             continue
         # A path without escapes is the text between its quotes.
-        path = (quoted[1:-1] if "\\" not in quoted and quoted[:1] == quoted[-1:] == '"'
-                and len(quoted) > 1 else _check(json.loads(quoted), str))
+        path = (
+            quoted[1:-1]
+            if "\\" not in quoted and quoted[:1] == quoted[-1:] == '"' and len(quoted) > 1
+            else _check(json.loads(quoted), str)
+        )
         if roles_file(path) != name:
             raise _Corrupt(f"{path} does not belong in {name}")
         entries[path] = (digest, body)
@@ -232,9 +238,16 @@ class OutputCache:
     whose members did, is known unchanged without its sources being worked out again.
     """
 
-    def __init__(self, folder: Path, version: str, stamps: dict[str, tuple[Stamp, str]],
-                 digests: dict[str, tuple[str, str]], template: str = "",
-                 links: Links | None = None, links_shared: str = "") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        version: str,
+        stamps: dict[str, tuple[Stamp, str]],
+        digests: dict[str, tuple[str, str]],
+        template: str = "",
+        links: Links | None = None,
+        links_shared: str = "",
+    ) -> None:
         self.folder = folder
         self.version = version
         self.stamps = stamps
@@ -274,24 +287,38 @@ class OutputCache:
             stamps, digests, template, links, links_shared = {}, {}, "", {}, ""
         return cls(folder, version, stamps, digests, template, links, links_shared)
 
-    def save(self, stamps: Mapping[str, tuple[Stamp | None, str]],
-             digests: Mapping[str, tuple[str, str]], template: str,
-             links: Links | None = None, links_shared: str = "") -> None:
+    def save(
+        self,
+        stamps: Mapping[str, tuple[Stamp | None, str]],
+        digests: Mapping[str, tuple[str, str]],
+        template: str,
+        links: Links | None = None,
+        links_shared: str = "",
+    ) -> None:
         if not self.version:
             return
         links = links or {}
         fresh = {path: (stamp, sha) for path, (stamp, sha) in stamps.items() if stamp}
-        if (fresh == self.stamps and digests == self.digests and template == self.template
-                and links == self.links and links_shared == self.links_shared):
+        if (
+            fresh == self.stamps
+            and digests == self.digests
+            and template == self.template
+            and links == self.links
+            and links_shared == self.links_shared
+        ):
             return
-        _save(self.folder, OUTPUTS_FILE, {
-            "version": self.version,
-            "template": template,
-            "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
-            "digests": {path: list(pair) for path, pair in sorted(digests.items())},
-            "links": dict(sorted(links.items())),
-            "links_shared": links_shared,
-        })
+        _save(
+            self.folder,
+            OUTPUTS_FILE,
+            {
+                "version": self.version,
+                "template": template,
+                "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
+                "digests": {path: list(pair) for path, pair in sorted(digests.items())},
+                "links": dict(sorted(links.items())),
+                "links_shared": links_shared,
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -360,23 +387,33 @@ class TemplateStore:
     def load(self) -> dict[str, CleanPart] | None:
         """The template's parts as cleaned up before, or None when not known (or damaged)."""
         try:
-            raw = _check(json.loads((self.folder / "templates" / f"{self.key}.json")
-                                    .read_bytes()), dict)
+            raw = _check(
+                json.loads((self.folder / "templates" / f"{self.key}.json").read_bytes()), dict
+            )
             parts = {}
             for name, entry in raw.items():
                 prolog, source, fix_tables, variables = _check(entry, list)
                 parts[_check(name, str)] = CleanPart(
-                    _check(prolog, str), _check(source, str), _check(fix_tables, bool),
-                    frozenset(_check(v, str) for v in _check(variables, list)))
+                    _check(prolog, str),
+                    _check(source, str),
+                    _check(fix_tables, bool),
+                    frozenset(_check(v, str) for v in _check(variables, list)),
+                )
             return parts
         except (OSError, ValueError, _Corrupt, RecursionError):
             return None
 
     def save(self, parts: Mapping[str, CleanPart]) -> None:
-        _save(self.folder / "templates", f"{self.key}.json", {
-            name: [part.prolog, part.source, part.fix_tables, sorted(part.variables)]
-            for name, part in parts.items()
-        }, ignore=False)
+        _save(
+            self.folder / "templates",
+            f"{self.key}.json",
+            {
+                name: [part.prolog, part.source, part.fix_tables, sorted(part.variables)]
+                for name, part in parts.items()
+            },
+            ignore=False,
+        )
+
 
 @functools.cache
 def _docxtpl_version() -> str:
@@ -392,8 +429,11 @@ def _docxtpl_version() -> str:
 
 def _save(folder: Path, name: str, document: object, ignore: bool = True) -> None:
     """Replace one cache file; a failure only costs the time the cache would save."""
-    data = document if isinstance(document, bytes) else json.dumps(
-        document, ensure_ascii=False, separators=(",", ":")).encode()
+    data = (
+        document
+        if isinstance(document, bytes)
+        else json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    )
     temporary = folder / f".{name}.{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -440,8 +480,11 @@ def _decode_location(file: str, value: Any) -> Location:
     if type(value) is not list or len(value) != 3:
         raise _Corrupt("location")
     line, column, key_path = value
-    if (type(line) is not int and line is not None) or (
-            type(column) is not int and column is not None) or type(key_path) is not str:
+    if (
+        (type(line) is not int and line is not None)
+        or (type(column) is not int and column is not None)
+        or type(key_path) is not str
+    ):
         raise _Corrupt("location")
     return _tuple(Location, (file, line, column, key_path))
 
@@ -451,21 +494,37 @@ _tuple = tuple.__new__
 
 def _encode_outcome(outcome: FileOutcome) -> dict[str, Any]:
     role = outcome.role
-    findings = [[f.severity, f.code, f.message, f.file, f.line, f.column, f.key_path]
-                for f in outcome.findings]
+    findings = [
+        [f.severity, f.code, f.message, f.file, f.line, f.column, f.key_path]
+        for f in outcome.findings
+    ]
     if role is None:
         return {"role": None, "findings": findings}
     return {
         "findings": findings,
         "role": [
-            role.id, role.title, role.department, role.purpose, role.reports_to,
-            role.revision, role.reviewed, list(role.feedback_questions),
+            role.id,
+            role.title,
+            role.department,
+            role.purpose,
+            role.reports_to,
+            role.revision,
+            role.reviewed,
+            list(role.feedback_questions),
             _encode_location(role.where),
             {key: _encode_location(where) for key, where in role.at.items()},
-            [[p.name, p.description, _encode_location(p.where),
-              [[c.need, c.standard, c.role, c.external, _encode_location(c.where)]
-               for c in p.customers]]
-             for p in role.products],
+            [
+                [
+                    p.name,
+                    p.description,
+                    _encode_location(p.where),
+                    [
+                        [c.need, c.standard, c.role, c.external, _encode_location(c.where)]
+                        for c in p.customers
+                    ],
+                ]
+                for p in role.products
+            ],
             [[r.product, r.supplier, _encode_location(r.where)] for r in role.receives],
             [[m.moment, m.practice] for m in role.moments_of_truth],
         ],
@@ -478,34 +537,61 @@ def _decode_outcome(file: str, value: Any) -> FileOutcome:
     encoded = value["role"]
     if encoded is None:
         return FileOutcome(None, findings)
-    (role_id, title, department, purpose, reports_to, revision, reviewed, questions, where,
-     at, products, receives, moments) = _check(encoded, list)
+    (
+        role_id,
+        title,
+        department,
+        purpose,
+        reports_to,
+        revision,
+        reviewed,
+        questions,
+        where,
+        at,
+        products,
+        receives,
+        moments,
+    ) = _check(encoded, list)
     at = _check(at, dict)
-    role = filled(Role, {
-        "id": _check(role_id, str),
-        "file": file,
-        "title": _check(title, str),
-        "department": _check(department, str),
-        "purpose": _check(purpose, str),
-        "products": tuple([_decode_product(file, item) for item in _check(products, list)]),
-        "reports_to": _optional_text(reports_to),
-        "revision": _check(revision, str),
-        "reviewed": _check(reviewed, str),
-        "receives": tuple([
-            filled(ReceivedProduct, {"product": _check(product, str),
-                                      "supplier": _check(supplier, str),
-                                      "where": _decode_location(file, spot)})
-            for product, supplier, spot in _check(receives, list)
-        ]),
-        "moments_of_truth": tuple([
-            filled(MomentOfTruth, {"moment": _check(moment, str),
-                                    "practice": _check(practice, str)})
-            for moment, practice in _check(moments, list)
-        ]),
-        "feedback_questions": tuple([_check(q, str) for q in _check(questions, list)]),
-        "where": _decode_location(file, where),
-        "at": {_check(key, str): _decode_location(file, spot) for key, spot in at.items()},
-    })
+    role = filled(
+        Role,
+        {
+            "id": _check(role_id, str),
+            "file": file,
+            "title": _check(title, str),
+            "department": _check(department, str),
+            "purpose": _check(purpose, str),
+            "products": tuple([_decode_product(file, item) for item in _check(products, list)]),
+            "reports_to": _optional_text(reports_to),
+            "revision": _check(revision, str),
+            "reviewed": _check(reviewed, str),
+            "receives": tuple(
+                [
+                    filled(
+                        ReceivedProduct,
+                        {
+                            "product": _check(product, str),
+                            "supplier": _check(supplier, str),
+                            "where": _decode_location(file, spot),
+                        },
+                    )
+                    for product, supplier, spot in _check(receives, list)
+                ]
+            ),
+            "moments_of_truth": tuple(
+                [
+                    filled(
+                        MomentOfTruth,
+                        {"moment": _check(moment, str), "practice": _check(practice, str)},
+                    )
+                    for moment, practice in _check(moments, list)
+                ]
+            ),
+            "feedback_questions": tuple([_check(q, str) for q in _check(questions, list)]),
+            "where": _decode_location(file, where),
+            "at": {_check(key, str): _decode_location(file, spot) for key, spot in at.items()},
+        },
+    )
     return FileOutcome(role, findings)
 
 
@@ -513,16 +599,34 @@ def _decode_product(file: str, value: Any) -> Product:
     name, description, where, customers = _check(value, list)
     made = []
     for need, standard, role, external, spot in _check(customers, list):
-        if (type(need) is not str or type(standard) is not str
-                or (role is not None and type(role) is not str)
-                or (external is not None and type(external) is not str)):
+        if (
+            type(need) is not str
+            or type(standard) is not str
+            or (role is not None and type(role) is not str)
+            or (external is not None and type(external) is not str)
+        ):
             raise _Corrupt("customer")
-        made.append(filled(Customer, {"need": need, "standard": standard, "role": role,
-                                       "external": external,
-                                       "where": _decode_location(file, spot)}))
-    return filled(Product, {"name": _check(name, str), "customers": tuple(made),
-                             "description": _check(description, str),
-                             "where": _decode_location(file, where)})
+        made.append(
+            filled(
+                Customer,
+                {
+                    "need": need,
+                    "standard": standard,
+                    "role": role,
+                    "external": external,
+                    "where": _decode_location(file, spot),
+                },
+            )
+        )
+    return filled(
+        Product,
+        {
+            "name": _check(name, str),
+            "customers": tuple(made),
+            "description": _check(description, str),
+            "where": _decode_location(file, where),
+        },
+    )
 
 
 def _decode_finding(value: Any) -> Finding:
@@ -532,5 +636,12 @@ def _decode_finding(value: Any) -> Finding:
     for number in (line, column):
         if number is not None:
             _check(number, int)
-    return Finding(severity, _check(code, str), _check(message, str), _check(file, str),
-                   line, column, _check(key_path, str))
+    return Finding(
+        severity,
+        _check(code, str),
+        _check(message, str),
+        _check(file, str),
+        line,
+        column,
+        _check(key_path, str),
+    )

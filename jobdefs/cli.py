@@ -114,41 +114,75 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     if loaded.findings and (status or not quiet):
         click.echo(report.as_text(loaded.findings), nl=False, err=True)
     if status:
-        click.echo(report.summary(loaded.findings, len(loaded.organization.roles))
-                   + "; nothing was written", err=True)
+        click.echo(
+            report.summary(loaded.findings, len(loaded.organization.roles))
+            + "; nothing was written",
+            err=True,
+        )
         sys.exit(status)
     return loaded
 
 
 @cli.command()
 @workbook_option
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder.  [default: output: in jobdefs.yaml, else build]")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder.  [default: output: in jobdefs.yaml, else build]",
+)
 @strict_option
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 if any output is missing, stale or orphaned.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 if any output is missing, stale or orphaned.",
+)
 @click.option("--force", is_flag=True, help="Rebuild every output, even the current ones.")
-@click.option("--only", multiple=True, metavar="ROLE",
-              help="Write only this role's job aid (repeatable).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1),
-              help="Processes that render job aids.  [default: the number of CPUs]")
+@click.option(
+    "--only", multiple=True, metavar="ROLE", help="Write only this role's job aid (repeatable)."
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes that render job aids.  [default: the number of CPUs]",
+)
 @click.option("--pdf", is_flag=True, help="Also write PDF job aids (needs LibreOffice).")
-@click.option("--handbook", is_flag=True,
-              help="Also write handbook.docx: a cover, contents and every job aid by "
-                   "department (and handbook.pdf with --pdf). A later build without "
-                   "--handbook keeps it as it is; --check says when it is stale.")
-@click.option("--scorecard", "scorecard_files", multiple=True, metavar="FILE",
-              type=click.Path(exists=True, path_type=Path),
-              help="An answered survey (.xlsx) or a folder of them (repeatable): each job aid "
-                   "shows its role's figures. Give the same to later builds and --check.")
-@click.option("--scorecard-baseline", "baseline_files", multiple=True, metavar="FILE",
-              type=click.Path(exists=True, path_type=Path),
-              help="An earlier round's answered survey or folder, to show the change since.")
-@click.option("--reviews", "review_files", multiple=True, metavar="FILE.xlsx",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A reviewed matrix or department workbook (repeatable): the new review "
-                   "workbooks carry its answers; answers to hand-offs changed since are "
-                   "left blank with a review note.")
+@click.option(
+    "--handbook",
+    is_flag=True,
+    help="Also write handbook.docx: a cover, contents and every job aid by "
+    "department (and handbook.pdf with --pdf). A later build without "
+    "--handbook keeps it as it is; --check says when it is stale.",
+)
+@click.option(
+    "--scorecard",
+    "scorecard_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, path_type=Path),
+    help="An answered survey (.xlsx) or a folder of them (repeatable): each job aid "
+    "shows its role's figures. Give the same to later builds and --check.",
+)
+@click.option(
+    "--scorecard-baseline",
+    "baseline_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, path_type=Path),
+    help="An earlier round's answered survey or folder, to show the change since.",
+)
+@click.option(
+    "--reviews",
+    "review_files",
+    multiple=True,
+    metavar="FILE.xlsx",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A reviewed matrix or department workbook (repeatable): the new review "
+    "workbooks carry its answers; answers to hand-offs changed since are "
+    "left blank with a review note.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -187,12 +221,19 @@ def build(
     # Role files unchanged since the last build into the same folder are not read again.
     loaded = load_or_exit(workbook, strict, quiet, output_dir=output, cached=True)
     output_dir = loaded.output_dir
-    extras: dict[str, Any] = {"handbook": handbook, "scorecard": scorecard_files,
-                              "scorecard_baseline": baseline_files, "reviews": review_files}
+    extras: dict[str, Any] = {
+        "handbook": handbook,
+        "scorecard": scorecard_files,
+        "scorecard_baseline": baseline_files,
+        "reviews": review_files,
+    }
     if check_only:
         result = builder.check(loaded, output_dir=output_dir, **extras)
-        for label, paths in (("missing", result.missing), ("stale", result.stale),
-                             ("orphaned", result.orphaned)):
+        for label, paths in (
+            ("missing", result.missing),
+            ("stale", result.stale),
+            ("orphaned", result.orphaned),
+        ):
             for path in paths:
                 click.echo(f"{label}: {output_dir / path}", err=True)
         if not result.up_to_date:
@@ -202,20 +243,30 @@ def build(
             click.echo(f"all {len(result.kept)} outputs in {output_dir} are up to date", err=True)
         return
     show_bar = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=1, label="Building", file=sys.stderr,
-                           hidden=not show_bar) as bar:
+    with click.progressbar(length=1, label="Building", file=sys.stderr, hidden=not show_bar) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        result = builder.build(loaded, output_dir=output_dir, only=only, force=force,
-                               jobs=jobs, pdf=pdf, progress=progress, **extras)
+        result = builder.build(
+            loaded,
+            output_dir=output_dir,
+            only=only,
+            force=force,
+            jobs=jobs,
+            pdf=pdf,
+            progress=progress,
+            **extras,
+        )
     for note in result.notes:
         click.echo(note, err=True)
     if not quiet:
         click.echo(
             f"{output_dir}: wrote {len(result.written)}, kept {len(result.kept)}, "
-            f"removed {len(result.removed)}", err=True)
+            f"removed {len(result.removed)}",
+            err=True,
+        )
         for path in result.removed:
             click.echo(f"removed: {path}", err=True)
 
@@ -347,8 +398,11 @@ def _valid_folder(ctx: click.Context, param: click.Parameter, value: str | None)
 
 @cli.command("init")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
-@click.option("--organization", callback=_valid_text,
-              help="The organization's name.  [default: from the folder's name]")
+@click.option(
+    "--organization",
+    callback=_valid_text,
+    help="The organization's name.  [default: from the folder's name]",
+)
 def init_command(folder: Path, organization: str | None) -> None:
     """Create a new workbook with three example roles.
 
@@ -372,23 +426,34 @@ def init_command(folder: Path, organization: str | None) -> None:
     for path, reason in result.skipped:
         click.echo(f"skipped {path} ({reason})", err=True)
     if result.created:
-        click.echo(f"{len(result.created)} files created in {folder}; next: edit the roles, "
-                   "then run 'jobdefs check' and 'jobdefs build' there", err=True)
+        click.echo(
+            f"{len(result.created)} files created in {folder}; next: edit the roles, "
+            "then run 'jobdefs check' and 'jobdefs build' there",
+            err=True,
+        )
     else:
-        click.echo(f"nothing created: {folder} already holds these files (init never "
-                   "replaces a file)", err=True)
+        click.echo(
+            f"nothing created: {folder} already holds these files (init never replaces a file)",
+            err=True,
+        )
 
 
 @cli.command("new")
 @click.argument("role_id", metavar="ROLE-ID", callback=_valid_role_id)
 @click.option("--title", required=True, callback=_valid_text, help="The job title.")
-@click.option("--department", required=True, callback=_valid_text,
-              help="The department the role belongs to.")
+@click.option(
+    "--department", required=True, callback=_valid_text, help="The department the role belongs to."
+)
 @workbook_option
-@click.option("--folder", metavar="SUBFOLDER", callback=_valid_folder,
-              help="A sub-folder of roles/ to write the file in, e.g. laboratory.")
-def new_command(role_id: str, title: str, department: str, workbook: Path,
-                folder: str | None) -> None:
+@click.option(
+    "--folder",
+    metavar="SUBFOLDER",
+    callback=_valid_folder,
+    help="A sub-folder of roles/ to write the file in, e.g. laboratory.",
+)
+def new_command(
+    role_id: str, title: str, department: str, workbook: Path, folder: str | None
+) -> None:
     """Write a new role file, a commented skeleton to fill in.
 
     The file is roles/[SUBFOLDER/]ROLE-ID.yaml. Every key is explained in a
@@ -407,15 +472,25 @@ def new_command(role_id: str, title: str, department: str, workbook: Path,
     result = new_role(workbook, role_id, title=title, department=department, folder=folder)
     for path in result.created:
         click.echo(f"created {path}", err=True)
-    click.echo(f"next: fill in the keys marked TODO in {result.created[0]}, then run "
-               "'jobdefs check'", err=True)
+    click.echo(
+        f"next: fill in the keys marked TODO in {result.created[0]}, then run 'jobdefs check'",
+        err=True,
+    )
 
 
 @cli.command("schema")
-@click.argument("kind", type=click.Choice(["role", "organization"]), default="role",
-                metavar="[role|organization]")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema to this file instead of printing it.")
+@click.argument(
+    "kind",
+    type=click.Choice(["role", "organization"]),
+    default="role",
+    metavar="[role|organization]",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file instead of printing it.",
+)
 def schema_command(kind: str, output: Path | None) -> None:
     """Print the JSON Schema of a role file or of jobdefs.yaml.
 
@@ -445,17 +520,38 @@ def schema_command(kind: str, output: Path | None) -> None:
 
 @cli.command()
 @workbook_option
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder; a round goes to <output>/surveys/<round>/.  "
-                   "[default: output: in jobdefs.yaml, else build]")
-@click.option("--role", "roles", multiple=True, metavar="ROLE",
-              help="Survey this role (repeatable).  [default: every role]")
-@click.option("--department", "departments", multiple=True, metavar="NAME",
-              help="Survey every role of this department (repeatable).")
-@click.option("--round", "round_label", default="round-1", show_default=True, metavar="LABEL",
-              help="The round's name, also its folder's name (e.g. 2025-q1).")
-@click.option("--force", is_flag=True,
-              help="Replace this round's files even though they may hold answers.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder; a round goes to <output>/surveys/<round>/.  "
+    "[default: output: in jobdefs.yaml, else build]",
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE",
+    help="Survey this role (repeatable).  [default: every role]",
+)
+@click.option(
+    "--department",
+    "departments",
+    multiple=True,
+    metavar="NAME",
+    help="Survey every role of this department (repeatable).",
+)
+@click.option(
+    "--round",
+    "round_label",
+    default="round-1",
+    show_default=True,
+    metavar="LABEL",
+    help="The round's name, also its folder's name (e.g. 2025-q1).",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace this round's files even though they may hold answers."
+)
 def survey(
     workbook: Path,
     output: Path | None,
@@ -479,26 +575,56 @@ def survey(
     from jobdefs import survey as surveys
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
-    result = surveys.make_surveys(loaded, output_dir=output, round_label=round_label,
-                                  roles=roles, departments=departments, force=force)
-    click.echo(f"{result.folder}: wrote {len(result.surveys)} surveys and "
-               f"{len(result.cards)} question cards", err=True)
+    result = surveys.make_surveys(
+        loaded,
+        output_dir=output,
+        round_label=round_label,
+        roles=roles,
+        departments=departments,
+        force=force,
+    )
+    click.echo(
+        f"{result.folder}: wrote {len(result.surveys)} surveys and "
+        f"{len(result.cards)} question cards",
+        err=True,
+    )
     for role_id in result.skipped:
-        click.echo(f"no survey for {role_id}: no colleague hands it a product and it serves "
-                   "no one outside", err=True)
+        click.echo(
+            f"no survey for {role_id}: no colleague hands it a product and it serves "
+            "no one outside",
+            err=True,
+        )
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--baseline", multiple=True, metavar="FILE", type=click.Path(path_type=Path),
-              help="An earlier round's answered survey, or its folder (repeatable).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True,
-              help="text for people, json for programs, markdown for a report or a PR comment.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the scorecard workbook here (e.g. scorecard.xlsx).")
-@click.option("--fail-below", type=click.FloatRange(0, 1), metavar="SHARE",
-              help="Exit 1 when a hand-off's share met is below SHARE (e.g. 0.8).")
+@click.option(
+    "--baseline",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="An earlier round's answered survey, or its folder (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, markdown for a report or a PR comment.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the scorecard workbook here (e.g. scorecard.xlsx).",
+)
+@click.option(
+    "--fail-below",
+    type=click.FloatRange(0, 1),
+    metavar="SHARE",
+    help="Exit 1 when a hand-off's share met is below SHARE (e.g. 0.8).",
+)
 @workbook_option
 def scorecard(
     files: tuple[Path, ...],
@@ -539,14 +665,26 @@ def scorecard(
 
 @cli.command("review")
 @workbook_option
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="How to print the summary.")
-@click.option("--fail-on", type=click.Choice(["needs-change", "suspect"]), multiple=True,
-              help="Exit 1 when any current answer needs change, or any answer is suspect.")
-def review_command(workbook: Path, files: tuple[Path, ...], output_format: str,
-                   fail_on: tuple[str, ...]) -> None:
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How to print the summary.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["needs-change", "suspect"]),
+    multiple=True,
+    help="Exit 1 when any current answer needs change, or any answer is suspect.",
+)
+def review_command(
+    workbook: Path, files: tuple[Path, ...], output_format: str, fail_on: tuple[str, ...]
+) -> None:
     """Read reviewed workbooks back: Status, Reviewer and Comment per hand-off.
 
     FILES are internal-customer-matrix.xlsx or departments/*.xlsx files that
@@ -566,10 +704,12 @@ def review_command(workbook: Path, files: tuple[Path, ...], output_format: str,
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     render = {"json": review.as_json, "markdown": review.as_markdown}.get(
-        output_format, review.as_text)
+        output_format, review.as_text
+    )
     click.echo(render(result), nl=False)
     if ("needs-change" in fail_on and result.needs_change()) or (
-            "suspect" in fail_on and result.suspect):
+        "suspect" in fail_on and result.suspect
+    ):
         sys.exit(1)
 
 
@@ -607,8 +747,7 @@ def templates_export(folder: Path | None, workbook: Path) -> None:
     for path in result.skipped:
         click.echo(f"skipped {path} (it exists; export never replaces a file)", err=True)
     if result.created:
-        click.echo("next: edit the template in Word, then run 'jobdefs templates check'",
-                   err=True)
+        click.echo("next: edit the template in Word, then run 'jobdefs templates check'", err=True)
 
 
 @templates.command("check")

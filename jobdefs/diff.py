@@ -357,8 +357,9 @@ def _role_changes(
     )
     for kind, old_text, new_text in role_edits:
         if old_text != new_text:
-            change = Change(kind, party, before=old_text, after=new_text,
-                            affects=_customers(new, after.id))
+            change = Change(
+                kind, party, before=old_text, after=new_text, affects=_customers(new, after.id)
+            )
             yield change, ()
 
     old_handoffs = {h.id: h for h in old.handoffs_from(before.id)}
@@ -410,9 +411,16 @@ def _role_changes(
         )
         for kind, old_text, new_text in edits:
             if old_text != new_text:
-                change = Change(kind, party, handoff.product, handoff.customer,
-                                before=old_text, after=new_text, affects=customer,
-                                handoff=handoff)
+                change = Change(
+                    kind,
+                    party,
+                    handoff.product,
+                    handoff.customer,
+                    before=old_text,
+                    after=new_text,
+                    affects=customer,
+                    handoff=handoff,
+                )
                 yield change, rest
     for id_, handoff in old_handoffs.items():
         if id_ not in new_handoffs and fold_name(handoff.product) in shared:

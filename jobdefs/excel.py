@@ -180,9 +180,11 @@ def department_workbooks(
     """
     wanted = None if only is None else set(only)
     earlier = previous or {}
-    slugs = {department: slug for department, slug in
-             department_slugs(organization.departments()).items()
-             if wanted is None or slug in wanted}
+    slugs = {
+        department: slug
+        for department, slug in department_slugs(organization.departments()).items()
+        if wanted is None or slug in wanted
+    }
     by_department = dict(by_department or {})
     missing = [department for department in slugs if department not in by_department]
     if missing:
@@ -295,8 +297,10 @@ def _handoffs_of_departments(
     if not any(found.values()):
         return {department: [] for department in found}
     order = {id(handoff): number for number, handoff in enumerate(organization.handoffs)}
-    return {department: sorted(held.values(), key=lambda handoff: order[id(handoff)])
-            for department, held in found.items()}
+    return {
+        department: sorted(held.values(), key=lambda handoff: order[id(handoff)])
+        for department, held in found.items()
+    }
 
 
 def involves(handoff: HandOff, department: str) -> bool:
@@ -637,14 +641,18 @@ def _rows_key(rows: Sequence[tuple[_Value, ...]]) -> str:
     characters), else it is repr() after all.
     """
     width = len(rows[0]) if rows else 0
-    text = "\x1e".join("\x1f".join(value if type(value) is str else f"\x1d{value!r}"
-                                   for value in row) for row in rows)
+    text = "\x1e".join(
+        "\x1f".join(value if type(value) is str else f"\x1d{value!r}" for value in row)
+        for row in rows
+    )
     marks = text.count("\x1d")  # none at all proves there is no value other than text
     others = marks and sum(type(value) is not str for row in rows for value in row)
-    if (all(len(row) == width for row in rows)
-            and text.count("\x1e") == max(len(rows) - 1, 0)
-            and text.count("\x1f") == len(rows) * max(width - 1, 0)
-            and marks == others):
+    if (
+        all(len(row) == width for row in rows)
+        and text.count("\x1e") == max(len(rows) - 1, 0)
+        and text.count("\x1f") == len(rows) * max(width - 1, 0)
+        and marks == others
+    ):
         return f"{len(rows)}x{width}\x1c{text}"
     return repr(rows)
 
@@ -696,8 +704,9 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
     roles = organization.roles
     # Each customer's key, title and department: the roles, then the external customers.
     customers = [(role.id, role.title, role.department) for role in roles]
-    customers += [(f"external:{x.id}", x.name, EXTERNAL_DEPARTMENT)
-                  for x in organization.external_customers]
+    customers += [
+        (f"external:{x.id}", x.name, EXTERNAL_DEPARTMENT) for x in organization.external_customers
+    ]
     position = {key: index for index, (key, _, _) in enumerate(customers)}
     # A role listing itself does not count as a supplier or a customer here.
     supplied = {
@@ -880,11 +889,13 @@ class _ListSheet(NamedTuple):
             told = self.sources(start, end)
             if told is None:
                 rows = self.rows(start, end)
-                blocks.append(_Block(_list_rows, (start + 2, columns, rows),
-                                     (start + 2, named, _rows_key(rows))))
+                blocks.append(
+                    _Block(
+                        _list_rows, (start + 2, columns, rows), (start + 2, named, _rows_key(rows))
+                    )
+                )
             else:
-                made = functools.partial(
-                    lambda s, e: (s + 2, columns, self.rows(s, e)), start, end)
+                made = functools.partial(lambda s, e: (s + 2, columns, self.rows(s, e)), start, end)
                 blocks.append(_Block(_list_rows, made, (start + 2, named, "files", told)))
         return blocks
 
@@ -972,8 +983,11 @@ def _handoff_sources(
                 return None
             told.append(made_by)
         customer = handoff.customer
-        to = (files.get(customer.id) if customer.kind == "role"
-              else f"external={customer.id}={customer.title}")
+        to = (
+            files.get(customer.id)
+            if customer.kind == "role"
+            else f"external={customer.id}={customer.title}"
+        )
         if to is None or not handoff.where.key_path:
             return None
         told.append(f"{handoff.where.key_path}\x1f{to}")
@@ -988,8 +1002,9 @@ def _roles_sheet(organization: Organization, sources: RowSources | None = None) 
         made: list[tuple[_Value, ...]] = []
         for role in roles[start:end]:
             boss = role.reports_to
-            boss_title = (organization.role(boss).title if boss and organization.has_role(boss)
-                          else "")
+            boss_title = (
+                organization.role(boss).title if boss and organization.has_role(boss) else ""
+            )
             reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
             made.append(
                 (
@@ -1018,8 +1033,9 @@ def _roles_sheet(organization: Organization, sources: RowSources | None = None) 
         files = sources.files
         if any(role.id not in files for role in roles[start:end]):
             return None
-        return "\x1e".join([sources.code, sources.structure,
-                            *(files[role.id] for role in roles[start:end])])
+        return "\x1e".join(
+            [sources.code, sources.structure, *(files[role.id] for role in roles[start:end])]
+        )
 
     return _ListSheet(shape, rows, from_files)
 

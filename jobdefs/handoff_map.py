@@ -121,8 +121,10 @@ def _mermaid_chart(
     shown = {role.id for role in roles}
     shown.update(end.key for edge in edges for end in (edge.supplier, edge.customer))
     lines = ["flowchart LR"]
-    shown_roles = sorted((organization.role(key) for key in shown if key in layout.position),
-                         key=lambda role: layout.position[role.id])
+    shown_roles = sorted(
+        (organization.role(key) for key in shown if key in layout.position),
+        key=lambda role: layout.position[role.id],
+    )
     shown_by_department: dict[str, list[Role]] = {}
     for role in shown_roles:
         shown_by_department.setdefault(role.department, []).append(role)

@@ -113,8 +113,12 @@ class _FileReader:
         misspelt: set[str] = set()  # required keys already suggested for an unknown key
         for key_node, value_node in node.pairs:
             if key_node.kind != "scalar":
-                self.wrong_type(key_node, path or "key", "a key written as text",
-                                found=f"{describe(key_node)} used as a key")
+                self.wrong_type(
+                    key_node,
+                    path or "key",
+                    "a key written as text",
+                    found=f"{describe(key_node)} used as a key",
+                )
                 continue
             name = key_node.text
             key_path = f"{path}.{name}" if path else name
@@ -137,8 +141,7 @@ class _FileReader:
                     key_node,
                     key_path,
                     "unknown-key",
-                    f"'{name}' is not a key of a {shape.name}{hint}"
-                    f" (allowed: {allowed})",
+                    f"'{name}' is not a key of a {shape.name}{hint} (allowed: {allowed})",
                 )
                 continue
             record.at[name] = self.where(key_node, key_path)
@@ -159,8 +162,12 @@ class _FileReader:
     def value(self, node: Node, key: Key, path: str) -> Any:
         if node.is_null:
             advice = "write it" if key.required else "write it or remove the key"
-            self.error(node, path, "empty-value",
-                       f"'{key.name}' is empty; {advice} ({key.doc.rstrip('.')})")
+            self.error(
+                node,
+                path,
+                "empty-value",
+                f"'{key.name}' is empty; {advice} ({key.doc.rstrip('.')})",
+            )
             return None
         if key.type == "list":
             return self.list(node, key, path)
@@ -181,8 +188,12 @@ class _FileReader:
             if isinstance(key.items, Shape):
                 value: Any = self.mapping(item, key.items, item_path)
             elif item.is_null:
-                self.error(item, item_path, "empty-value", "this item is empty; write it or "
-                           "remove the line")
+                self.error(
+                    item,
+                    item_path,
+                    "empty-value",
+                    "this item is empty; write it or remove the line",
+                )
                 value = None
             else:
                 value = self.scalar(item, key.items or "text", key.name, item_path)
@@ -198,19 +209,31 @@ class _FileReader:
         record = Record(self.where(node, path))
         for key_node, value_node in node.pairs:
             if key_node.kind != "scalar":
-                self.wrong_type(key_node, path, "an id written as text",
-                                found=f"{describe(key_node)} used as an id")
+                self.wrong_type(
+                    key_node,
+                    path,
+                    "an id written as text",
+                    found=f"{describe(key_node)} used as an id",
+                )
                 continue
             name = key_node.text
             entry_path = f"{path}.{name}"
             if name in record.at:
-                self.error(key_node, entry_path, "duplicate-key",
-                           f"'{name}' appears twice in '{key.name}'; keep one of them")
+                self.error(
+                    key_node,
+                    entry_path,
+                    "duplicate-key",
+                    f"'{name}' appears twice in '{key.name}'; keep one of them",
+                )
                 continue
             if key.name == "warnings" and name not in WARNING_CODES:
-                self.error(key_node, entry_path, "unknown-key",
-                           f"'{name}' is not a warning code{did_you_mean(name, WARNING_CODES)}"
-                           f" (warning codes: {', '.join(WARNING_CODES)})")
+                self.error(
+                    key_node,
+                    entry_path,
+                    "unknown-key",
+                    f"'{name}' is not a warning code{did_you_mean(name, WARNING_CODES)}"
+                    f" (warning codes: {', '.join(WARNING_CODES)})",
+                )
                 continue
             record.at[name] = self.where(key_node, entry_path)
             if value_node.is_null:
@@ -228,8 +251,11 @@ class _FileReader:
         self, node: Node, type_: KeyType, name: str, path: str, required: bool = True
     ) -> Any:
         if node.kind != "scalar":
-            expected = {"integer": "a whole number", "boolean": "true or false",
-                        "date": "a date (YYYY-MM-DD)"}.get(type_, "text")
+            expected = {
+                "integer": "a whole number",
+                "boolean": "true or false",
+                "date": "a date (YYYY-MM-DD)",
+            }.get(type_, "text")
             self.wrong_type(node, path, expected)
             return None
         text = node.text
@@ -253,8 +279,9 @@ class _FileReader:
                 raise ValueError
             datetime.date.fromisoformat(text)
         except ValueError:
-            self.wrong_type(node, path, "a date written YYYY-MM-DD, e.g. 2026-03-01",
-                            found=f"'{text}'")
+            self.wrong_type(
+                node, path, "a date written YYYY-MM-DD, e.g. 2026-03-01", found=f"'{text}'"
+            )
             return None
         return text
 
@@ -330,9 +357,15 @@ def load_workbook(
         )
     if not roles_dir.is_dir():
         where = config.location("roles") if isinstance(config, Record) else Location(CONFIG_FILE)
-        findings.append(Finding.at(where, "error", "missing-key",
-                                   f"the roles folder '{_relative(roles_dir, root)}' does not "
-                                   "exist; create it or fix 'roles:' in jobdefs.yaml"))
+        findings.append(
+            Finding.at(
+                where,
+                "error",
+                "missing-key",
+                f"the roles folder '{_relative(roles_dir, root)}' does not "
+                "exist; create it or fix 'roles:' in jobdefs.yaml",
+            )
+        )
     externals = _external_customers(config)
     output_dir = output_dir or root / config.get("output", "build")
     cache = RoleCache.open(output_dir) if cached else None
@@ -349,8 +382,12 @@ def load_workbook(
             roles=roles,
             settings=settings,
             findings=findings,
-            external_locations={k: v for k, v in config.get("external_customers", Record(
-                Location(CONFIG_FILE))).at.items()},
+            external_locations={
+                k: v
+                for k, v in config.get(
+                    "external_customers", Record(Location(CONFIG_FILE))
+                ).at.items()
+            },
             review_date=review_date,
             broken_ids=frozenset(role_files) - {role.id for role in roles},
         )
@@ -410,8 +447,9 @@ def _read_config(root: Path, findings: list[Finding]) -> Record:
 def _external_customers(config: Record) -> tuple[ExternalCustomer, ...]:
     declared = config.get("external_customers", {})
     return tuple(
-        ExternalCustomer(id=id_, name=entry.get("name", id_), description=entry.get(
-            "description", ""))
+        ExternalCustomer(
+            id=id_, name=entry.get("name", id_), description=entry.get("description", "")
+        )
         for id_, entry in declared.items()
     )
 
@@ -431,8 +469,9 @@ def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, str]]:
             if name.startswith((".", "_")) or not name.endswith(ROLE_SUFFIXES):
                 continue
             path = os.path.join(folder, name)
-            relative = (path[len(prefix):].replace(os.sep, "/") if within
-                        else _relative(Path(path), root))
+            relative = (
+                path[len(prefix) :].replace(os.sep, "/") if within else _relative(Path(path), root)
+            )
             found.append((relative, path))
     return sorted(found)
 
@@ -450,18 +489,36 @@ def _read_roles(
         role_id = os.path.basename(path).rsplit(".", 1)[0]
         if len(role_id) > ROLE_ID_MAX or not ROLE_ID.match(role_id):
             suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX]
-            findings.append(Finding("error", "bad-role-id",
-                f"'{role_id}' is not a valid role id (the file's name without .yaml): use "
-                f"lower-case letters, digits and single hyphens, 1 to {ROLE_ID_MAX} "
-                f"characters" + (f", e.g. rename the file to '{suggestion}.yaml'"
-                                 if suggestion and ROLE_ID.match(suggestion) else ""),
-                relative, 1, 1))
+            findings.append(
+                Finding(
+                    "error",
+                    "bad-role-id",
+                    f"'{role_id}' is not a valid role id (the file's name without .yaml): use "
+                    f"lower-case letters, digits and single hyphens, 1 to {ROLE_ID_MAX} "
+                    f"characters"
+                    + (
+                        f", e.g. rename the file to '{suggestion}.yaml'"
+                        if suggestion and ROLE_ID.match(suggestion)
+                        else ""
+                    ),
+                    relative,
+                    1,
+                    1,
+                )
+            )
             continue
         if role_id in first_file:
-            findings.append(Finding("error", "duplicate-role-id",
-                f"the role id '{role_id}' is already used by {first_file[role_id]}; role ids "
-                "are unique across all sub-folders: rename one of the files",
-                relative, 1, 1))
+            findings.append(
+                Finding(
+                    "error",
+                    "duplicate-role-id",
+                    f"the role id '{role_id}' is already used by {first_file[role_id]}; role ids "
+                    "are unique across all sub-folders: rename one of the files",
+                    relative,
+                    1,
+                    1,
+                )
+            )
             continue
         first_file[role_id] = relative
         content = read_source(path, relative)
@@ -508,18 +565,26 @@ def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:
             folded = fold_name(name)
             if folded in seen_products:
                 first = seen_products[folded].where.line
-                reader.findings.append(Finding.at(product.location("name"), "error",
-                    "duplicate-product", f"the product '{name}' is listed twice in this role "
-                    f"(first on line {first}); merge the two or rename one"))
+                reader.findings.append(
+                    Finding.at(
+                        product.location("name"),
+                        "error",
+                        "duplicate-product",
+                        f"the product '{name}' is listed twice in this role "
+                        f"(first on line {first}); merge the two or rename one",
+                    )
+                )
                 continue
             seen_products[folded] = product
         customers = [_customer(c, reader) for c in product.get("customers", [])]
-        products.append(Product(
-            name=name or "",
-            description=product.get("description", ""),
-            customers=tuple(c for c in customers if c is not None),
-            where=product.where,
-        ))
+        products.append(
+            Product(
+                name=name or "",
+                description=product.get("description", ""),
+                customers=tuple(c for c in customers if c is not None),
+                where=product.where,
+            )
+        )
     return Role(
         id=role_id,
         file=file,
@@ -532,11 +597,13 @@ def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:
         reviewed=record.get("reviewed", ""),
         receives=tuple(
             ReceivedProduct(r["product"], r["from"], r.where)
-            for r in record.get("receives", []) if "product" in r and "from" in r
+            for r in record.get("receives", [])
+            if "product" in r and "from" in r
         ),
         moments_of_truth=tuple(
             MomentOfTruth(m["moment"], m["practice"])
-            for m in record.get("moments_of_truth", []) if "moment" in m and "practice" in m
+            for m in record.get("moments_of_truth", [])
+            if "moment" in m and "practice" in m
         ),
         feedback_questions=tuple(record.get("feedback_questions", [])),
         where=Location(file, 1, 1),
@@ -548,9 +615,15 @@ def _customer(record: Record, reader: _FileReader) -> Customer | None:
     has_role, has_external = "role" in record.at, "external" in record.at
     if has_role == has_external:
         problem = "both 'role' and 'external'" if has_role else "neither 'role' nor 'external'"
-        reader.findings.append(Finding.at(record.where, "error", "customer-kind",
-            f"this customer has {problem}; give exactly one: 'role: <role id>' for a role "
-            "in the organization or 'external: <id>' for a customer declared in jobdefs.yaml"))
+        reader.findings.append(
+            Finding.at(
+                record.where,
+                "error",
+                "customer-kind",
+                f"this customer has {problem}; give exactly one: 'role: <role id>' for a role "
+                "in the organization or 'external: <id>' for a customer declared in jobdefs.yaml",
+            )
+        )
         return None
     if "need" not in record or ("role" not in record and "external" not in record):
         return None  # already reported

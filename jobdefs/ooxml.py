@@ -106,8 +106,21 @@ def write_package(parts: Iterable[Part], moment: datetime.datetime = ZIP_EPOCH) 
         fields = (20, flags, 8, time, date, part.crc, len(part.compressed), part.size)
         header = struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, len(name), 0) + name
         directory.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields, len(name), 0,
-                        len(part.comment), 0, 0, 0, offset) + name + part.comment
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                *fields,
+                len(name),
+                0,
+                len(part.comment),
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+            + part.comment
         )
         chunks += (header, part.compressed)
         offset += len(header) + len(part.compressed)

@@ -81,10 +81,13 @@ class Manifest:
         outputs = ",\n".join(
             f'  {text(path)}: {{\n   "digest": {text(entry.digest)},\n'
             f'   "sha256": {text(entry.sha256)}\n  }}'
-            for path, entry in sorted(self.entries.items()))
+            for path, entry in sorted(self.entries.items())
+        )
         body = f"{{\n{outputs}\n }}" if outputs else "{}"
-        return (f'{{\n "generator": "jobdefs",\n "outputs": {body},\n'
-                f' "version": {MANIFEST_VERSION}\n}}\n').encode()
+        return (
+            f'{{\n "generator": "jobdefs",\n "outputs": {body},\n'
+            f' "version": {MANIFEST_VERSION}\n}}\n'
+        ).encode()
 
 
 _json_text = json.encoder.encode_basestring_ascii  # how json.dumps writes a string
@@ -92,8 +95,9 @@ _json_text = json.encoder.encode_basestring_ascii  # how json.dumps writes a str
 
 def safe_relative(path: str) -> bool:
     """A path that stays inside the output folder whatever a file or manifest says."""
-    return (bool(path) and not path.startswith("/") and "\\" not in path
-            and ".." not in path.split("/"))
+    return (
+        bool(path) and not path.startswith("/") and "\\" not in path and ".." not in path.split("/")
+    )
 
 
 def is_current(
@@ -113,8 +117,11 @@ def is_current(
     if entry is None or entry.digest != digest:
         return False
     known = stamps.get(path) if stamps else None
-    if known is not None and known[1] == entry.sha256 and (
-            stamp(os.path.join(output_dir, path)) == known[0]):
+    if (
+        known is not None
+        and known[1] == entry.sha256
+        and (stamp(os.path.join(output_dir, path)) == known[0])
+    ):
         return True
     return file_sha256(output_dir / path) == entry.sha256
 
@@ -155,8 +162,9 @@ class Staging:
         self.files[path] = sha256(data)
         self.stamps[path] = stamp(target)
 
-    def commit(self, manifest: Manifest, digests: Mapping[str, str],
-               remove: Iterable[str] = ()) -> None:
+    def commit(
+        self, manifest: Manifest, digests: Mapping[str, str], remove: Iterable[str] = ()
+    ) -> None:
         """Move every staged file into place and remove `remove`, or change nothing.
 
         Each output it replaces or removes is first moved aside into the staging folder, so
@@ -173,7 +181,8 @@ class Staging:
         try:
             (self.folder / MANIFEST).write_bytes(manifest.to_bytes())
             changes: list[tuple[str, Path | None]] = [
-                (path, self.folder / path) for path in sorted(self.files)]
+                (path, self.folder / path) for path in sorted(self.files)
+            ]
             changes += [(path, None) for path in removed]
             changes.append((MANIFEST, self.folder / MANIFEST))
             for path, new in changes:
@@ -190,8 +199,7 @@ class Staging:
         except OSError as error:
             self._put_back(moves)
             raise OutputError(
-                f"could not replace the outputs: {describe(error)}; every output was left "
-                "as it was"
+                f"could not replace the outputs: {describe(error)}; every output was left as it was"
             ) from None
         for path in removed:
             _remove_empty_parents((self.output_dir / path).parent, self.output_dir)

@@ -20,8 +20,7 @@ def exit_status(findings: Sequence[Finding], *, strict: bool) -> int:
 def summary(findings: Sequence[Finding], roles: int) -> str:
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
-    return (f"{_count(errors, 'error')}, {_count(warnings, 'warning')} "
-            f"in {_count(roles, 'role')}")
+    return f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in {_count(roles, 'role')}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -115,8 +115,9 @@ def read_answers(path: Path, notes: list[str] | None = None) -> list[Answer]:
     return answers
 
 
-def _answer(row: Sequence[Any], header: dict[str, int], path: Path, number: int,
-            notes: list[str]) -> Answer | None:
+def _answer(
+    row: Sequence[Any], header: dict[str, int], path: Path, number: int, notes: list[str]
+) -> Answer | None:
     def cell(name: str) -> str:
         index = header.get(name)
         return _text(row[index]) if index is not None and index < len(row) else ""
@@ -125,16 +126,27 @@ def _answer(row: Sequence[Any], header: dict[str, int], path: Path, number: int,
     typed_status = cell("Status")
     if not handoff_id:
         if typed_status or cell("Comment"):
-            notes.append(f"{path.name} row {number}: an answer without a {ID_HEADER}; "
-                         "it was skipped (was the id column edited?)")
+            notes.append(
+                f"{path.name} row {number}: an answer without a {ID_HEADER}; "
+                "it was skipped (was the id column edited?)"
+            )
         return None
     status = _status(typed_status) if typed_status else ""
     if status is None:
-        notes.append(f"{path.name} row {number}: the status '{one_line(typed_status)}' is "
-                     f"not one of {', '.join(STATUSES)}; it was read as no status")
+        notes.append(
+            f"{path.name} row {number}: the status '{one_line(typed_status)}' is "
+            f"not one of {', '.join(STATUSES)}; it was read as no status"
+        )
         status = ""
-    answer = Answer(handoff_id, status, cell("Reviewer"), cell("Comment"),
-                    cell("Fingerprint"), path.name, number)
+    answer = Answer(
+        handoff_id,
+        status,
+        cell("Reviewer"),
+        cell("Comment"),
+        cell("Fingerprint"),
+        path.name,
+        number,
+    )
     return None if answer.is_blank else answer
 
 
@@ -147,11 +159,14 @@ def review(organization: Organization, files: Iterable[Path]) -> Review:
         for answer in read_answers(path, result.notes):
             earlier = latest.get(answer.handoff_id)
             if earlier is not None and (earlier.status, earlier.comment) != (
-                    answer.status, answer.comment):
+                answer.status,
+                answer.comment,
+            ):
                 result.notes.append(
                     f"{answer.file} row {answer.row} and {earlier.file} row {earlier.row} "
                     f"answer the same hand-off differently; the later file ({answer.file}) "
-                    "was used")
+                    "was used"
+                )
             latest[answer.handoff_id] = answer
     for handoff_id, answer in latest.items():
         handoff = handoffs.get(handoff_id)
@@ -180,16 +195,18 @@ def summary_rows(result: Review) -> list[dict[str, Any]]:
         counts[(handoff.supplier.department, handoff.supplier.title)]["unanswered"] += 1
     rows = []
     for (department, role), counter in counts.items():
-        rows.append({
-            "department": department,
-            "role": role,
-            "agreed": counter["Agreed"],
-            "needs_change": counter["Needs change"],
-            "not_needed": counter["Not needed"],
-            "no_status": counter["none"],
-            "suspect": counter["suspect"],
-            "unanswered": counter["unanswered"],
-        })
+        rows.append(
+            {
+                "department": department,
+                "role": role,
+                "agreed": counter["Agreed"],
+                "needs_change": counter["Needs change"],
+                "not_needed": counter["Not needed"],
+                "no_status": counter["none"],
+                "suspect": counter["suspect"],
+                "unanswered": counter["unanswered"],
+            }
+        )
     return rows
 
 
@@ -209,23 +226,29 @@ def as_text(result: Review) -> str:
         lines.append(
             f"{one_line(row['department'])[:24]:<24} {one_line(row['role'])[:28]:<28} "
             f"{row['agreed']:>6} {row['needs_change']:>6} {row['not_needed']:>4} "
-            f"{row['suspect']:>7} {row['unanswered'] + row['no_status']:>5}")
+            f"{row['suspect']:>7} {row['unanswered'] + row['no_status']:>5}"
+        )
     if result.needs_change():
         lines += ["", "Needs change:"]
         for handoff, answer in result.needs_change():
             by = f" ({one_line(answer.reviewer)})" if answer.reviewer else ""
-            lines.append(f"  {one_line(_describe(handoff))}{by}: "
-                         f"{one_line(answer.comment) or 'no comment'}")
+            lines.append(
+                f"  {one_line(_describe(handoff))}{by}: {one_line(answer.comment) or 'no comment'}"
+            )
     if result.suspect:
         lines += ["", "Suspect (the hand-off changed after it was reviewed; review it again):"]
         for handoff, answer in result.suspect:
-            lines.append(f"  {one_line(_describe(handoff))}: was '{answer.status or 'no status'}'"
-                         f" in {answer.file} row {answer.row}")
+            lines.append(
+                f"  {one_line(_describe(handoff))}: was '{answer.status or 'no status'}'"
+                f" in {answer.file} row {answer.row}"
+            )
     if result.stale:
         lines += ["", "Stale (the hand-off no longer exists):"]
         for answer in result.stale:
-            lines.append(f"  {answer.handoff_id} in {answer.file} row {answer.row}: "
-                         f"'{answer.status or 'no status'}'")
+            lines.append(
+                f"  {answer.handoff_id} in {answer.file} row {answer.row}: "
+                f"'{answer.status or 'no status'}'"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -246,9 +269,11 @@ def as_markdown(result: Review) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in summary_rows(result):
-        lines.append(f"| {_md(row['department'])} | {_md(row['role'])} | {row['agreed']} | "
-                     f"{row['needs_change']} | {row['not_needed']} | {row['suspect']} | "
-                     f"{row['unanswered'] + row['no_status']} |")
+        lines.append(
+            f"| {_md(row['department'])} | {_md(row['role'])} | {row['agreed']} | "
+            f"{row['needs_change']} | {row['not_needed']} | {row['suspect']} | "
+            f"{row['unanswered'] + row['no_status']} |"
+        )
     if result.needs_change():
         lines += ["", "### Needs change", ""]
         for handoff, answer in result.needs_change():
@@ -256,8 +281,9 @@ def as_markdown(result: Review) -> str:
             lines.append(f"- {_md(_describe(handoff))}{by}: {_md(answer.comment) or 'no comment'}")
     if result.suspect:
         lines += ["", "### Suspect: changed since reviewed", ""]
-        lines += [f"- {_md(_describe(h))}: was {_md(a.status or 'no status')}"
-                  for h, a in result.suspect]
+        lines += [
+            f"- {_md(_describe(h))}: was {_md(a.status or 'no status')}" for h, a in result.suspect
+        ]
     if result.stale:
         lines += ["", "### Stale: no longer a hand-off", ""]
         lines += [f"- `{a.handoff_id}` ({_md(a.file)} row {a.row})" for a in result.stale]
@@ -266,12 +292,22 @@ def as_markdown(result: Review) -> str:
 
 def as_json(result: Review) -> str:
     def answer(a: Answer) -> dict[str, Any]:
-        return {"id": a.handoff_id, "status": a.status, "reviewer": a.reviewer,
-                "comment": a.comment, "file": a.file, "row": a.row}
+        return {
+            "id": a.handoff_id,
+            "status": a.status,
+            "reviewer": a.reviewer,
+            "comment": a.comment,
+            "file": a.file,
+            "row": a.row,
+        }
 
     def pair(h: HandOff, a: Answer) -> dict[str, Any]:
-        return {**answer(a), "supplier": h.supplier.id, "product": h.product,
-                "customer": h.customer.key}
+        return {
+            **answer(a),
+            "supplier": h.supplier.id,
+            "product": h.product,
+            "customer": h.customer.key,
+        }
 
     document = {
         "summary": summary_rows(result),

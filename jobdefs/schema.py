@@ -139,7 +139,7 @@ ROLE = Shape(
         Key("department", "text", "The department the role belongs to.", required=True),
         Key("reports_to", "role-id", "The manager's role id."),
         Key("purpose", "text", "The job in its customers' terms.", required=True),
-        Key("revision", "text", "Shown in the job aid's footer; quote numbers: \"1.10\"."),
+        Key("revision", "text", 'Shown in the job aid\'s footer; quote numbers: "1.10".'),
         Key(
             "reviewed",
             "date",

@@ -123,10 +123,15 @@ def read_yaml(path: Path, relative: str) -> Parsed:
 
 
 # Read-only, binary on Windows, and without waiting for a writer when the path is a FIFO.
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-               | getattr(os, "O_CLOEXEC", 0))
-_NOT_REGULAR = ("this is not a regular file (a pipe, socket or device); a role file must be "
-                "a plain text file")
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_NOT_REGULAR = (
+    "this is not a regular file (a pipe, socket or device); a role file must be a plain text file"
+)
 
 
 def read_source(path: Path | str, relative: str) -> bytes | Parsed:
@@ -172,8 +177,12 @@ def read_source(path: Path | str, relative: str) -> bytes | Parsed:
 
 def _unreadable(relative: str, error: OSError) -> Parsed:
     reason = error.strerror or str(error)
-    return _refused(relative, "yaml-syntax", f"cannot read the file ({reason}); check its "
-                    "permissions, or remove it if it is a broken link")
+    return _refused(
+        relative,
+        "yaml-syntax",
+        f"cannot read the file ({reason}); check its "
+        "permissions, or remove it if it is a broken link",
+    )
 
 
 def parse_source(content: bytes, relative: str) -> Parsed:
@@ -210,12 +219,15 @@ def parse_yaml(content: bytes) -> Node:
         mark = error.problem_mark or error.context_mark
         if error.context_mark is not None and mark is not None and mark.index >= len(text):
             mark = error.context_mark  # an unclosed quote or bracket: point at its start
-        message = (f"{error.problem or 'this is not valid YAML'}; check the indentation and "
-                   "quoting near here (quote text that contains ': ' or starts with a special "
-                   "character)")
+        message = (
+            f"{error.problem or 'this is not valid YAML'}; check the indentation and "
+            "quoting near here (quote text that contains ': ' or starts with a special "
+            "character)"
+        )
         if mark is error.context_mark:
-            message = UNCLOSED.get(error.context or "", f"{error.context} (started here) "
-                                   "is never finished")
+            message = UNCLOSED.get(
+                error.context or "", f"{error.context} (started here) is never finished"
+            )
         if mark is None:
             raise _Refused("yaml-syntax", message, None, None) from None
         raise _Refused("yaml-syntax", message, *_mark_position(mark, _Lines(text))) from None
@@ -223,8 +235,10 @@ def parse_yaml(content: bytes) -> Node:
         raise _Refused("yaml-syntax", f"this is not valid YAML ({error})", 1, 1) from None
     if root is None:
         raise _Refused(
-            "yaml-syntax", "the file is empty; it must hold a mapping of keys such as 'title:'",
-            1, 1,
+            "yaml-syntax",
+            "the file is empty; it must hold a mapping of keys such as 'title:'",
+            1,
+            1,
         )
     if root.kind != "mapping":
         raise _Refused(
@@ -310,8 +324,10 @@ def _compose(text: str) -> Node | None:
         while True:
             event: Any = parser.get_event()  # PyYAML's event classes are untyped
             kind = event.__class__
-            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or (
-                kind is yaml.SequenceStartEvent
+            if (
+                kind is yaml.ScalarEvent
+                or kind is yaml.MappingStartEvent
+                or (kind is yaml.SequenceStartEvent)
             ):
                 mark = event.start_mark
                 tag = event.tag

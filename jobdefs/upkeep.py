@@ -57,17 +57,29 @@ def review_due(roles: Iterable[Role], every_months: int, on: datetime.date) -> l
     findings = []
     for role in roles:
         if not role.reviewed:
-            findings.append(Finding.at(role.where, "warning", "review-due",
-                f"{role.title} has never been reviewed, and roles are reviewed every "
-                f"{every_months} months: review it with its customers and add "
-                f"'reviewed: {on.isoformat()}'"))
+            findings.append(
+                Finding.at(
+                    role.where,
+                    "warning",
+                    "review-due",
+                    f"{role.title} has never been reviewed, and roles are reviewed every "
+                    f"{every_months} months: review it with its customers and add "
+                    f"'reviewed: {on.isoformat()}'",
+                )
+            )
             continue
         due = add_months(datetime.date.fromisoformat(role.reviewed), every_months)
         if due <= on:
-            findings.append(Finding.at(role.location("reviewed"), "warning", "review-due",
-                f"{role.title} was last reviewed on {role.reviewed} and was due again on "
-                f"{due.isoformat()} (every {every_months} months): review it and update "
-                "'reviewed:'"))
+            findings.append(
+                Finding.at(
+                    role.location("reviewed"),
+                    "warning",
+                    "review-due",
+                    f"{role.title} was last reviewed on {role.reviewed} and was due again on "
+                    f"{due.isoformat()} (every {every_months} months): review it and update "
+                    "'reviewed:'",
+                )
+            )
     return findings
 
 
@@ -83,11 +95,17 @@ def vague_standards(roles: Sequence[Role]) -> list[Finding]:
         for product in role.products:
             for customer in product.customers:
                 if customer.standard and is_vague(customer.standard):
-                    findings.append(Finding.at(customer.where, "warning", "vague-standard",
-                        f"the standard '{customer.standard}' for '{product.name}' cannot be "
-                        "met or missed: it names no number, time, frequency or threshold. "
-                        "Write what, by when or how often, e.g. 'Within 30 minutes of the "
-                        "order', '100% labelled with two identifiers', 'Every shift'; or turn "
-                        "this warning off with 'warnings: {vague-standard: false}' in "
-                        "jobdefs.yaml"))
+                    findings.append(
+                        Finding.at(
+                            customer.where,
+                            "warning",
+                            "vague-standard",
+                            f"the standard '{customer.standard}' for '{product.name}' cannot be "
+                            "met or missed: it names no number, time, frequency or threshold. "
+                            "Write what, by when or how often, e.g. 'Within 30 minutes of the "
+                            "order', '100% labelled with two identifiers', 'Every shift'; or turn "
+                            "this warning off with 'warnings: {vague-standard: false}' in "
+                            "jobdefs.yaml",
+                        )
+                    )
     return findings

@@ -308,8 +308,14 @@ def job_aid_sources(organization: Organization, role: Role) -> tuple[list[str], 
     for sight in organization.lines_of_sight.get(role.id, ()):
         related.update([h.supplier.id for h in sight.chain])
         # Each hand-off by what its id is made of: quicker than hashing it into the id.
-        shape.append("\x1f".join([sight.external.id, *[
-            f"{h.supplier.id}\x1e{h.product}\x1e{h.customer.key}" for h in sight.chain]]))
+        shape.append(
+            "\x1f".join(
+                [
+                    sight.external.id,
+                    *[f"{h.supplier.id}\x1e{h.product}\x1e{h.customer.key}" for h in sight.chain],
+                ]
+            )
+        )
     return sorted(related), shape
 
 
@@ -581,8 +587,9 @@ class JobAidTemplate:
             except jinja2.TemplateSyntaxError as error:
                 raise TemplateError(syntax_message(self.name, part, clean.source, error)) from None
             cleaned[part] = clean
-            compiled[part] = _XmlPart(part, clean.prolog, clean.source, template,
-                                      clean.fix_tables, clean.variables)
+            compiled[part] = _XmlPart(
+                part, clean.prolog, clean.source, template, clean.fix_tables, clean.variables
+            )
         if store is not None and known is None:
             store.save(cleaned)
         return compiled
@@ -754,8 +761,10 @@ def _targets(
     try:
         parser.Parse(parts[rels], True)
     except expat.ExpatError as error:
-        raise ValueError(f"its part {rels} is damaged ({error}); open the template in Word "
-                         "and save it again as a .docx file") from None
+        raise ValueError(
+            f"its part {rels} is damaged ({error}); open the template in Word "
+            "and save it again as a .docx file"
+        ) from None
     found = []
     for relation in relations:
         if relation.get("Type") in kinds and relation.get("TargetMode") != "External":

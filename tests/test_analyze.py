@@ -56,7 +56,10 @@ def test_suppliers_are_derived_from_the_other_roles_files(org: Organization) -> 
     assert [r.id for r in org.suppliers_of("coder")] == ["physician"]
     assert org.suppliers_of("physician") and not org.role("physician").receives[0:0]
     assert [p.key for p in org.customers_of("physician")] == [
-        "phlebotomist", "external:patient", "coder"]
+        "phlebotomist",
+        "external:patient",
+        "coder",
+    ]
 
 
 def chains(org: Organization, role_id: str) -> dict[str, list[str]]:
@@ -112,4 +115,8 @@ def test_hand_offs_are_what_their_constructor_makes(org: Organization) -> None:
         assert set(vars(handoff)) - worked_out == {f.name for f in dataclasses.fields(HandOff)}
         made = HandOff(**{f.name: getattr(handoff, f.name) for f in dataclasses.fields(HandOff)})
         assert (handoff, handoff.where, handoff.id, handoff.fingerprint) == (
-            made, made.where, made.id, made.fingerprint)
+            made,
+            made.where,
+            made.id,
+            made.fingerprint,
+        )

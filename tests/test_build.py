@@ -29,9 +29,11 @@ def workbook(tmp_path: Path) -> Path:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every output and the manifest; not the build cache, which is this machine's own."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts
+    }
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -46,10 +48,17 @@ def test_build_writes_every_output(workbook: Path) -> None:
     assert status == 0
     files = set(snapshot(workbook / "build"))
     assert {
-        "job-aids/coder.docx", "job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
-        "job-aids/physician.docx", "internal-customer-matrix.xlsx",
-        "departments/health-information.xlsx", "departments/laboratory.xlsx",
-        "departments/medicine.xlsx", "handoffs.md", "handoffs.dot", MANIFEST,
+        "job-aids/coder.docx",
+        "job-aids/lab-tech.docx",
+        "job-aids/phlebotomist.docx",
+        "job-aids/physician.docx",
+        "internal-customer-matrix.xlsx",
+        "departments/health-information.xlsx",
+        "departments/laboratory.xlsx",
+        "departments/medicine.xlsx",
+        "handoffs.md",
+        "handoffs.dot",
+        MANIFEST,
     } <= files
     assert message.endswith("wrote 10, kept 0, removed 0\n")
 
@@ -89,12 +98,17 @@ def test_changing_one_role_rewrites_it_its_neighbours_and_the_workbooks(workbook
     report = build(load_workbook(workbook))
     # The coder's department holds the hand-off; the maps show no needs.
     assert report.written == [
-        "departments/health-information.xlsx", "internal-customer-matrix.xlsx",
+        "departments/health-information.xlsx",
+        "internal-customer-matrix.xlsx",
         "job-aids/coder.docx",
     ]
     assert report.kept == [
-        "departments/laboratory.xlsx", "departments/medicine.xlsx", "handoffs.dot",
-        "handoffs.md", "job-aids/lab-tech.docx", "job-aids/phlebotomist.docx",
+        "departments/laboratory.xlsx",
+        "departments/medicine.xlsx",
+        "handoffs.dot",
+        "handoffs.md",
+        "job-aids/lab-tech.docx",
+        "job-aids/phlebotomist.docx",
         "job-aids/physician.docx",
     ]
 
@@ -113,8 +127,12 @@ def test_a_retitled_role_rewrites_every_job_aid_that_names_it(workbook: Path) ->
     role.write_text(role.read_text().replace("title: Medical Coder", "title: Clinical Coder"))
     written = [p for p in build(load_workbook(workbook)).written if p.endswith(".docx")]
     # The coder is on every line of sight to the insurer, so every job aid names it.
-    assert written == ["job-aids/coder.docx", "job-aids/lab-tech.docx",
-                       "job-aids/phlebotomist.docx", "job-aids/physician.docx"]
+    assert written == [
+        "job-aids/coder.docx",
+        "job-aids/lab-tech.docx",
+        "job-aids/phlebotomist.docx",
+        "job-aids/physician.docx",
+    ]
 
 
 def test_an_unchanged_workbook_writes_nothing(workbook: Path) -> None:
@@ -157,7 +175,8 @@ def test_a_role_file_moved_to_another_folder_makes_the_matrix_stale(workbook: Pa
     build(moved)
     roles = load_xlsx(workbook / "build" / "internal-customer-matrix.xlsx")["Roles"]
     assert ("lab-tech", "roles/lab/lab-tech.yaml") in {
-        (row[0], row[-1]) for row in roles.iter_rows(values_only=True)}
+        (row[0], row[-1]) for row in roles.iter_rows(values_only=True)
+    }
 
 
 def test_outputs_deleted_by_hand_are_written_again_as_they_were(workbook: Path) -> None:
@@ -204,8 +223,11 @@ def test_check_states(workbook: Path) -> None:
     run("build", "-w", str(workbook))
     (workbook / "roles" / "coder.yaml").unlink()
     physician = workbook / "roles" / "physician.yaml"
-    physician.write_text(physician.read_text().replace(
-        "      - role: coder\n        need: Documented diagnoses to code.\n", ""))
+    physician.write_text(
+        physician.read_text().replace(
+            "      - role: coder\n        need: Documented diagnoses to code.\n", ""
+        )
+    )
     before = snapshot(output)
     status, message = run("build", "-w", str(workbook), "--check")
     assert status == 1
@@ -221,8 +243,11 @@ def test_deleting_a_role_removes_only_its_own_outputs(workbook: Path) -> None:
     (output / "README.txt").write_text("kept by hand")
     (workbook / "roles" / "coder.yaml").unlink()
     physician = workbook / "roles" / "physician.yaml"
-    physician.write_text(physician.read_text().replace(
-        "      - role: coder\n        need: Documented diagnoses to code.\n", ""))
+    physician.write_text(
+        physician.read_text().replace(
+            "      - role: coder\n        need: Documented diagnoses to code.\n", ""
+        )
+    )
     report = build(load_workbook(workbook))
     assert report.removed == ["departments/health-information.xlsx", "job-aids/coder.docx"]
     assert not (output / "job-aids" / "coder.docx").exists()

@@ -152,8 +152,6 @@ def test_handbook_pdf(workbook: Path) -> None:
 # -- scorecard figures in the job aids ---------------------------------------------------------
 
 
-
-
 @pytest.fixture
 def clinic(tmp_path: Path) -> Path:
     """The survey clinic with two answered rounds in answers/surveys/round-{1,2}."""
@@ -297,7 +295,8 @@ def test_a_build_without_the_scorecard_after_one_with_it_drops_the_figures(
     build(load_workbook(clinic), output_dir=tmp_path / "plain")
     for name in ("physician", "lab-tech", "coder"):
         assert (clinic / "build" / "job-aids" / f"{name}.docx").read_bytes() == (
-            tmp_path / "plain" / "job-aids" / f"{name}.docx").read_bytes(), name
+            tmp_path / "plain" / "job-aids" / f"{name}.docx"
+        ).read_bytes(), name
 
 
 def test_the_documented_variables_are_what_a_scored_context_holds(clinic: Path) -> None:

@@ -58,7 +58,8 @@ def test_a_cached_load_gives_what_reading_every_file_gives(workbook: Path) -> No
     for cached, read in zip(again.organization.roles, fresh.organization.roles, strict=True):
         assert (cached.where, dict(cached.at)) == (read.where, dict(read.at))
         assert [c.where for p in cached.products for c in p.customers] == [
-            c.where for p in read.products for c in p.customers]
+            c.where for p in read.products for c in p.customers
+        ]
         # Everything the loader made, down to what equality leaves out and every type.
         assert as_data(cached) == as_data(read)
 
@@ -68,8 +69,10 @@ def as_data(value: object) -> object:
     or not, and nothing else (a decoded object with a field missing or added differs)."""
     if dataclasses.is_dataclass(value):
         assert set(vars(value)) == {f.name for f in dataclasses.fields(value)}, value
-        return (type(value).__name__, {f.name: as_data(getattr(value, f.name))
-                                       for f in dataclasses.fields(value)})
+        return (
+            type(value).__name__,
+            {f.name: as_data(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        )
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, [as_data(item) for item in value])
     if isinstance(value, dict):
@@ -89,7 +92,8 @@ def test_a_file_s_own_findings_come_back_from_the_cache(workbook: Path) -> None:
     assert again.findings == first.findings
     assert [(f.code, f.file, f.line) for f in again.errors] == [
         ("unknown-key", "roles/coder.yaml", 1),
-        ("unknown-key", "roles/coder.yaml", len(coder.read_text().splitlines()))]
+        ("unknown-key", "roles/coder.yaml", len(coder.read_text().splitlines())),
+    ]
 
 
 def test_a_changed_file_is_read_again(workbook: Path) -> None:
@@ -112,13 +116,16 @@ def test_role_files_are_cached_in_the_file_their_path_hashes_to(workbook: Path) 
     assert len({roles_file(path) for path in ROLE_FILES}) == 4  # so each is a case below
 
 
-@pytest.mark.parametrize("content", [
-    b"\x00\xff not json at all",
-    b"[]",
-    b'{"version": "x", "files": {}}',
-    b"",
-    b'{"version": "x"}\nabc "roles/coder.yaml"\t{}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff not json at all",
+        b"[]",
+        b'{"version": "x", "files": {}}',
+        b"",
+        b'{"version": "x"}\nabc "roles/coder.yaml"\t{}',
+    ],
+)
 def test_a_corrupt_or_foreign_cache_is_ignored_and_replaced(workbook: Path, content: bytes) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     folder = workbook / "build" / CACHE_FOLDER
@@ -144,7 +151,8 @@ def test_a_changed_role_rewrites_only_its_own_file_of_the_cache(workbook: Path) 
     assert run("build", "-w", str(workbook), "-q") == 0
     after = {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.glob("roles-*.json")}
     assert [name for name in after if after[name] != before[name]] == [
-        roles_file("roles/coder.yaml")]
+        roles_file("roles/coder.yaml")
+    ]
 
 
 def test_one_damaged_file_of_the_cache_costs_only_its_own_roles(workbook: Path) -> None:
@@ -182,16 +190,27 @@ def cached_lines(cache: Path) -> dict[str, tuple[str, object]]:
 def test_wrong_values_inside_a_current_cache_are_not_trusted(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     folder = workbook / "build" / CACHE_FOLDER
-    wrong = {"roles/coder.yaml": lambda outcome: outcome["role"].__setitem__(1, ["a title"]),
-             "roles/lab-tech.yaml": lambda outcome: outcome.__setitem__("role", {"not": "a role"})}
+    wrong = {
+        "roles/coder.yaml": lambda outcome: outcome["role"].__setitem__(1, ["a title"]),
+        "roles/lab-tech.yaml": lambda outcome: outcome.__setitem__("role", {"not": "a role"}),
+    }
     for path, change in wrong.items():
         cache = folder / roles_file(path)
         lines = cache.read_text(encoding="utf-8").split("\n")
         entries = cached_lines(cache)
         change(entries[path][1])
-        cache.write_text("\n".join([lines[0], *(
-            f"{digest} {json.dumps(path)}\t{json.dumps(outcome)}"
-            for path, (digest, outcome) in entries.items())]), encoding="utf-8")
+        cache.write_text(
+            "\n".join(
+                [
+                    lines[0],
+                    *(
+                        f"{digest} {json.dumps(path)}\t{json.dumps(outcome)}"
+                        for path, (digest, outcome) in entries.items()
+                    ),
+                ]
+            ),
+            encoding="utf-8",
+        )
     loaded = load_workbook(workbook, output_dir=workbook / "build", cached=True)
     assert loaded.role_cache is not None and loaded.role_cache.hits == 2
     assert loaded.organization == load_workbook(workbook).organization
@@ -202,8 +221,12 @@ def test_a_cache_of_other_bytes_for_the_same_path_is_not_used(workbook: Path) ->
     coder = workbook / "roles" / "coder.yaml"
     original = coder.read_bytes()
     coder.write_bytes(original.replace(b"title: Medical Coder", b"title: Coder II"))
-    assert load_workbook(workbook, output_dir=workbook / "build",
-                         cached=True).organization.role("coder").title == "Coder II"
+    assert (
+        load_workbook(workbook, output_dir=workbook / "build", cached=True)
+        .organization.role("coder")
+        .title
+        == "Coder II"
+    )
 
 
 def test_check_and_failed_builds_write_no_cache(workbook: Path) -> None:
@@ -228,7 +251,8 @@ def test_version_control_ignores_the_cache(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "-q") == 0
     folder = workbook / "build" / CACHE_FOLDER
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [".gitignore", OUTPUTS_FILE, *{roles_file(path) for path in ROLE_FILES}])
+        [".gitignore", OUTPUTS_FILE, *{roles_file(path) for path in ROLE_FILES}]
+    )
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
@@ -257,8 +281,11 @@ def test_damaged_links_in_the_cache_are_not_trusted(
     build(load_workbook(workbook), output_dir=tmp_path / "fresh")
 
     def outputs(folder: Path) -> dict[str, bytes]:
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-                if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
+        return {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts
+        }
 
     assert outputs(workbook / "build") == outputs(tmp_path / "fresh")
 
@@ -285,8 +312,11 @@ def test_a_build_with_a_warm_cache_writes_what_a_cold_one_does(tmp_path: Path) -
     build(load_workbook(root), output_dir=cold)
 
     def outputs(folder: Path) -> dict[str, bytes]:
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-                if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts}
+        return {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file() and CACHE_FOLDER not in p.relative_to(folder).parts
+        }
 
     assert outputs(warm) == outputs(cold)
 
@@ -306,12 +336,16 @@ def sources_key(root: Path) -> tuple[dict[str, str], dict[str, str]] | None:
     if loaded.errors:
         return None
     plan = Plan(loaded, root / "build")
-    return ({path: digest for path, (_, digest) in plan.remembered.items()},
-            {path: inputs for path, (inputs, _) in plan.remembered.items()})
+    return (
+        {path: digest for path, (_, digest) in plan.remembered.items()},
+        {path: inputs for path, (inputs, _) in plan.remembered.items()},
+    )
 
 
-EDITABLE = re.compile(r"^(\s*-?\s*(?:title|department|purpose|name|need|standard|"
-                      r"description|product|moment|practice|revision|reviewed):\s*)(\S.*)$")
+EDITABLE = re.compile(
+    r"^(\s*-?\s*(?:title|department|purpose|name|need|standard|"
+    r"description|product|moment|practice|revision|reviewed):\s*)(\S.*)$"
+)
 
 
 # A reference to another role: changed to some other role, the hand-offs change shape.
@@ -340,9 +374,12 @@ def test_every_change_an_output_shows_changes_its_sources(
     for path in chooser.sample(files, 16):
         original = path.read_text()
         lines = original.split("\n")
-        editable = [n for n, line in enumerate(lines)
-                    if ((m := EDITABLE.match(line)) and re.search("[A-Za-z]", m.group(2)))
-                    or REFERENCE.match(line)]
+        editable = [
+            n
+            for n, line in enumerate(lines)
+            if ((m := EDITABLE.match(line)) and re.search("[A-Za-z]", m.group(2)))
+            or REFERENCE.match(line)
+        ]
         for number in chooser.sample(editable, min(4, len(editable))):
             changed = lines.copy()
             reference = REFERENCE.match(changed[number])
@@ -353,7 +390,8 @@ def test_every_change_an_output_shows_changes_its_sources(
                 changed[number] = match.group(1) + "2026-02-02"
             elif match is not None:
                 changed[number] = match.group(1) + re.sub(
-                    "[A-Za-z]", lambda letter: letter.group() + "x", match.group(2), count=1)
+                    "[A-Za-z]", lambda letter: letter.group() + "x", match.group(2), count=1
+                )
             path.write_text("\n".join(changed))
             after = sources_key(root)
             assert after is not None, f"{path.name} line {number + 1}: the change made an error"
@@ -362,7 +400,8 @@ def test_every_change_an_output_shows_changes_its_sources(
                 if digest != before_digests.get(output):
                     changed_kinds.add(output.split("/")[0])
                     assert sources[output] != before_sources.get(output), (
-                        f"{path.name} line {number + 1} changed {output} but not its sources")
+                        f"{path.name} line {number + 1} changed {output} but not its sources"
+                    )
             tried += 1
         path.write_text(original)
     assert tried >= 50
@@ -390,15 +429,25 @@ WEB = {
 def write_web(root: Path) -> None:
     (root / "roles").mkdir(parents=True)
     (root / "jobdefs.yaml").write_text(
-        "organization: Web\nexternal_customers:\n  patient:\n    name: Patient\n")
+        "organization: Web\nexternal_customers:\n  patient:\n    name: Patient\n"
+    )
     for role_id, (department, manager, products, supplier) in WEB.items():
-        lines = [f"title: Role {role_id.upper()}", f"department: {department}",
-                 f"purpose: Serve {role_id}.", "products:"]
+        lines = [
+            f"title: Role {role_id.upper()}",
+            f"department: {department}",
+            f"purpose: Serve {role_id}.",
+            "products:",
+        ]
         if manager:
             lines.insert(2, f"reports_to: {manager}")
         for name, customer in products:
-            lines += [f"  - name: {name}", "    customers:", f"      - {customer}",
-                      f"        need: Need of {name}.", f"        standard: {name} in 2 hours."]
+            lines += [
+                f"  - name: {name}",
+                "    customers:",
+                f"      - {customer}",
+                f"        need: Need of {name}.",
+                f"        standard: {name} in 2 hours.",
+            ]
         if supplier:
             lines += ["receives:", f"  - product: {supplier.upper()}1", f"    from: {supplier}"]
         (root / "roles" / f"{role_id}.yaml").write_text("\n".join(lines) + "\n")
@@ -423,7 +472,7 @@ def test_every_change_to_a_web_of_roles_changes_the_sources_of_what_it_changes(
             elif (match := EDITABLE.match(line)) is not None:
                 edits = [match.group(1) + "x" + match.group(2)]
             for edit in edits:
-                path.write_text("\n".join([*lines[:number], edit, *lines[number + 1:]]))
+                path.write_text("\n".join([*lines[:number], edit, *lines[number + 1 :]]))
                 after = sources_key(root)
                 if after is None:  # e.g. a role that reports to itself
                     continue
@@ -431,7 +480,8 @@ def test_every_change_to_a_web_of_roles_changes_the_sources_of_what_it_changes(
                 for output, digest in digests.items():
                     if digest != before_digests.get(output):
                         assert sources[output] != before_sources.get(output), (
-                            f"{path.name}: '{edit.strip()}' changed {output} but not its sources")
+                            f"{path.name}: '{edit.strip()}' changed {output} but not its sources"
+                        )
                 tried += 1
         path.write_text(original)
     assert tried > 100
@@ -450,8 +500,13 @@ def matrix_from_files(root: Path, previous: bytes | None) -> bytes | None:
     if loaded.errors:
         return None
     plan = Plan(loaded, root / "build")
-    return excel.matrix_workbook(loaded.organization, loaded.warnings, plan.moment,
-                                 previous=previous, sources=plan.row_sources())
+    return excel.matrix_workbook(
+        loaded.organization,
+        loaded.warnings,
+        plan.moment,
+        previous=previous,
+        sources=plan.row_sources(),
+    )
 
 
 def move_first_role(root: Path) -> None:
@@ -468,9 +523,16 @@ def rename_an_external_customer(root: Path) -> None:
 def new_first_product(root: Path) -> None:
     """A product before all the others of the first role with products: every row moves."""
     path = sorted((root / "roles").rglob("*.yaml"))[0]
-    path.write_text(path.read_text().replace("products:\n", (
-        "products:\n  - name: Early word\n    customers:\n      - external: patient\n"
-        "        need: To know first.\n"), 1))
+    path.write_text(
+        path.read_text().replace(
+            "products:\n",
+            (
+                "products:\n  - name: Early word\n    customers:\n      - external: patient\n"
+                "        need: To know first.\n"
+            ),
+            1,
+        )
+    )
 
 
 def swap_two_customers(root: Path) -> None:
@@ -494,10 +556,12 @@ def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)
     previous = matrix_from_files(root, None)
     assert previous is not None
-    edits = [("rename an external customer", rename_an_external_customer),
-             ("add a first product", new_first_product),
-             ("swap two customers", swap_two_customers),
-             *line_edits(root, 20261124, files=8, per_file=4)]
+    edits = [
+        ("rename an external customer", rename_an_external_customer),
+        ("add a first product", new_first_product),
+        ("swap two customers", swap_two_customers),
+        *line_edits(root, 20261124, files=8, per_file=4),
+    ]
     made = 0
     for name, change in [*edits, ("move a file", move_first_role)]:
         saved = {path: path.read_bytes() for path in root.rglob("*.yaml")}
@@ -521,15 +585,17 @@ def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
 # every kind, a plan made with the last one's memory must equal a plan made without it.
 
 
-def plans_along(root: Path, edits: list[tuple[str, Callable[[Path], None]]],
-                monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+def plans_along(
+    root: Path, edits: list[tuple[str, Callable[[Path], None]]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, int]:
     """Check each edit in turn; how many job aids were worked out, and how many kept."""
     from jobdefs import word
 
     worked_out = []
     sources = word.job_aid_sources
-    monkeypatch.setattr(word, "job_aid_sources",
-                        lambda *args: worked_out.append(1) or sources(*args))
+    monkeypatch.setattr(
+        word, "job_aid_sources", lambda *args: worked_out.append(1) or sources(*args)
+    )
     loaded = load_workbook(root)
     previous = Plan(loaded, root / "build")
     kept = 0
@@ -543,8 +609,12 @@ def plans_along(root: Path, edits: list[tuple[str, Callable[[Path], None]]],
             continue
         fresh = Plan(loaded, root / "build")
         worked_out.clear()
-        remembering = Plan(loaded, root / "build", remembered=previous.remembered,
-                           links=(previous.links_shared, previous.links))
+        remembering = Plan(
+            loaded,
+            root / "build",
+            remembered=previous.remembered,
+            links=(previous.links_shared, previous.links),
+        )
         assert remembering.remembered == fresh.remembered, name
         assert remembering.links == fresh.links, name
         assert remembering.targets == fresh.targets, name
@@ -553,8 +623,9 @@ def plans_along(root: Path, edits: list[tuple[str, Callable[[Path], None]]],
     return len(edits), kept
 
 
-def line_edits(root: Path, seed: int, files: int, per_file: int = 5
-               ) -> list[tuple[str, Callable[[Path], None]]]:
+def line_edits(
+    root: Path, seed: int, files: int, per_file: int = 5
+) -> list[tuple[str, Callable[[Path], None]]]:
     """Random edits of single lines of some files: text, titles and departments, dates,
     references to other roles."""
     paths = sorted((root / "roles").rglob("*.yaml"))
@@ -563,8 +634,9 @@ def line_edits(root: Path, seed: int, files: int, per_file: int = 5
     edits: list[tuple[str, Callable[[Path], None]]] = []
     for path in chooser.sample(paths, min(files, len(paths))):
         lines = path.read_text().split("\n")
-        editable = [n for n, line in enumerate(lines)
-                    if EDITABLE.match(line) or REFERENCE.match(line)]
+        editable = [
+            n for n, line in enumerate(lines) if EDITABLE.match(line) or REFERENCE.match(line)
+        ]
         for number in chooser.sample(editable, min(per_file, len(editable))):
             line = lines[number]
             if (reference := REFERENCE.match(line)) is not None:
@@ -572,11 +644,13 @@ def line_edits(root: Path, seed: int, files: int, per_file: int = 5
             else:
                 match = EDITABLE.match(line)
                 assert match is not None
-                edit = match.group(1) + ("2026-02-02" if "reviewed" in line else
-                                         "Changed " + match.group(2))
+                edit = match.group(1) + (
+                    "2026-02-02" if "reviewed" in line else "Changed " + match.group(2)
+                )
 
-            def change(root: Path, path: Path = path, number: int = number,
-                       edit: str = edit) -> None:
+            def change(
+                root: Path, path: Path = path, number: int = number, edit: str = edit
+            ) -> None:
                 text = path.read_text().split("\n")
                 text[number] = edit
                 path.write_text("\n".join(text))
@@ -592,10 +666,12 @@ def test_job_aids_kept_by_their_links_are_those_worked_out_afresh(
     shutil.copytree(EXAMPLE / "roles", root / "roles")
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)
     edits = line_edits(root, 20261125, files=10)
-    edits += [("rename an external customer", rename_an_external_customer),
-              ("add a first product", new_first_product),
-              ("swap two customers", swap_two_customers),
-              ("move a file", move_first_role)]
+    edits += [
+        ("rename an external customer", rename_an_external_customer),
+        ("add a first product", new_first_product),
+        ("swap two customers", swap_two_customers),
+        ("move a file", move_first_role),
+    ]
     tried, kept = plans_along(root, edits, monkeypatch)
     assert tried >= 40 and kept > 0  # the links did spare work, and never wrongly
 
@@ -611,26 +687,38 @@ def test_every_change_to_a_web_of_roles_keeps_only_job_aids_it_leaves_alone(
         for number, line in enumerate(path.read_text().split("\n")):
             changed = []
             if (reference := REFERENCE.match(line)) is not None:
-                changed = [reference.group(1) + other for other in WEB
-                           if other != reference.group(2)]
+                changed = [
+                    reference.group(1) + other for other in WEB if other != reference.group(2)
+                ]
             elif (match := EDITABLE.match(line)) is not None:
                 # Later and earlier in the order of roles, for titles and departments.
-                changed = [match.group(1) + "x" + match.group(2),
-                           match.group(1) + "A" + match.group(2)]
+                changed = [
+                    match.group(1) + "x" + match.group(2),
+                    match.group(1) + "A" + match.group(2),
+                ]
             for edit in changed:
-                def change(root: Path, path: Path = path, number: int = number,
-                           edit: str = edit, line: str = line) -> None:
+
+                def change(
+                    root: Path,
+                    path: Path = path,
+                    number: int = number,
+                    edit: str = edit,
+                    line: str = line,
+                ) -> None:
                     text = path.read_text().split("\n")
                     text[number] = edit
                     path.write_text("\n".join(text))
 
-                def undo(root: Path, path: Path = path, number: int = number,
-                         line: str = line) -> None:
+                def undo(
+                    root: Path, path: Path = path, number: int = number, line: str = line
+                ) -> None:
                     text = path.read_text().split("\n")
                     text[number] = line
                     path.write_text("\n".join(text))
 
-                edits += [(f"{path.name}: '{edit.strip()}'", change),
-                          (f"{path.name}: back to '{line.strip()}'", undo)]
+                edits += [
+                    (f"{path.name}: '{edit.strip()}'", change),
+                    (f"{path.name}: back to '{line.strip()}'", undo),
+                ]
     tried, kept = plans_along(root, edits, monkeypatch)
     assert tried > 100 and kept > 0

@@ -47,8 +47,9 @@ def test_errors_come_before_warnings_sorted_by_file_and_line(tmp_path: Path) -> 
 
 
 def test_json_format_is_one_object_on_stdout() -> None:
-    status, out, err = run("check", "-w", str(DATA / "findings" / "receives-mismatch"),
-                           "--format", "json")
+    status, out, err = run(
+        "check", "-w", str(DATA / "findings" / "receives-mismatch"), "--format", "json"
+    )
     assert status == 0
     assert err == ""
     document = json.loads(out)
@@ -68,8 +69,9 @@ def test_json_format_is_one_object_on_stdout() -> None:
 
 
 def test_github_format_annotates_the_file() -> None:
-    status, out, _ = run("check", "-w", str(DATA / "findings" / "duplicate-key"),
-                         "--format", "github")
+    status, out, _ = run(
+        "check", "-w", str(DATA / "findings" / "duplicate-key"), "--format", "github"
+    )
     assert status == 1
     assert out == (
         "::error file=roles/nurse.yaml,line=3,col=1,title=duplicate-key::the key 'department' "
@@ -95,7 +97,8 @@ def test_sample_clinic_gives_exactly_one_receives_mismatch(monkeypatch: pytest.M
     document = json.loads(out)
     assert status == 0
     assert [(f["code"], f["file"]) for f in document["findings"]] == [
-        ("receives-mismatch", "roles/lab-technician.yaml")]
+        ("receives-mismatch", "roles/lab-technician.yaml")
+    ]
     assert run("check", "--strict")[0] == 1
 
 

@@ -439,7 +439,8 @@ def test_some_departments_hand_offs_are_those_of_all_departments() -> None:
     for count in (0, 1, 3):
         some = departments[-count:] if count else ()
         assert excel.handoffs_by_department(organization, some) == {
-            department: everything[department] for department in some}
+            department: everything[department] for department in some
+        }
 
 
 SLUG = re.compile(r"^[^\W_]+(-[^\W_]+)*$")

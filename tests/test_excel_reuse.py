@@ -449,8 +449,9 @@ def test_joined_pieces_make_one_deflate_stream() -> None:
     }
 
 
-_cells = st.one_of(st.text(alphabet=st.sampled_from("ab\x1c\x1d\x1e\x1fN1' ")), st.none(),
-                   st.integers(-3, 3))
+_cells = st.one_of(
+    st.text(alphabet=st.sampled_from("ab\x1c\x1d\x1e\x1fN1' ")), st.none(), st.integers(-3, 3)
+)
 _rows = st.lists(st.lists(_cells, max_size=3).map(tuple), max_size=3).map(tuple)
 
 

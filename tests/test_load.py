@@ -37,8 +37,7 @@ EXPECTED = {
     "duplicate-role-id": ("error", "roles/ward/nurse.yml", 1, 1, ""),
     "customer-kind": ("error", "roles/nurse.yaml", 7, 9, "products[0].customers[0]"),
     "unknown-role": ("error", "roles/clerk.yaml", 7, 9, "products[0].customers[0].role"),
-    "unknown-external": ("error", "roles/nurse.yaml", 7, 9,
-                         "products[0].customers[0].external"),
+    "unknown-external": ("error", "roles/nurse.yaml", 7, 9, "products[0].customers[0].external"),
     "duplicate-product": ("error", "roles/nurse.yaml", 9, 5, "products[1].name"),
     "reports-to-cycle": ("error", "roles/clerk.yaml", 3, 1, "reports_to"),
     "receives-mismatch": ("warning", "roles/nurse.yaml", 10, 5, "receives[0]"),
@@ -57,17 +56,37 @@ def test_each_code_has_a_workbook_that_reports_it_where_it_is(code: str) -> None
     severity, file, line, column, key_path = EXPECTED[code]
     first = findings_of(FINDINGS / code)[0]
     assert (first.severity, first.code, first.file, first.line, first.column) == (
-        severity, code, file, line, column)
+        severity,
+        code,
+        file,
+        line,
+        column,
+    )
     assert first.key_path == key_path
 
 
 def test_every_contract_code_is_covered() -> None:
     contract = {
-        "yaml-syntax", "duplicate-key", "unknown-key", "wrong-type", "missing-key",
-        "empty-value", "bad-character", "text-too-long", "too-large", "bad-role-id",
-        "duplicate-role-id", "customer-kind", "unknown-role", "unknown-external",
-        "duplicate-product", "reports-to-cycle", "receives-mismatch", "self-customer",
-        "no-line-of-sight", "unserved-external",
+        "yaml-syntax",
+        "duplicate-key",
+        "unknown-key",
+        "wrong-type",
+        "missing-key",
+        "empty-value",
+        "bad-character",
+        "text-too-long",
+        "too-large",
+        "bad-role-id",
+        "duplicate-role-id",
+        "customer-kind",
+        "unknown-role",
+        "unknown-external",
+        "duplicate-product",
+        "reports-to-cycle",
+        "receives-mismatch",
+        "self-customer",
+        "no-line-of-sight",
+        "unserved-external",
     }
     assert contract - set(EXPECTED) == {"too-large"}  # generated below, not committed
 
@@ -80,8 +99,11 @@ def test_too_large_is_refused_before_parsing(make_workbook: Callable[..., Path])
 
 
 def test_did_you_mean_for_keys_roles_and_externals() -> None:
-    messages = {f.code: f.message for code in ("unknown-key", "unknown-role", "unknown-external")
-                for f in findings_of(FINDINGS / code)}
+    messages = {
+        f.code: f.message
+        for code in ("unknown-key", "unknown-role", "unknown-external")
+        for f in findings_of(FINDINGS / code)
+    }
     assert "did you mean 'purpose'?" in messages["unknown-key"]
     assert "did you mean 'nurse'?" in messages["unknown-role"]
     assert "did you mean 'patient'?" in messages["unknown-external"]
@@ -101,21 +123,22 @@ def test_did_you_mean_for_keys_roles_and_externals() -> None:
         ("title: .inf", ".inf"),
         ("title: 0x1F", "0x1F"),
         ("title: '{{ 7*7 }}'", "{{ 7*7 }}"),
-        ("title: =HYPERLINK(\"http://x\")", '=HYPERLINK("http://x")'),
+        ('title: =HYPERLINK("http://x")', '=HYPERLINK("http://x")'),
     ],
 )
 def test_implicit_typing_never_changes_what_was_typed(
     make_workbook: Callable[..., Path], line: str, typed: str
 ) -> None:
-    root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": NURSE.replace(
-        "title: Nurse", line)})
+    root = make_workbook(
+        {"jobdefs.yaml": ORG, "roles/nurse.yaml": NURSE.replace("title: Nurse", line)}
+    )
     workbook = load_workbook(root)
     assert workbook.findings == ()
     assert workbook.organization.role("nurse").title == typed
 
 
 def test_revision_and_department_keep_their_text(make_workbook: Callable[..., Path]) -> None:
-    role = NURSE.replace("department: Nursing", "department: NO") + 'revision: 1.10\n'
+    role = NURSE.replace("department: Nursing", "department: NO") + "revision: 1.10\n"
     root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": role})
     nurse = load_workbook(root).organization.role("nurse")
     assert (nurse.department, nurse.revision) == ("NO", "1.10")
@@ -134,13 +157,17 @@ HOSTILE = {
         b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
         b"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
         b"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
-        "yaml-syntax", 2,
+        "yaml-syntax",
+        2,
     ),
     "deep nesting": (b"title: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "yaml-syntax", 1),
     "deep block nesting": (b"title:\n" + b"- " * 20_000 + b"x\n", "yaml-syntax", 2),
     "two documents": (NURSE.encode() + b"---\n" + NURSE.encode(), "yaml-syntax", 9),
-    "a raw control character": (NURSE.replace("Nursing", "Nurs\x07ing").encode(),
-                                "bad-character", 2),
+    "a raw control character": (
+        NURSE.replace("Nursing", "Nurs\x07ing").encode(),
+        "bad-character",
+        2,
+    ),
     "a tab indentation": (b"title: Nurse\n\tdepartment: Nursing\n", "yaml-syntax", 2),
 }
 
@@ -164,14 +191,16 @@ def test_utf8_bom_and_crlf_line_endings_are_fine(make_workbook: Callable[..., Pa
 
 
 def test_role_files_in_sub_folders_and_skipped_names(make_workbook: Callable[..., Path]) -> None:
-    root = make_workbook({
-        "jobdefs.yaml": ORG,
-        "roles/ward/nurse.yml": NURSE,
-        "roles/_drafts/broken.yaml": "title: [",
-        "roles/.hidden.yaml": "title: [",
-        "roles/_template.yaml": "title: [",
-        "roles/notes.txt": "not a role",
-    })
+    root = make_workbook(
+        {
+            "jobdefs.yaml": ORG,
+            "roles/ward/nurse.yml": NURSE,
+            "roles/_drafts/broken.yaml": "title: [",
+            "roles/.hidden.yaml": "title: [",
+            "roles/_template.yaml": "title: [",
+            "roles/notes.txt": "not a role",
+        }
+    )
     workbook = load_workbook(root)
     assert workbook.findings == ()
     assert [r.id for r in workbook.organization.roles] == ["nurse"]
@@ -181,8 +210,9 @@ def test_role_files_in_sub_folders_and_skipped_names(make_workbook: Callable[...
 def test_without_jobdefs_yaml_the_folder_names_the_organization(
     make_workbook: Callable[..., Path],
 ) -> None:
-    root = make_workbook({"roles/nurse.yaml": NURSE.replace(
-        "      - external: patient\n", "      - role: nurse\n")})
+    root = make_workbook(
+        {"roles/nurse.yaml": NURSE.replace("      - external: patient\n", "      - role: nurse\n")}
+    )
     workbook = load_workbook(root)
     assert workbook.organization.name == "workbook"
     assert workbook.organization.external_customers == ()
@@ -190,11 +220,12 @@ def test_without_jobdefs_yaml_the_folder_names_the_organization(
 
 
 def test_jobdefs_yaml_is_validated_too(make_workbook: Callable[..., Path]) -> None:
-    root = make_workbook({
-        "jobdefs.yaml": "organisation: Tiny\nexternal_customers:\n  patient:\n    nam: P\n",
-        "roles/nurse.yaml": NURSE,
-    })
+    root = make_workbook(
+        {
+            "jobdefs.yaml": "organisation: Tiny\nexternal_customers:\n  patient:\n    nam: P\n",
+            "roles/nurse.yaml": NURSE,
+        }
+    )
     codes = [(f.code, f.file, f.line) for f in findings_of(root)]
     assert ("unknown-key", "jobdefs.yaml", 1) in codes
     assert ("unknown-key", "jobdefs.yaml", 4) in codes
-

@@ -21,8 +21,9 @@ HOSTILE = (
     "\"quotes\" 'single' café 😀 مرحبا\nsecond line\twith a tab"
 )
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None,
-                                reason="LibreOffice (soffice) is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
 
 
 def convert_all(folder: Path, profile: Path) -> list[Path]:
@@ -33,14 +34,27 @@ def convert_all(folder: Path, profile: Path) -> list[Path]:
     for suffix in (".docx", ".xlsx"):
         batch = [str(p) for p in documents if p.suffix == suffix]
         subprocess.run(
-            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(out), *batch],
-            check=True, capture_output=True, timeout=600,
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out),
+                *batch,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
         )
     # Department workbooks share names with nothing else, so one folder holds every PDF.
-    return [p for p in documents
-            if not (out / p.with_suffix(".pdf").name).is_file()
-            or (out / p.with_suffix(".pdf").name).stat().st_size < 1000]
+    return [
+        p
+        for p in documents
+        if not (out / p.with_suffix(".pdf").name).is_file()
+        or (out / p.with_suffix(".pdf").name).stat().st_size < 1000
+    ]
 
 
 def test_every_output_of_the_example_hospital_converts(tmp_path: Path) -> None:
@@ -55,16 +69,26 @@ def test_the_example_matrix_prints_without_a_blank_page(tmp_path: Path) -> None:
     build(load_workbook(REPO), output_dir=output)
     matrix = output / "internal-customer-matrix.xlsx"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(matrix)],
-        check=True, capture_output=True, timeout=300,
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(matrix),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     pdf = tmp_path / "internal-customer-matrix.pdf"
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     pages = text.split("\f")[:-1]  # every page ends with a form feed
-    assert all(page.strip() for page in pages), [n for n, p in enumerate(pages, 1)
-                                                  if not p.strip()]
+    assert all(page.strip() for page in pages), [n for n, p in enumerate(pages, 1) if not p.strip()]
     # The whole Matrix sheet, every supplier row, is on the first page.
     assert "Patient Account Representative" in pages[0]
 

@@ -391,6 +391,7 @@ def role_document(texts: dict[str, str]) -> dict[str, Any]:
         "feedback_questions": [texts["question"]],
     }
 
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     content=st.one_of(yaml_noise, st.text(max_size=200), st.binary(max_size=300)),

@@ -1,4 +1,4 @@
-"""The code stays linted and typed: ruff and mypy, when the test extras installed them."""
+"""The code stays linted, formatted and typed (ruff and mypy, when the test extras have them)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_ruff_finds_nothing() -> None:
     result = run("ruff", "check", "jobdefs", "tests", "benchmarks", "tools")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_ruff_format_would_change_nothing() -> None:
+    result = run("ruff", "format", "--check", "jobdefs", "tests", "benchmarks", "tools")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -33,8 +33,13 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def answer(path: Path, answers: dict[str, tuple[str, str, str]], *, reverse: bool = False,
-           delete_product: str = "") -> None:
+def answer(
+    path: Path,
+    answers: dict[str, tuple[str, str, str]],
+    *,
+    reverse: bool = False,
+    delete_product: str = "",
+) -> None:
     """Fill in Status/Reviewer/Comment by product name, as a department head would."""
     book = open_xlsx(path)
     sheet = book["Hand-offs"]
@@ -46,7 +51,7 @@ def answer(path: Path, answers: dict[str, tuple[str, str, str]], *, reverse: boo
     rows = [r for r in rows if r[product] != delete_product]
     for row in rows:
         if row[product] in answers:
-            row[status:status + 3] = answers[row[product]]
+            row[status : status + 3] = answers[row[product]]
     sheet.delete_rows(2, sheet.max_row)
     for row in rows:
         sheet.append(row)
@@ -55,9 +60,15 @@ def answer(path: Path, answers: dict[str, tuple[str, str, str]], *, reverse: boo
 
 def test_answers_are_matched_by_id_whatever_the_row_order(built: Path) -> None:
     matrix = built / "build" / "internal-customer-matrix.xlsx"
-    answer(matrix, {"Verified result": ("agreed", "Dr Ames", ""),
-                    "Lab order": ("Needs change", "Kim", "Add the clinical question")},
-           reverse=True, delete_product="Coded claim")
+    answer(
+        matrix,
+        {
+            "Verified result": ("agreed", "Dr Ames", ""),
+            "Lab order": ("Needs change", "Kim", "Add the clinical question"),
+        },
+        reverse=True,
+        delete_product="Coded claim",
+    )
     result = review(load_workbook(built).organization, [matrix])
     assert [(h.product, a.status, a.reviewer) for h, a in result.current] == [
         ("Verified result", "Agreed", "Dr Ames"),
@@ -65,16 +76,24 @@ def test_answers_are_matched_by_id_whatever_the_row_order(built: Path) -> None:
     ]
     assert result.stale == [] and result.suspect == []
     assert {h.product for h in result.unanswered} == {
-        "Coded claim", "Labelled specimen", "Treatment plan"}
+        "Coded claim",
+        "Labelled specimen",
+        "Treatment plan",
+    }
 
 
 def test_a_changed_hand_off_makes_its_answer_suspect_and_a_removed_one_stale(
     built: Path,
 ) -> None:
     matrix = built / "build" / "internal-customer-matrix.xlsx"
-    answer(matrix, {"Verified result": ("Agreed", "Dr Ames", ""),
-                    "Coded claim": ("Agreed", "Lee", ""),
-                    "Labelled specimen": ("Not needed", "Kim", "")})
+    answer(
+        matrix,
+        {
+            "Verified result": ("Agreed", "Dr Ames", ""),
+            "Coded claim": ("Agreed", "Lee", ""),
+            "Labelled specimen": ("Not needed", "Kim", ""),
+        },
+    )
     lab = built / "roles" / "lab-tech.yaml"
     lab.write_text(lab.read_text().replace("Within 60 minutes.", "Within 45 minutes."))
     coder = built / "roles" / "coder.yaml"
@@ -83,22 +102,28 @@ def test_a_changed_hand_off_makes_its_answer_suspect_and_a_removed_one_stale(
     assert [(h.product, a.status) for h, a in result.suspect] == [("Verified result", "Agreed")]
     assert [(a.status, a.reviewer) for a in result.stale] == [("Agreed", "Lee")]
     assert [(h.product, a.status) for h, a in result.current] == [
-        ("Labelled specimen", "Not needed")]
+        ("Labelled specimen", "Not needed")
+    ]
 
 
 def test_cli_summary_lists_every_needs_change_and_fails_on_request(built: Path) -> None:
     department = built / "build" / "departments" / "laboratory.xlsx"
-    answer(department, {"Verified result": ("Needs change", "Dr Ames",
-                                            '=HYPERLINK("http://x","faster please")')})
+    answer(
+        department,
+        {"Verified result": ("Needs change", "Dr Ames", '=HYPERLINK("http://x","faster please")')},
+    )
     status, out, _ = run("review", "-w", str(built), str(department))
     assert status == 0
-    assert "Needs change:\n  Laboratory Technologist → 'Verified result' → Physician " \
-           "(Dr Ames): =HYPERLINK(\"http://x\",\"faster please\")\n" in out
+    assert (
+        "Needs change:\n  Laboratory Technologist → 'Verified result' → Physician "
+        '(Dr Ames): =HYPERLINK("http://x","faster please")\n' in out
+    )
     assert run("review", "-w", str(built), str(department), "--fail-on", "needs-change")[0] == 1
     status, out, _ = run("review", "-w", str(built), str(department), "--format", "json")
     document = json.loads(out)
     assert [(a["product"], a["status"]) for a in document["current"]] == [
-        ("Verified result", "Needs change")]
+        ("Verified result", "Needs change")
+    ]
     status, out, _ = run("review", "-w", str(built), str(department), "--format", "markdown")
     assert "### Needs change" in out
 
@@ -131,29 +156,44 @@ def test_a_foreign_or_corrupt_file_is_a_clear_error(built: Path, tmp_path: Path)
 def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path) -> None:
     reviewed = built / "reviewed.xlsx"
     shutil.copy(built / "build" / "internal-customer-matrix.xlsx", reviewed)
-    answer(reviewed, {"Verified result": ("Agreed", "Dr Ames", "Fine"),
-                      "Lab order": ("Needs change", "Kim", "Add the question")}, reverse=True)
+    answer(
+        reviewed,
+        {
+            "Verified result": ("Agreed", "Dr Ames", "Fine"),
+            "Lab order": ("Needs change", "Kim", "Add the question"),
+        },
+        reverse=True,
+    )
     physician = built / "roles" / "physician.yaml"
-    physician.write_text(physician.read_text().replace(
-        "The right test for the right patient.", "The right test, ordered once."))
+    physician.write_text(
+        physician.read_text().replace(
+            "The right test for the right patient.", "The right test, ordered once."
+        )
+    )
     status, _, err = run("build", "-w", str(built), "--reviews", str(reviewed))
     assert status == 0, err
-    for path in (built / "build" / "internal-customer-matrix.xlsx",
-                 built / "build" / "departments" / "laboratory.xlsx"):
+    for path in (
+        built / "build" / "internal-customer-matrix.xlsx",
+        built / "build" / "departments" / "laboratory.xlsx",
+    ):
         sheet = open_xlsx(path)["Hand-offs"]
         header = [c.value for c in sheet[1]]
-        rows = {row[header.index("Product")]: row for row in sheet.iter_rows(
-            min_row=2, values_only=True)}
+        rows = {
+            row[header.index("Product")]: row
+            for row in sheet.iter_rows(min_row=2, values_only=True)
+        }
         status_at, note_at = header.index("Status"), header.index("Review note")
-        assert rows["Verified result"][status_at:status_at + 3] == ("Agreed", "Dr Ames", "Fine")
+        assert rows["Verified result"][status_at : status_at + 3] == ("Agreed", "Dr Ames", "Fine")
         assert rows["Verified result"][note_at] is None
-        assert rows["Lab order"][status_at:status_at + 3] == (None, None, None)
+        assert rows["Lab order"][status_at : status_at + 3] == (None, None, None)
         assert rows["Lab order"][note_at] == (
-            "Changed since it was reviewed (then: Needs change, Kim): review it again")
+            "Changed since it was reviewed (then: Needs change, Kim): review it again"
+        )
         assert rows["Labelled specimen"][status_at] is None
     # Only answers to the same hand-off are carried: ids in the new file match the old.
-    again = review(load_workbook(built).organization,
-                   [built / "build" / "internal-customer-matrix.xlsx"])
+    again = review(
+        load_workbook(built).organization, [built / "build" / "internal-customer-matrix.xlsx"]
+    )
     assert [(h.product, a.status) for h, a in again.current] == [("Verified result", "Agreed")]
 
 
@@ -168,6 +208,8 @@ def test_a_build_without_reviews_after_one_with_them_drops_the_answers(
     assert run("build", "-w", str(built), "-q", "--reviews", str(reviewed))[0] == 0
     assert run("build", "-w", str(built), "-q")[0] == 0
     build(load_workbook(built), output_dir=tmp_path / "plain")
-    for path in ["internal-customer-matrix.xlsx", *(
-            f"departments/{p.name}" for p in (built / "build" / "departments").iterdir())]:
+    for path in [
+        "internal-customer-matrix.xlsx",
+        *(f"departments/{p.name}" for p in (built / "build" / "departments").iterdir()),
+    ]:
         assert (built / "build" / path).read_bytes() == (tmp_path / "plain" / path).read_bytes()

@@ -30,7 +30,6 @@ MARKUP = "Fine | <b>bold</b> @team"
 STALE_ID = "H-0000000000"
 
 
-
 def sort_descending(sheet: Any, top: int) -> None:
     """Reverse the answer rows, the way sorting Z to A would."""
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=top + 1)]

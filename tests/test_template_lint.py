@@ -271,11 +271,14 @@ def test_a_file_that_is_not_a_word_document() -> None:
 
 def test_a_damaged_list_of_relationships_is_reported_not_raised() -> None:
     """Word keeps which parts are headers and footers in .rels files; one cut short."""
-    damaged = replaced_part(docx_bytes("{{ role.title }}"), "word/_rels/document.xml.rels",
-                            lambda xml: xml[:-20])
+    damaged = replaced_part(
+        docx_bytes("{{ role.title }}"), "word/_rels/document.xml.rels", lambda xml: xml[:-20]
+    )
     [line] = lines(damaged)
-    assert line.startswith("job-aid.docx: error[not-a-template]: its part word/_rels/document"
-                           ".xml.rels is damaged (unclosed token: line 2, column ")
+    assert line.startswith(
+        "job-aid.docx: error[not-a-template]: its part word/_rels/document"
+        ".xml.rels is damaged (unclosed token: line 2, column "
+    )
     assert line.endswith("); open the template in Word and save it again as a .docx file")
     with pytest.raises(TemplateError, match=r"^job-aid.docx: its part .* is damaged"):
         JobAidTemplate(damaged, "job-aid.docx")

@@ -63,8 +63,10 @@ def test_a_template_compiled_before_comes_from_the_store(
 def test_other_template_bytes_are_compiled_afresh(store: Path, context: dict[str, object]) -> None:
     word.JobAidTemplate(template_bytes(), "job-aid.docx")
     edited = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(template_bytes())) as source, \
-            zipfile.ZipFile(edited, "w") as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(template_bytes())) as source,
+        zipfile.ZipFile(edited, "w") as target,
+    ):
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "word/document.xml":
@@ -76,8 +78,16 @@ def test_other_template_bytes_are_compiled_afresh(store: Path, context: dict[str
     assert len(list((store / "templates").glob("*.json"))) == 2
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\xff not json", b"[]", b'{"word/document.xml": 7}',
-                                     b'{"word/document.xml": ["", "{{ 7*7 }}", "no", []]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00\xff not json",
+        b"[]",
+        b'{"word/document.xml": 7}',
+        b'{"word/document.xml": ["", "{{ 7*7 }}", "no", []]}',
+    ],
+)
 def test_a_damaged_store_entry_is_compiled_afresh(
     store: Path, context: dict[str, object], content: bytes
 ) -> None:

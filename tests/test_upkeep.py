@@ -95,15 +95,15 @@ def test_review_dates_follow_source_date_epoch(
     make_workbook: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = ORG + "review_every_months: 12\n"
-    root = make_workbook({"jobdefs.yaml": config,
-                          "roles/nurse.yaml": nurse(reviewed="2020-01-01")})
+    root = make_workbook({"jobdefs.yaml": config, "roles/nurse.yaml": nurse(reviewed="2020-01-01")})
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1588291200")  # 2020-05-01
     assert load_workbook(root).findings == ()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1609459200")  # 2021-01-01
     [finding] = load_workbook(root).findings
     assert finding.message == (
         "Nurse was last reviewed on 2020-01-01 and was due again on 2021-01-01 (every 12 "
-        "months): review it and update 'reviewed:'")
+        "months): review it and update 'reviewed:'"
+    )
 
 
 def test_without_a_review_cycle_no_role_is_due(make_workbook: Callable[..., Path]) -> None:

@@ -45,6 +45,8 @@ def sample_clinic() -> Path:
     if not SAMPLE_CLINIC.is_dir():
         pytest.skip("the shared sample clinic is not beside this checkout")
     return SAMPLE_CLINIC
+
+
 MOMENT = datetime.datetime(2024, 5, 1, 9, 30)
 
 HOSTILE_ORG = """\
