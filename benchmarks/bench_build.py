@@ -38,7 +38,8 @@ OURS = r"""
 import json, resource, sys, time
 start = time.perf_counter()
 import jobdefs.cli
-from jobdefs import build, load
+from jobdefs.build import run as build
+from jobdefs.workbook import load
 root, out, jobs = sys.argv[1:4]
 stages = {"workbooks": 0.0}
 reports = []
@@ -81,7 +82,8 @@ from pathlib import Path
 start = time.perf_counter()
 sys.path.insert(0, sys.argv[3])
 from docxtpl import DocxTemplate
-from jobdefs import load, word
+from jobdefs.workbook import load
+from jobdefs.documents import word
 from bench_excel import naive_matrix_workbook, naive_department_workbooks
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()

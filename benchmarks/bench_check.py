@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from synthetic import write_organization
 
-from jobdefs.load import load_workbook
+from jobdefs.workbook.load import load_workbook
 
 
 def best(run: Callable[[], object], repeat: int) -> float:

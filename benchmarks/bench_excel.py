@@ -1,4 +1,4 @@
-"""Time jobdefs.excel against a plain openpyxl (normal mode) writer of the same content.
+"""Time jobdefs.documents.excel against a plain openpyxl (normal mode) writer of the same content.
 
     python benchmarks/bench_excel.py [--roles 1000] [--repeat 3]
 
@@ -32,7 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from jobdefs import analyze, excel
+from jobdefs.documents import excel
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     Customer,
@@ -45,6 +45,7 @@ from jobdefs.model import (
     Role,
     Settings,
 )
+from jobdefs.workbook import analyze
 
 MOMENT = datetime.datetime(2026, 1, 1)
 WORDS = (

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from jobdefs.load import Workbook, load_workbook
+    from jobdefs.workbook.load import Workbook, load_workbook
 
 __all__ = ["Workbook", "__version__", "load_workbook"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("Workbook", "load_workbook"):
-        from jobdefs import load
+        from jobdefs.workbook import load
 
         return getattr(load, name)
     raise AttributeError(f"module 'jobdefs' has no attribute {name!r}")

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jobdefs
 from jobdefs import __version__
 from jobdefs.model import (
     Customer,
@@ -83,9 +84,20 @@ def code_version() -> str:
     """
     hasher = hashlib.blake2b(digest_size=20)
     hasher.update(f"{__version__} {sys.version_info[:2]}".encode())
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        hasher.update(module.name.encode() + b"\x1f" + module.read_bytes())
+    root = package_root()
+    for module in code_files():
+        hasher.update(module.relative_to(root).as_posix().encode() + b"\x1f" + module.read_bytes())
     return hasher.hexdigest()
+
+
+def package_root() -> Path:
+    """The folder of the jobdefs package, wherever this module sits in it."""
+    return Path(jobdefs.__file__).resolve().parent
+
+
+def code_files() -> list[Path]:
+    """Every module of the package, in every subpackage, in a stable order."""
+    return sorted(package_root().rglob("*.py"))
 
 
 @dataclass(frozen=True)

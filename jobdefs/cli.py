@@ -78,8 +78,8 @@ def check(workbook: Path, strict: bool, output_format: str) -> None:
     Example:
         jobdefs check --strict --format github
     """
-    from jobdefs import report
-    from jobdefs.load import load_workbook
+    from jobdefs.reports import findings as report
+    from jobdefs.workbook.load import load_workbook
 
     loaded = load_workbook(workbook)
     findings = loaded.findings
@@ -98,8 +98,8 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
 
     `options` go to `load_workbook` (an output folder, whether to use the build's cache).
     """
-    from jobdefs import report
-    from jobdefs.load import load_workbook
+    from jobdefs.reports import findings as report
+    from jobdefs.workbook.load import load_workbook
 
     # The model lives as long as the command: its objects are left out of every collection
     # of cyclic garbage, which would otherwise walk them all, first of all as soon as the
@@ -216,7 +216,7 @@ def build(
         jobdefs build --handbook --pdf --scorecard build/surveys/round-2
         jobdefs build --reviews reviewed/laboratory.xlsx
     """
-    from jobdefs import build as builder
+    from jobdefs.build import run as builder
 
     # Role files unchanged since the last build into the same folder are not read again.
     loaded = load_or_exit(workbook, strict, quiet, output_dir=output, cached=True)
@@ -285,8 +285,8 @@ def show(workbook: Path, role: str) -> None:
         jobdefs show phlebotomist
         jobdefs show roles/laboratory/phlebotomist.yaml
     """
-    from jobdefs import present
-    from jobdefs.load import load_workbook
+    from jobdefs.reports import present
+    from jobdefs.workbook.load import load_workbook
 
     loaded = load_workbook(workbook)
     try:
@@ -318,8 +318,8 @@ def roles(workbook: Path, output_format: str) -> None:
     """
     import json
 
-    from jobdefs import present
-    from jobdefs.load import load_workbook
+    from jobdefs.reports import present
+    from jobdefs.workbook.load import load_workbook
 
     loaded = load_workbook(workbook)
     rows = present.role_table(loaded.organization)
@@ -361,7 +361,7 @@ def diff(workbook: Path, old: str, new: str | None, output_format: str) -> None:
         jobdefs diff main HEAD --format markdown > comment.md
         jobdefs diff old-copy/ .
     """
-    from jobdefs import diff as differ
+    from jobdefs.reports import diff as differ
 
     comparison = differ.diff_workbooks(old, new, workbook=workbook)
     click.echo(differ.render(comparison, output_format), nl=False)
@@ -370,7 +370,7 @@ def diff(workbook: Path, old: str, new: str | None, output_format: str) -> None:
 
 
 def _valid_role_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from jobdefs.scaffold import role_id_problem
+    from jobdefs.workbook.scaffold import role_id_problem
 
     problem = role_id_problem(value)
     if problem:
@@ -379,7 +379,7 @@ def _valid_role_id(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _valid_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from jobdefs.scaffold import text_problem
+    from jobdefs.workbook.scaffold import text_problem
 
     problem = text_problem(value) if value is not None else None
     if problem:
@@ -388,7 +388,7 @@ def _valid_text(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def _valid_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from jobdefs.scaffold import folder_problem
+    from jobdefs.workbook.scaffold import folder_problem
 
     problem = folder_problem(value) if value is not None else None
     if problem:
@@ -418,7 +418,7 @@ def init_command(folder: Path, organization: str | None) -> None:
         jobdefs init riverside-hospital
         cd riverside-hospital && jobdefs check && jobdefs build
     """
-    from jobdefs.scaffold import init_workbook
+    from jobdefs.workbook.scaffold import init_workbook
 
     result = init_workbook(folder, organization)
     for path in result.created:
@@ -467,7 +467,7 @@ def new_command(
         jobdefs new phlebotomist --title Phlebotomist \\
             --department Laboratory --folder laboratory
     """
-    from jobdefs.scaffold import new_role
+    from jobdefs.workbook.scaffold import new_role
 
     result = new_role(workbook, role_id, title=title, department=department, folder=folder)
     for path in result.created:
@@ -507,8 +507,8 @@ def schema_command(kind: str, output: Path | None) -> None:
     """
     from typing import cast
 
-    from jobdefs.json_schema import SchemaName, as_json
-    from jobdefs.scaffold import write_schema
+    from jobdefs.workbook.json_schema import SchemaName, as_json
+    from jobdefs.workbook.scaffold import write_schema
 
     name = cast(SchemaName, kind)
     if output is None:
@@ -572,7 +572,7 @@ def survey(
         jobdefs survey --round 2025-q1 --department Laboratory
         jobdefs scorecard build/surveys/2025-q1 --format markdown
     """
-    from jobdefs import survey as surveys
+    from jobdefs.feedback import survey as surveys
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
     result = surveys.make_surveys(
@@ -646,8 +646,8 @@ def scorecard(
         jobdefs scorecard build/surveys/round-2 --baseline build/surveys/round-1
         jobdefs scorecard build/surveys/round-2 -o scorecard.xlsx --fail-below 0.8
     """
-    from jobdefs import scorecard as scoring
-    from jobdefs.build import document_moment
+    from jobdefs.build.run import document_moment
+    from jobdefs.feedback import scorecard as scoring
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
     card = scoring.make_scorecard(loaded.organization, files, baseline)
@@ -697,7 +697,7 @@ def review_command(
     Example:
         jobdefs review reviews/*.xlsx --format markdown --fail-on needs-change
     """
-    from jobdefs import review
+    from jobdefs.feedback import review
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
     result = review.review(loaded.organization, files)
@@ -738,8 +738,8 @@ def templates_export(folder: Path | None, workbook: Path) -> None:
         jobdefs templates export
         jobdefs templates export ~/drafts
     """
-    from jobdefs.load import load_workbook
-    from jobdefs.word import export_templates
+    from jobdefs.documents.word import export_templates
+    from jobdefs.workbook.load import load_workbook
 
     result = export_templates(folder or load_workbook(workbook).templates_dir)
     for path in result.created:
@@ -769,7 +769,7 @@ def templates_check(file: Path | None, workbook: Path, strict: bool) -> None:
         jobdefs templates check
         jobdefs templates check ~/drafts/job-aid.docx --strict
     """
-    from jobdefs import template_lint
+    from jobdefs.documents import template_lint
 
     path, name = file, str(file)
     if path is None:

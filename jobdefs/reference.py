@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobdefs.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
-from jobdefs.schema import (
+from jobdefs.workbook.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
+from jobdefs.workbook.schema import (
     FILE_MAX_BYTES,
     ORGANIZATION,
     ROLE,
@@ -44,8 +44,8 @@ SCALAR_TYPES: dict[KeyType, str] = {
 
 def generated_files() -> dict[str, str]:
     """Every generated file, by its path relative to the repository's root."""
-    from jobdefs.scaffold import github_workflow
-    from jobdefs.template_lint import templates_markdown
+    from jobdefs.documents.template_lint import templates_markdown
+    from jobdefs.workbook.scaffold import github_workflow
 
     files = {
         "docs/role-files.md": role_files_markdown(),
@@ -64,7 +64,7 @@ def generated_files() -> dict[str, str]:
 
 def role_files_markdown() -> str:
     """The role-file reference: the rules for every file, then every key of both files."""
-    from jobdefs.scaffold import EXAMPLE_ROLES, role_skeleton, schema_modeline
+    from jobdefs.workbook.scaffold import EXAMPLE_ROLES, role_skeleton, schema_modeline
 
     lines = [
         "# Role files and jobdefs.yaml",

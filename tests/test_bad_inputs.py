@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
+from jobdefs.workbook.load import load_workbook
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if (p / "expected.json").is_file())

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook as load_xlsx
 from synthetic import write_organization
 
-from jobdefs.build import build, check
+from jobdefs.build.run import build, check
 from jobdefs.cache import CACHE_FOLDER
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
 from jobdefs.output import MANIFEST
+from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 

@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from jobdefs import survey
-from jobdefs.build import HANDBOOK, HANDBOOK_PDF, build, check
+from jobdefs.build.run import HANDBOOK, HANDBOOK_PDF, build, check
 from jobdefs.cache import CACHE_FOLDER
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
+from jobdefs.documents.word import all_template_variables, job_aid_context
+from jobdefs.feedback import survey
 from jobdefs.output import MANIFEST
-from jobdefs.word import all_template_variables, job_aid_context
+from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 CLINIC = Path(__file__).parent / "data" / "survey-clinic"
@@ -300,7 +300,7 @@ def test_a_build_without_the_scorecard_after_one_with_it_drops_the_figures(
 
 
 def test_the_documented_variables_are_what_a_scored_context_holds(clinic: Path) -> None:
-    from jobdefs.build import scorecard_figures
+    from jobdefs.build.run import scorecard_figures
 
     loaded = load_workbook(clinic)
     figures, _ = scorecard_figures(

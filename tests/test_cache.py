@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs import excel
-from jobdefs.build import Plan, build
+from jobdefs.build.run import Plan, build
 from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, RoleCache, roles_file, roles_files
 from jobdefs.cli import cli
-from jobdefs.load import Workbook, load_workbook
+from jobdefs.documents import excel
+from jobdefs.workbook.load import Workbook, load_workbook
 
 HERE = Path(__file__).parent
 CHAIN = HERE / "data" / "chain"
@@ -589,7 +589,7 @@ def plans_along(
     root: Path, edits: list[tuple[str, Callable[[Path], None]]], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, int]:
     """Check each edit in turn; how many job aids were worked out, and how many kept."""
-    from jobdefs import word
+    from jobdefs.documents import word
 
     worked_out = []
     sources = word.job_aid_sources

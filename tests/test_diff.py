@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs import diff
 from jobdefs.cli import cli
 from jobdefs.errors import JobdefsError
+from jobdefs.reports import diff
 
 DATA = Path(__file__).parent / "data"
 CHAIN = DATA / "chain"

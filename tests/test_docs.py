@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from jobdefs import reference
 from jobdefs.cli import cli
-from jobdefs.json_schema import TEXT_PATTERN, json_schema
-from jobdefs.load import BAD_CHARACTER
+from jobdefs.workbook.json_schema import TEXT_PATTERN, json_schema
+from jobdefs.workbook.load import BAD_CHARACTER
 
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -217,7 +217,7 @@ def test_the_ci_guide_names_hooks_that_exist() -> None:
 
 
 def test_the_review_guide_names_the_sheets_and_choices_the_workbook_has() -> None:
-    from jobdefs import excel
+    from jobdefs.documents import excel
 
     guide = (REPO / "docs" / "reviewing-the-matrix.md").read_text(encoding="utf-8")
     for word in (

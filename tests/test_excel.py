@@ -15,8 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from jobdefs import analyze, excel
-from jobdefs.load import Workbook, load_workbook
+from jobdefs.documents import excel
 from jobdefs.model import (
     Customer,
     ExternalCustomer,
@@ -26,6 +25,8 @@ from jobdefs.model import (
     Role,
     Settings,
 )
+from jobdefs.workbook import analyze
+from jobdefs.workbook.load import Workbook, load_workbook
 
 SAMPLE = Path(__file__).parent.parent.parent / "shared" / "sample-clinic"
 MOMENT = datetime.datetime(2026, 3, 1, 9, 30, 0)

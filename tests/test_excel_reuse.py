@@ -24,9 +24,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobdefs import analyze, excel, ooxml
-from jobdefs.load import Workbook, load_workbook
+from jobdefs.documents import excel, ooxml
 from jobdefs.model import Customer, ExternalCustomer, Finding, Product, Role, Settings
+from jobdefs.workbook import analyze
+from jobdefs.workbook.load import Workbook, load_workbook
 
 ROOT = Path(__file__).parent.parent  # the repository's example hospital
 MOMENT = datetime.datetime(2026, 3, 1, 9, 30, 0)
@@ -341,8 +342,8 @@ def test_a_build_that_reuses_everything_does_not_import_openpyxl(
     script = (
         "import datetime, sys\n"
         "from pathlib import Path\n"
-        "from jobdefs import excel\n"
-        "from jobdefs.load import load_workbook\n"
+        "from jobdefs.documents import excel\n"
+        "from jobdefs.workbook.load import load_workbook\n"
         f"loaded = load_workbook(Path({str(ROOT)!r}))\n"
         f"previous = Path({str(previous)!r}).read_bytes()\n"
         "data = excel.matrix_workbook(loaded.organization, loaded.warnings,\n"

@@ -19,11 +19,11 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Inches
 from docx.text.paragraph import Paragraph
 
-from jobdefs import word
-from jobdefs.handbook import Handbook, render_handbook
-from jobdefs.load import load_workbook
+from jobdefs.documents import word
+from jobdefs.documents.handbook import Handbook, render_handbook
+from jobdefs.documents.word import JobAidTemplate, default_template_path, job_aid_context
 from jobdefs.model import Organization
-from jobdefs.word import JobAidTemplate, default_template_path, job_aid_context
+from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 TITLES = ["Medical Coder", "Laboratory Technologist", "Phlebotomist", "Physician"]

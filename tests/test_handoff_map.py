@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from jobdefs.handoff_map import (
+from jobdefs.documents.handoff_map import (
     MERMAID_MAX_EDGES,
     dot_string,
     graphviz_dot,
     mermaid_label,
     mermaid_markdown,
 )
-from jobdefs.load import load_workbook
 from jobdefs.model import Organization
+from jobdefs.workbook.load import load_workbook
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = DATA / "present-hostile"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jobdefs.load import load_workbook
 from jobdefs.model import Finding
+from jobdefs.workbook.load import load_workbook
 
 FINDINGS = Path(__file__).parent / "data" / "findings"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from jobdefs.build import build
-from jobdefs.load import load_workbook
+from jobdefs.build.run import build
+from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent
 CHAIN = Path(__file__).parent / "data" / "chain"

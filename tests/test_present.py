@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from jobdefs import present
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
+from jobdefs.reports import present
+from jobdefs.workbook.load import load_workbook
 
 DATA = Path(__file__).parent / "data"
 CHAIN = DATA / "chain"

@@ -1,6 +1,6 @@
 """Properties: whatever a role file holds, loading answers with a model or findings.
 
-Role files are generated from the schema (jobdefs.schema.ROLE) with arbitrary Unicode text
+Role files are generated from the schema (jobdefs.workbook.schema.ROLE) with arbitrary Unicode text
 and arbitrary structural mistakes; YAML-looking noise and raw bytes are thrown at the
 reader as well. Loading must never raise, every finding must say where it is, and text
 that loads must be exactly the text that was written (never retyped by YAML).
@@ -22,11 +22,11 @@ import yaml
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from jobdefs import report
-from jobdefs.load import BAD_CHARACTER, load_workbook
 from jobdefs.output import MANIFEST_VERSION, Entry, Manifest
-from jobdefs.schema import ORGANIZATION, ROLE, TEXT_MAX, Key, Shape
-from jobdefs.source import NOT_YAML_PRINTABLE
+from jobdefs.reports import findings as report
+from jobdefs.workbook.load import BAD_CHARACTER, load_workbook
+from jobdefs.workbook.schema import ORGANIZATION, ROLE, TEXT_MAX, Key, Shape
+from jobdefs.workbook.source import NOT_YAML_PRINTABLE
 
 ORG = "organization: Tiny Clinic\nexternal_customers:\n  patient:\n    name: Patient\n"
 ROLE_IDS = ("nurse", "clerk", "doctor")
@@ -461,15 +461,15 @@ def xlsx_cells(data: bytes) -> dict[str, str]:
 def build_or_skip(root: Path, output: Path) -> None:
     """Render `root`; skip when the document writers are not there or not wired up yet."""
     try:
-        import jobdefs.excel
-        import jobdefs.word  # noqa: F401
-        from jobdefs.build import build
+        import jobdefs.documents.excel
+        import jobdefs.documents.word  # noqa: F401
+        from jobdefs.build.run import build
     except ImportError as error:
         pytest.skip(f"the document writers are not written yet: {error}")
     try:
         build(load_workbook(root), output_dir=output, jobs=1)
     except (ImportError, AttributeError) as error:
-        pytest.skip(f"jobdefs.build does not run yet (modules still being written): {error!r}")
+        pytest.skip(f"jobdefs.build.run does not run yet (modules still being written): {error!r}")
 
 
 printable_text = (

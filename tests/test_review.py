@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook as open_xlsx
 
-from jobdefs.build import build
+from jobdefs.build.run import build
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
-from jobdefs.review import read_answers, review
+from jobdefs.feedback.review import read_answers, review
+from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"
 

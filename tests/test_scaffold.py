@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.json_schema import as_json
-from jobdefs.load import load_workbook
+from jobdefs.workbook.json_schema import as_json
+from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent
 INIT_FILES = [
@@ -240,7 +240,7 @@ def test_new_writes_a_skeleton_that_check_reports_until_filled(workbook: Path) -
 
 
 def test_new_explains_every_key_of_a_role_file(workbook: Path) -> None:
-    from jobdefs.schema import ROLE, Shape
+    from jobdefs.workbook.schema import ROLE, Shape
 
     run("new", "clerk", "--title", "Clerk", "--department", "Front Desk", "-w", str(workbook))
     text = (workbook / "roles" / "clerk.yaml").read_text(encoding="utf-8")

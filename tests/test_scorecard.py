@@ -18,10 +18,10 @@ import pytest
 from answering import fill
 from click.testing import CliRunner
 
-from jobdefs import scorecard, survey
 from jobdefs.cli import cli
-from jobdefs.load import load_workbook
-from jobdefs.survey import SurveyError
+from jobdefs.feedback import scorecard, survey
+from jobdefs.feedback.survey import SurveyError
+from jobdefs.workbook.load import load_workbook
 
 CLINIC = Path(__file__).parent / "data" / "survey-clinic"
 MOMENT = datetime.datetime(2025, 3, 1)

@@ -16,18 +16,18 @@ from click.testing import CliRunner
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
-from jobdefs import template_lint
 from jobdefs.cli import cli
-from jobdefs.errors import TemplateError
-from jobdefs.load import load_workbook
-from jobdefs.template_lint import lint_template
-from jobdefs.word import (
+from jobdefs.documents import template_lint
+from jobdefs.documents.template_lint import lint_template
+from jobdefs.documents.word import (
     JobAidTemplate,
     all_template_variables,
     default_template_path,
     default_templates,
     job_aid_context,
 )
+from jobdefs.errors import TemplateError
+from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent
 CHAIN = Path(__file__).parent / "data" / "chain"

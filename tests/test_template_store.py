@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs import word
 from jobdefs.cache import CACHE_FOLDER, TemplateStore
 from jobdefs.cli import cli
+from jobdefs.documents import word
 from jobdefs.errors import TemplateError
-from jobdefs.load import load_workbook
+from jobdefs.workbook.load import load_workbook
 
 HERE = Path(__file__).parent
 CHAIN = HERE / "data" / "chain"

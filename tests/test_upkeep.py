@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jobdefs.load import load_workbook
-from jobdefs.upkeep import add_months, is_vague
+from jobdefs.workbook.load import load_workbook
+from jobdefs.workbook.upkeep import add_months, is_vague
 
 ORG = "organization: Tiny Clinic\nexternal_customers:\n  patient:\n    name: Patient\n"
 
@@ -131,7 +131,7 @@ def test_the_job_aid_footer_shows_the_last_review(make_workbook: Callable[..., P
 
     from docx import Document
 
-    from jobdefs.word import render_job_aid
+    from jobdefs.documents.word import render_job_aid
 
     root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": nurse(reviewed="2026-03-01")})
     organization = load_workbook(root).organization

@@ -20,12 +20,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 
-from jobdefs import word
-from jobdefs.errors import OutputError, TemplateError
-from jobdefs.load import Workbook, load_workbook
-from jobdefs.model import Organization
-from jobdefs.ooxml import ZIP_EPOCH, read_parts
-from jobdefs.word import (
+from jobdefs.documents import word
+from jobdefs.documents.ooxml import ZIP_EPOCH, read_parts
+from jobdefs.documents.word import (
     TEMPLATE_VARIABLES,
     JobAidTemplate,
     default_template_path,
@@ -35,6 +32,9 @@ from jobdefs.word import (
     render_job_aid,
     render_job_aids,
 )
+from jobdefs.errors import OutputError, TemplateError
+from jobdefs.model import Organization
+from jobdefs.workbook.load import Workbook, load_workbook
 
 REPO = Path(__file__).parent.parent
 SAMPLE_CLINIC = REPO.parent / "shared" / "sample-clinic"

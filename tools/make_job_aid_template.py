@@ -31,7 +31,7 @@ from docx.styles.style import BaseStyle, ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from jobdefs.ooxml import ZIP_EPOCH, core_properties, repack
+from jobdefs.documents.ooxml import ZIP_EPOCH, core_properties, repack
 
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "job-aid.docx"
 

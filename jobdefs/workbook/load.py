@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobdefs import analyze
-from jobdefs.analyze import did_you_mean
 from jobdefs.cache import FileOutcome, RoleCache, content_digest
 from jobdefs.errors import NotAWorkbook
 from jobdefs.model import (
@@ -29,7 +27,9 @@ from jobdefs.model import (
     Settings,
     fold_name,
 )
-from jobdefs.schema import (
+from jobdefs.workbook import analyze
+from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.workbook.schema import (
     ORGANIZATION,
     ROLE,
     ROLE_ID_MAX,
@@ -39,8 +39,8 @@ from jobdefs.schema import (
     KeyType,
     Shape,
 )
-from jobdefs.source import Node, Parsed, describe, parse_source, read_source, read_yaml
-from jobdefs.upkeep import WARNING_CODES
+from jobdefs.workbook.source import Node, Parsed, describe, parse_source, read_source, read_yaml
+from jobdefs.workbook.upkeep import WARNING_CODES
 
 CONFIG_FILE = "jobdefs.yaml"
 ROLE_SUFFIXES = (".yaml", ".yml")

@@ -26,10 +26,8 @@ from typing import Any, Literal
 import jinja2
 from jinja2 import nodes
 
-from jobdefs.analyze import did_you_mean
-from jobdefs.errors import TemplateError
-from jobdefs.ooxml import read_parts
-from jobdefs.word import (
+from jobdefs.documents.ooxml import read_parts
+from jobdefs.documents.word import (
     ARROW,
     all_template_variables,
     template_environment,
@@ -38,6 +36,8 @@ from jobdefs.word import (
     unclosed_block,
     where,
 )
+from jobdefs.errors import TemplateError
+from jobdefs.workbook.analyze import did_you_mean
 
 Severity = Literal["error", "warning"]
 
@@ -133,8 +133,8 @@ def lint_template_file(path: Path, name: str | None = None) -> list[TemplateFind
 def workbook_template(root: Path) -> tuple[Path, str]:
     """The job-aid template a build of the workbook at `root` uses, and its name for people:
     the workbook's own templates/job-aid.docx, else the default template."""
-    from jobdefs.load import load_workbook
-    from jobdefs.word import job_aid_template_path
+    from jobdefs.documents.word import job_aid_template_path
+    from jobdefs.workbook.load import load_workbook
 
     workbook = load_workbook(root)
     path = job_aid_template_path(workbook.templates_dir)

@@ -11,10 +11,10 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 
-from jobdefs.analyze import did_you_mean
 from jobdefs.errors import JobdefsError
-from jobdefs.load import ROLE_SUFFIXES, Workbook
 from jobdefs.model import Finding, HandOff, Organization, Party, Role
+from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.workbook.load import ROLE_SUFFIXES, Workbook
 
 WIDTH = 88
 INDENT = "  "

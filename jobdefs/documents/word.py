@@ -26,11 +26,11 @@ from xml.parsers import expat
 import jinja2
 import jinja2.meta
 
-from jobdefs.analyze import did_you_mean
-from jobdefs.cache import CleanPart, TemplateStore
+from jobdefs.cache import CleanPart, TemplateStore, package_root
+from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
 from jobdefs.errors import OutputError, TemplateError
 from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, fold_name
-from jobdefs.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
+from jobdefs.workbook.analyze import did_you_mean
 
 JOB_AID_TEMPLATE = "job-aid.docx"
 ARROW = " \u2192 "
@@ -842,17 +842,21 @@ def _renumber_drawings(xml: str) -> str:
 # -- finding and using templates --------------------------------------------------------
 
 
+# Beside the package in a checkout, whatever the depth of this module.
+_CHECKOUT_TEMPLATES = package_root().parent / "templates"
+
+
 def default_template_path() -> Path:
     """The job-aid template installed with jobdefs."""
     try:
         folder = importlib.resources.files("jobdefs.templates")
         path = Path(str(folder.joinpath(JOB_AID_TEMPLATE)))
     except (ImportError, TypeError, ValueError):
-        path = Path(__file__).resolve().parent.parent / "templates" / JOB_AID_TEMPLATE
+        path = _CHECKOUT_TEMPLATES / JOB_AID_TEMPLATE
     if not path.is_file():
         # An editable install maps jobdefs.templates to the checkout's templates/ folder,
         # which importlib cannot always resolve without an __init__.py.
-        path = Path(__file__).resolve().parent.parent / "templates" / JOB_AID_TEMPLATE
+        path = _CHECKOUT_TEMPLATES / JOB_AID_TEMPLATE
     return path
 
 

@@ -253,7 +253,7 @@ def as_text(result: Review) -> str:
 
 
 def _md(text: str) -> str:
-    from jobdefs.present import markdown_text
+    from jobdefs.reports.present import markdown_text
 
     return markdown_text(text)
 

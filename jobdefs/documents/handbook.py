@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, write_package
+from jobdefs.documents.word import JobAidTemplate, part_path
 from jobdefs.model import Organization
-from jobdefs.ooxml import ZIP_EPOCH, Part, core_properties, write_package
-from jobdefs.word import JobAidTemplate, part_path
 
 HANDBOOK = "handbook.docx"
 

@@ -28,13 +28,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from jobdefs import __version__, ooxml
-from jobdefs.analyze import did_you_mean
+from jobdefs import __version__
+from jobdefs.documents import ooxml
+from jobdefs.documents.excel import cell_text
 from jobdefs.errors import JobdefsError, OutputError
-from jobdefs.excel import cell_text
-from jobdefs.load import Workbook
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import describe
+from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.workbook.load import Workbook
 
 SURVEYS = "surveys"
 DEFAULT_ROUND = "round-1"
@@ -513,7 +514,7 @@ def make_surveys(
     moment: datetime.datetime | None = None,
 ) -> SurveyReport:
     """Write a round of surveys to <output>/surveys/<round>/; all of them or none."""
-    from jobdefs.build import document_moment
+    from jobdefs.build.run import document_moment
 
     validate_round(round_label)
     organization = workbook.organization

@@ -16,10 +16,10 @@ import yaml
 
 from jobdefs import __version__
 from jobdefs.errors import JobdefsError, NotAWorkbook
-from jobdefs.json_schema import FILE_NAMES, SchemaName, as_json
-from jobdefs.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
-from jobdefs.load import _role_files as role_files_below
-from jobdefs.schema import ROLE_ID_MAX, TEXT_MAX
+from jobdefs.workbook.json_schema import FILE_NAMES, SchemaName, as_json
+from jobdefs.workbook.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
+from jobdefs.workbook.load import _role_files as role_files_below
+from jobdefs.workbook.schema import ROLE_ID_MAX, TEXT_MAX
 
 SCHEMA_FOLDER = ".jobdefs"  # the schema files the modelines point to, inside the workbook
 WORKFLOW_FILE = ".github/workflows/jobdefs.yml"

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from jobdefs.model import Finding
-from jobdefs.schema import FILE_MAX_BYTES
+from jobdefs.workbook.schema import FILE_MAX_BYTES
 
 try:
     from yaml import CSafeLoader as _Loader

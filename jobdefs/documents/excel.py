@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jobdefs import ooxml
+from jobdefs.documents import ooxml
 from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization
 
 MATRIX_FILE = "internal-customer-matrix.xlsx"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from jobdefs.schema import (
+from jobdefs.workbook.schema import (
     CUSTOMER,
     ORGANIZATION,
     ROLE,

@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs.errors import OutputError
-from jobdefs.model import HandOff, Organization, fold_name
-from jobdefs.output import describe
-from jobdefs.survey import (
+from jobdefs.feedback.survey import (
     ABOUT_SHEET,
     ANSWER_HEADER,
     ANSWERS,
@@ -45,6 +43,8 @@ from jobdefs.survey import (
     SURVEY_KIND,
     SurveyError,
 )
+from jobdefs.model import HandOff, Organization, fold_name
+from jobdefs.output import describe
 
 SCORES = {MET: 1.0, PARTLY_MET: 0.5, NOT_MET: 0.0}  # NOT_RECEIVED is a gap, not a score
 SCORING = (
@@ -966,7 +966,7 @@ def as_json(card: Scorecard, threshold: float | None = None) -> str:
 
 def md(text: str) -> str:
     """Text that Markdown shows as typed, on one line: no markup, HTML or @mention."""
-    from jobdefs.present import markdown_text
+    from jobdefs.reports.present import markdown_text
 
     return markdown_text(_plain(text))
 
@@ -1163,7 +1163,7 @@ def scorecard_workbook(card: Scorecard, moment: datetime.datetime) -> bytes:
     Notes. Every number is a value, never a formula; the same scorecard gives the same bytes."""
     from openpyxl import Workbook as XlsxWorkbook
 
-    from jobdefs.survey import save_workbook
+    from jobdefs.feedback.survey import save_workbook
 
     book = XlsxWorkbook()
     _summary_sheet(book.active, card)
@@ -1227,7 +1227,7 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
     from openpyxl.styles import Font
     from openpyxl.worksheet.pagebreak import Break
 
-    from jobdefs.survey import set_text
+    from jobdefs.feedback.survey import set_text
 
     sheet.title = "Summary"
     lines = (
@@ -1415,7 +1415,7 @@ def _table(
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
-    from jobdefs.survey import row_height, set_text
+    from jobdefs.feedback.survey import row_height, set_text
 
     thin = Side(style="thin", color="FFB4B4B4")
     grid = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -1482,7 +1482,7 @@ def _table(
 
 
 def _as_survey_columns(columns: Sequence[_Column]) -> list[Any]:
-    from jobdefs.survey import Column
+    from jobdefs.feedback.survey import Column
 
     return [Column(c.header, c.width, "prose" if c.kind == "prose" else "text") for c in columns]
 

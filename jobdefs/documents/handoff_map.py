@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jobdefs.model import HandOff, Organization, Party, Role
-from jobdefs.present import markdown_text, one_line
+from jobdefs.reports.present import markdown_text, one_line
 
 MARKDOWN_FILE = "handoffs.md"
 DOT_FILE = "handoffs.dot"

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from jobdefs.analyze import role_order
 from jobdefs.errors import JobdefsError, NotAWorkbook
-from jobdefs.load import Workbook, load_workbook
 from jobdefs.model import HandOff, Organization, Party, Role, fold_name
-from jobdefs.present import markdown_text, one_line
+from jobdefs.reports.present import markdown_text, one_line
+from jobdefs.workbook.analyze import role_order
+from jobdefs.workbook.load import Workbook, load_workbook
 
 ChangeKind = Literal[
     "role-added",

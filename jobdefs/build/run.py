@@ -20,9 +20,9 @@ from typing import Any
 from jobdefs import __version__
 from jobdefs.cache import Links, OutputCache, code_version, content_digest
 from jobdefs.errors import JobdefsError, OutputError
-from jobdefs.load import CONFIG_FILE, Workbook
 from jobdefs.model import HandOff, Organization, Role
 from jobdefs.output import Manifest, Staging, describe, is_current, sha256, stamp
+from jobdefs.workbook.load import CONFIG_FILE, Workbook
 
 JOB_AIDS = "job-aids"
 HANDBOOK = "handbook.docx"
@@ -117,10 +117,10 @@ class Plan:
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
     ) -> None:
-        from jobdefs import excel
+        from jobdefs.documents import excel
 
         self.reviews: excel.CarriedReviews = reviews or excel.NO_REVIEWS
-        from jobdefs import word
+        from jobdefs.documents import word
 
         self.workbook = workbook
         self.output_dir = output_dir
@@ -241,7 +241,7 @@ class Plan:
         return Target(HANDBOOK, _digest("handbook", *(by_role[r] for r in order)), "handbook")
 
     def _workbook_targets(self) -> list[Target]:
-        from jobdefs import handoff_map
+        from jobdefs.documents import handoff_map
 
         organization = self.workbook.organization
         reviews = self.reviews_text
@@ -278,7 +278,7 @@ class Plan:
         organization's settings: a build that remembers what these were need not make the
         rows to know that the workbook has not changed.
         """
-        from jobdefs import excel
+        from jobdefs.documents import excel
 
         organization = self.workbook.organization
         slugs = excel.department_slugs(organization.departments())
@@ -344,7 +344,7 @@ class Plan:
     def row_sources(self) -> Any:
         """excel.RowSources: each role's file, the code that read it, and every role's links
         (None when that code cannot be read: then every row is made)."""
-        from jobdefs import excel
+        from jobdefs.documents import excel
 
         try:
             code = code_version()
@@ -358,7 +358,7 @@ class Plan:
 
     def map_bytes(self, path: str) -> bytes:
         if not self.maps:
-            from jobdefs import handoff_map
+            from jobdefs.documents import handoff_map
 
             self.maps = handoff_map.maps(self.workbook.organization)
         return self.maps[path]
@@ -371,7 +371,7 @@ class Plan:
         `previous(path)` gives the bytes an earlier build wrote there, when they are still
         as written: the workbooks reuse whatever parts of them did not change.
         """
-        from jobdefs import excel
+        from jobdefs.documents import excel
 
         organization = self.workbook.organization
         if MATRIX in wanted:
@@ -408,7 +408,7 @@ class Plan:
                 path = f"{DEPARTMENTS}/{slug}.xlsx"
                 if path in wanted:
                     yield path, data
-        from jobdefs.handoff_map import DOT_FILE, MARKDOWN_FILE
+        from jobdefs.documents.handoff_map import DOT_FILE, MARKDOWN_FILE
 
         for path in (MARKDOWN_FILE, DOT_FILE):
             if path in wanted:
@@ -436,7 +436,7 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
         if found is None:
             if role_id not in self.known:
                 raise KeyError(role_id)
-            from jobdefs import word
+            from jobdefs.documents import word
 
             role = self.organization.role(role_id)
             found = word.job_aid_context(self.organization, role, self.figures.get(role_id))
@@ -544,7 +544,7 @@ _worker_template: Any = None
 
 def _start_worker(template_path: str) -> None:
     global _worker_template
-    from jobdefs import word
+    from jobdefs.documents import word
 
     _worker_template = word.load_job_aid_template(Path(template_path))
 
@@ -567,7 +567,7 @@ def scorecard_figures(
                 "round, to compare with the baseline"
             )
         return None, []
-    from jobdefs import scorecard
+    from jobdefs.feedback import scorecard
 
     card = scorecard.make_scorecard(workbook.organization, list(surveys), list(baseline))
     figures = {
@@ -598,7 +598,7 @@ def build(
     `reviews` are reviewed workbooks whose still-valid answers the new review workbooks
     carry; answers to hand-offs changed since are left blank and marked.
     """
-    from jobdefs import word
+    from jobdefs.documents import word
 
     output_dir = output_dir or workbook.output_dir
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
@@ -618,7 +618,7 @@ def build(
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
     # (Unless the last build here checked these very bytes with this very code.)
     if memory is None or memory.template != plan.template_digest:
-        from jobdefs import template_lint
+        from jobdefs.documents import template_lint
 
         template_lint.check_template(plan.template_bytes, plan.template_name)
     manifest = Manifest.read(output_dir)
@@ -665,7 +665,7 @@ def build(
             staging.write(path, data)
             advance()
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
-            from jobdefs.handbook import render_handbook
+            from jobdefs.documents.handbook import render_handbook
 
             assert template is not None
             made = render_handbook(
@@ -724,7 +724,7 @@ def _stage_pdfs(
     plan: Plan, staging: Staging, digests: dict[str, str], manifest: Manifest, force: bool
 ) -> None:
     """PDF copies of the job aids through LibreOffice, for the ones new or out of date."""
-    from jobdefs import word
+    from jobdefs.documents import word
 
     sources = []
     for target in plan.targets:
@@ -746,7 +746,7 @@ def _stage_pdfs(
 
 def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
     """handbook.pdf through LibreOffice, from the variant whose contents it can number."""
-    from jobdefs import word
+    from jobdefs.documents import word
 
     source = staging.folder / ".handbook" / "handbook.docx"
     try:
@@ -793,11 +793,11 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
 
 def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
     """The answers of reviewed workbooks that new review workbooks should carry."""
-    from jobdefs import excel
+    from jobdefs.documents import excel
 
     if not files:
         return excel.NO_REVIEWS
-    from jobdefs import review
+    from jobdefs.feedback import review
 
     result = review.review(workbook.organization, files)
     suspect = {

@@ -11,7 +11,6 @@ import difflib
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 
-from jobdefs import upkeep
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     ExternalCustomer,
@@ -26,6 +25,7 @@ from jobdefs.model import (
     filled,
     fold_name,
 )
+from jobdefs.workbook import upkeep
 
 
 def did_you_mean(word: str, candidates: Sequence[str]) -> str:

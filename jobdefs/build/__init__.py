@@ -1,0 +1,9 @@
+"""The build: plan what is out of date, render it, and replace it atomically.
+
+May import everything below it (core, workbook, documents, reports, feedback). Only the
+faces (jobdefs.cli, jobdefs.reference) import it.
+"""
+
+from jobdefs.build.run import BuildReport, build, check
+
+__all__ = ["BuildReport", "build", "check"]
