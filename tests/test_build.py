@@ -12,9 +12,8 @@ from openpyxl import load_workbook as load_xlsx
 from synthetic import write_organization
 
 from jobdefs.build.run import build, check
-from jobdefs.cache import CACHE_FOLDER
 from jobdefs.cli import cli
-from jobdefs.output import MANIFEST
+from jobdefs.output import CACHE_FOLDER, MANIFEST
 from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"

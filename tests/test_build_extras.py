@@ -14,12 +14,11 @@ from click.testing import CliRunner
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from jobdefs.build.run import HANDBOOK, HANDBOOK_PDF, build, check
-from jobdefs.cache import CACHE_FOLDER
+from jobdefs.build.run import build, check
 from jobdefs.cli import cli
 from jobdefs.documents.word import all_template_variables, job_aid_context
 from jobdefs.feedback import survey
-from jobdefs.output import MANIFEST
+from jobdefs.output import CACHE_FOLDER, HANDBOOK, HANDBOOK_PDF, MANIFEST
 from jobdefs.workbook.load import load_workbook
 
 CHAIN = Path(__file__).parent / "data" / "chain"

@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from jobdefs.build.cache import OUTPUTS_FILE
 from jobdefs.build.run import Plan, build
-from jobdefs.cache import CACHE_FOLDER, OUTPUTS_FILE, RoleCache, roles_file, roles_files
 from jobdefs.cli import cli
 from jobdefs.documents import excel
+from jobdefs.output import CACHE_FOLDER
 from jobdefs.workbook.load import Workbook, load_workbook
+from jobdefs.workbook.role_cache import RoleCache, roles_file, roles_files
 
 HERE = Path(__file__).parent
 CHAIN = HERE / "data" / "chain"

@@ -25,6 +25,7 @@ from jobdefs.model import (
     Role,
     Settings,
 )
+from jobdefs.output import DEPARTMENTS, MATRIX
 from jobdefs.workbook import analyze
 from jobdefs.workbook.load import Workbook, load_workbook
 
@@ -498,7 +499,7 @@ def test_department_slugs_are_safe_and_unique() -> None:
 
 
 def test_department_slugs_stay_in_the_output_folder(tmp_path: Path) -> None:
-    folder = tmp_path / excel.DEPARTMENTS_FOLDER
+    folder = tmp_path / DEPARTMENTS
     for slug in excel.department_slugs(["..", "../x", "a/../../b", ".hidden", "C:\\x"]).values():
         assert (folder / f"{slug}.xlsx").resolve().parent == folder.resolve()
 
@@ -577,7 +578,7 @@ def test_another_moment_changes_only_the_dates(sample: Workbook) -> None:
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_matrix(sample_xlsx: bytes, tmp_path: Path) -> None:
-    source = tmp_path / excel.MATRIX_FILE
+    source = tmp_path / MATRIX
     source.write_bytes(sample_xlsx)
     profile = tmp_path / "profile"
     result = subprocess.run(

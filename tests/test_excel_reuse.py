@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from jobdefs.documents import excel, ooxml
 from jobdefs.model import Customer, ExternalCustomer, Finding, Product, Role, Settings
+from jobdefs.output import MATRIX
 from jobdefs.workbook import analyze
 from jobdefs.workbook.load import Workbook, load_workbook
 
@@ -337,7 +338,7 @@ def test_a_build_that_reuses_everything_does_not_import_openpyxl(
     matrix: bytes, tmp_path: Path
 ) -> None:
     """openpyxl takes a third of a second to import: a build with nothing to make skips it."""
-    previous = tmp_path / excel.MATRIX_FILE
+    previous = tmp_path / MATRIX
     previous.write_bytes(matrix)
     script = (
         "import datetime, sys\n"

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import jobdefs
-from jobdefs import cache
+from jobdefs import digests
 from jobdefs.documents.word import default_template_path
 
 REPO = Path(__file__).parent.parent
@@ -16,7 +16,7 @@ PACKAGE = REPO / "jobdefs"
 
 
 def test_the_code_version_hashes_every_module_of_every_subpackage() -> None:
-    hashed = {path.relative_to(PACKAGE).as_posix() for path in cache.code_files()}
+    hashed = {path.relative_to(PACKAGE).as_posix() for path in digests.code_files()}
     on_disk = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")}
     assert hashed == on_disk
     assert {"workbook/load.py", "documents/excel.py", "build/run.py"} <= hashed

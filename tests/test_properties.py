@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from jobdefs.output import MANIFEST_VERSION, Entry, Manifest
+from jobdefs.build.replace import MANIFEST_VERSION, Entry, Manifest
 from jobdefs.reports import findings as report
 from jobdefs.workbook.load import BAD_CHARACTER, load_workbook
 from jobdefs.workbook.schema import ORGANIZATION, ROLE, TEXT_MAX, Key, Shape

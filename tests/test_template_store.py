@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jobdefs.cache import CACHE_FOLDER, TemplateStore
 from jobdefs.cli import cli
 from jobdefs.documents import word
+from jobdefs.documents.template_store import TemplateStore
 from jobdefs.errors import TemplateError
+from jobdefs.output import CACHE_FOLDER
 from jobdefs.workbook.load import load_workbook
 
 HERE = Path(__file__).parent

@@ -18,17 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs import __version__
-from jobdefs.cache import Links, OutputCache, code_version, content_digest
+from jobdefs.build.cache import Links, OutputCache
+from jobdefs.build.replace import Manifest, Staging, is_current
+from jobdefs.digests import code_version, content_digest
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role
-from jobdefs.output import Manifest, Staging, describe, is_current, sha256, stamp
+from jobdefs.output import (
+    DEPARTMENTS,
+    HANDBOOK,
+    HANDBOOK_PDF,
+    JOB_AIDS,
+    MATRIX,
+    describe,
+    sha256,
+    stamp,
+)
 from jobdefs.workbook.load import CONFIG_FILE, Workbook
 
-JOB_AIDS = "job-aids"
-HANDBOOK = "handbook.docx"
-HANDBOOK_PDF = "handbook.pdf"
-MATRIX = "internal-customer-matrix.xlsx"
-DEPARTMENTS = "departments"
 PARALLEL_FROM = 24  # fewer job aids than this render faster in one process
 
 Progress = Callable[[int, int], None]
@@ -98,7 +104,7 @@ class Plan:
     `figures` holds each role's scorecard figures (`scorecard.role_figures`), when the build
     is given answered surveys; `handbook` adds handbook.docx to the outputs. `remembered`
     holds, by path, the digests of a job aid's sources and of its context from an earlier
-    build (jobdefs.cache): a job aid whose sources are unchanged keeps its digest without
+    build (jobdefs.build.cache): a job aid whose sources are unchanged keeps its digest without
     its context being made. `links` are that build's `links_shared` and `links`: when no
     role changed its place among the others (`links_key`), a job aid none of whose roles
     changed keeps both digests without its sources being worked out, and so does a
@@ -748,7 +754,7 @@ def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
     """handbook.pdf through LibreOffice, from the variant whose contents it can number."""
     from jobdefs.documents import word
 
-    source = staging.folder / ".handbook" / "handbook.docx"
+    source = staging.folder / ".handbook" / HANDBOOK
     try:
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_bytes(printable)
@@ -761,7 +767,7 @@ def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
 
 
 def _memory(workbook: Workbook, output_dir: Path) -> OutputCache | None:
-    """What the last build on this machine remembered of its outputs (jobdefs.cache), for a
+    """What the last build on this machine remembered of its outputs (jobdefs.build.cache), for a
     workbook loaded with its build cache and built into the same folder."""
     if workbook.role_cache is None or output_dir != workbook.output_dir:
         return None

@@ -43,8 +43,6 @@ from typing import Any, NamedTuple
 from jobdefs.documents import ooxml
 from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, HandOff, Organization
 
-MATRIX_FILE = "internal-customer-matrix.xlsx"
-DEPARTMENTS_FOLDER = "departments"
 SHEETS = ("Matrix", "Hand-offs", "Roles", "Findings")
 HANDOFFS_SHEET = "Hand-offs"
 HANDOFFS_TABLE = "HandOffs"

@@ -25,8 +25,6 @@ from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, write_pack
 from jobdefs.documents.word import JobAidTemplate, part_path
 from jobdefs.model import Organization
 
-HANDBOOK = "handbook.docx"
-
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _W14 = "http://schemas.microsoft.com/office/word/2010/wordml"

@@ -26,8 +26,9 @@ from xml.parsers import expat
 import jinja2
 import jinja2.meta
 
-from jobdefs.cache import CleanPart, TemplateStore, package_root
+from jobdefs.digests import package_root
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
+from jobdefs.documents.template_store import CleanPart, TemplateStore
 from jobdefs.errors import OutputError, TemplateError
 from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, fold_name
 from jobdefs.workbook.analyze import did_you_mean
@@ -562,7 +563,7 @@ class JobAidTemplate:
 
     def _compile_parts(self, parts: Mapping[str, bytes], data: bytes) -> dict[str, _XmlPart]:
         """Clean up and compile each templated part, or take them from the template store
-        (jobdefs.cache) when this very template was compiled before."""
+        (jobdefs.build.cache) when this very template was compiled before."""
         store = TemplateStore.open(data)
         known = store.load() if store is not None else None
         sources: dict[str, str] = {}  # by the name Jinja knows each part's source by

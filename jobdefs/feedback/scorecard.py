@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -44,7 +43,7 @@ from jobdefs.feedback.survey import (
     SurveyError,
 )
 from jobdefs.model import HandOff, Organization, fold_name
-from jobdefs.output import describe
+from jobdefs.output import describe, replace_files
 
 SCORES = {MET: 1.0, PARTLY_MET: 0.5, NOT_MET: 0.0}  # NOT_RECEIVED is a gap, not a score
 SCORING = (
@@ -1500,13 +1499,7 @@ def _page(sheet: Any, header_row: int, *, landscape: bool) -> None:
 
 def write_scorecard(path: Path, data: bytes) -> None:
     """Write `path` through a temporary file beside it, so it is whole or untouched."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temp.open("wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
+        replace_files(path.parent, {path.name: data})
     except OSError as error:
         raise OutputError(f"could not write {path}: {describe(error)}") from None
-    finally:
-        temp.unlink(missing_ok=True)

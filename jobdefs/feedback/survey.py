@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +32,10 @@ from jobdefs.documents import ooxml
 from jobdefs.documents.excel import cell_text
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role, fold_name
-from jobdefs.output import describe
+from jobdefs.output import SURVEYS, describe, replace_files
 from jobdefs.workbook.analyze import did_you_mean
 from jobdefs.workbook.load import Workbook
 
-SURVEYS = "surveys"
 DEFAULT_ROUND = "round-1"
 SURVEY_SHEET = "Survey"
 ABOUT_SHEET = "About"
@@ -550,21 +548,10 @@ def write_round(
             "they may hold answers already. Start a new round with --round "
             f"{next_round(folder.parent, label)}, or pass --force to replace them"
         )
-    temporary: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in sorted(files.items()):
-            temp = folder / f".{name}.{os.getpid()}.tmp"
-            temporary.append(temp)
-            with temp.open("wb") as stream:
-                stream.write(data)
-        for name, temp in zip(sorted(files), temporary, strict=True):
-            os.replace(temp, folder / name)
+        replace_files(folder, files)
     except OSError as error:
         raise OutputError(f"could not write the surveys: {describe(error)}") from None
-    finally:
-        for temp in temporary:
-            temp.unlink(missing_ok=True)
 
 
 def next_round(surveys_dir: Path, label: str) -> str:

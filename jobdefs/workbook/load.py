@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobdefs.cache import FileOutcome, RoleCache, content_digest
+from jobdefs.digests import content_digest
 from jobdefs.errors import NotAWorkbook
 from jobdefs.model import (
     Customer,
@@ -29,6 +29,7 @@ from jobdefs.model import (
 )
 from jobdefs.workbook import analyze
 from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.workbook.role_cache import FileOutcome, RoleCache
 from jobdefs.workbook.schema import (
     ORGANIZATION,
     ROLE,
@@ -63,7 +64,7 @@ class Workbook:
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # cache.content_digest of each role's bytes, when the build cache needed them.
     role_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    # What a build keeps of the role files it read, for the next build (see jobdefs.cache).
+    # What a build keeps of the role files it read, for the next build (see jobdefs.build.cache).
     role_cache: RoleCache | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -340,7 +341,7 @@ def load_workbook(
     `review_date` is the day review due dates are judged against (default: the day of
     SOURCE_DATE_EPOCH when set, else today). `output_dir` replaces the output folder
     jobdefs.yaml names. With `cached`, role files whose bytes have not changed since the
-    last build into that folder are not read again (see jobdefs.cache); the build saves
+    last build into that folder are not read again (see jobdefs.build.cache); the build saves
     the cache once it succeeds.
     """
     root = Path(root)

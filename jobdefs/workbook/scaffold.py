@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -16,6 +15,7 @@ import yaml
 
 from jobdefs import __version__
 from jobdefs.errors import JobdefsError, NotAWorkbook
+from jobdefs.output import replace_files
 from jobdefs.workbook.json_schema import FILE_NAMES, SchemaName, as_json
 from jobdefs.workbook.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
 from jobdefs.workbook.load import _role_files as role_files_below
@@ -483,15 +483,7 @@ products:
 def write_schema(name: SchemaName, path: Path) -> None:
     """Write a JSON Schema to `path`, replacing it whole or not at all."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(as_json(name))
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        replace_files(path.parent, {path.name: as_json(name).encode("utf-8")})
     except OSError as error:
         raise JobdefsError(f"cannot write '{path}': {_reason(error)}") from None
 
