@@ -7,10 +7,11 @@ hand-offs, suppliers and lines of sight; the generators only ever read these obj
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
+
+from jobdefs.text import one_line
 
 T = TypeVar("T")
 
@@ -242,20 +243,6 @@ class HandOff:
             )
         )
         return hashlib.sha256(seen.encode()).hexdigest()[:12]
-
-
-_LINE_BREAKS = str.maketrans(dict.fromkeys("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
-
-
-def one_line(text: str) -> str:
-    """A finding is one line of plain text, whatever a file quoted in it.
-
-    Line breaks become spaces; other control characters are shown escaped (\\x1b), so that
-    a key holding terminal escape sequences cannot rewrite the terminal it is printed on.
-    """
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return text.translate(_LINE_BREAKS)
 
 
 def fold_name(name: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from jobdefs import text
 from jobdefs.cli import cli
 from jobdefs.reports import present
 from jobdefs.workbook.load import load_workbook
@@ -275,7 +276,7 @@ def test_role_text_is_folded_onto_one_line_in_the_table(
 
 
 def test_markdown_text_cannot_add_markup_links_html_or_mentions() -> None:
-    assert present.markdown_text("**bold** [link](x) <b>hi</b> a|b `c` #1 @team $x$ ~s~ &amp;") == (
+    assert text.markdown_text("**bold** [link](x) <b>hi</b> a|b `c` #1 @team $x$ ~s~ &amp;") == (
         r"\*\*bold\*\* \[link\](x) \<b\>hi\</b\> a\|b \`c\` \#1 @&#8203;team \$x\$ \~s\~ \&amp;"
     )
-    assert present.markdown_text("two\nlines\\") == "two lines\\\\"
+    assert text.markdown_text("two\nlines\\") == "two lines\\\\"

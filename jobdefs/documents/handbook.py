@@ -24,6 +24,7 @@ from typing import Any
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, write_package
 from jobdefs.documents.word import JobAidTemplate, part_path
 from jobdefs.model import Organization
+from jobdefs.text import count
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -243,7 +244,7 @@ class _Binder:
         elements.append(
             _paragraph(
                 "JobdefsHandbookNote",
-                f"{_count(roles, 'role')} in {_count(departments, 'department')}: what each "
+                f"{count(roles, 'role')} in {count(departments, 'department')}: what each "
                 "one makes, for whom, and what they need from it.",
             )
         )
@@ -653,10 +654,6 @@ def _handbook_styles(width: int) -> dict[str, str]:
             "",
         ),
     }
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _relative(folder: str, name: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jobdefs.model import HandOff, Organization, Party, Role
-from jobdefs.reports.present import markdown_text, one_line
+from jobdefs.text import fold_spaces, markdown_text
 
 MARKDOWN_FILE = "handoffs.md"
 DOT_FILE = "handoffs.dot"
@@ -67,7 +67,7 @@ def _edges(handoffs: Iterable[HandOff]) -> list[_Edge]:
     for handoff in handoffs:
         key = (handoff.supplier.key, handoff.customer.key)
         ends.setdefault(key, (handoff.supplier, handoff.customer))
-        products.setdefault(key, {})[one_line(handoff.product)] = None
+        products.setdefault(key, {})[fold_spaces(handoff.product)] = None
     return [_Edge(*ends[key], tuple(names)) for key, names in products.items()]
 
 
@@ -77,7 +77,7 @@ def _edges(handoffs: Iterable[HandOff]) -> list[_Edge]:
 def mermaid_label(text: str) -> str:
     """Text for inside a Mermaid "quoted label": letters, digits and plain punctuation as
     they are, every other character as an entity code (#34; for a quote)."""
-    return _MERMAID_ENCODED.sub(lambda m: f"#{ord(m.group())};", one_line(text))
+    return _MERMAID_ENCODED.sub(lambda m: f"#{ord(m.group())};", fold_spaces(text))
 
 
 def _mermaid_ids(organization: Organization) -> dict[str, str]:
@@ -243,7 +243,7 @@ def mermaid_markdown(organization: Organization) -> str:
 def dot_string(text: str) -> str:
     """A DOT double-quoted string showing `text` as typed: backslashes and quotes escaped,
     `&` as an entity (Graphviz reads entities in every label), white space folded."""
-    escaped = one_line(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    escaped = fold_spaces(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
     return f'"{escaped}"'
 
 

@@ -37,7 +37,7 @@ from jobdefs.documents.word import (
     where,
 )
 from jobdefs.errors import TemplateError
-from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.text import count, did_you_mean, shorten
 
 Severity = Literal["error", "warning"]
 
@@ -148,7 +148,7 @@ def summary(name: str, findings: Sequence[TemplateFinding]) -> str:
     """One line: how many errors and warnings the template has, and what to do."""
     errors = sum(1 for finding in findings if finding.is_error)
     warnings = len(findings) - errors
-    counted = f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    counted = f"{count(errors, 'error')}, {count(warnings, 'warning')}"
     if errors:
         return f"{name}: {counted}; a build refuses this template until the errors are fixed"
     return f"{name}: {counted}" + ("; the template is ready to use" if not warnings else "")
@@ -161,17 +161,13 @@ def exit_status(findings: Sequence[TemplateFinding], *, strict: bool = False) ->
     return 0
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
 def check_template(data: bytes, name: str) -> None:
     """Raise TemplateError listing every error in the template (what `build` refuses)."""
     errors = [finding for finding in lint_template(data, name) if finding.is_error]
     if errors:
         lines = [finding.as_text() for finding in errors]
         raise TemplateError(
-            f"the template {name} has {_count(len(errors), 'error')}; fix the template (check "
+            f"the template {name} has {count(len(errors), 'error')}; fix the template (check "
             "it with 'jobdefs templates check') and build again:\n" + "\n".join(lines)
         )
 
@@ -187,7 +183,9 @@ def _lint_part(name: str, part: str, data: bytes) -> list[TemplateFinding]:
     from lxml import etree
 
     def finding(severity: Severity, code: str, paragraph: str, message: str) -> TemplateFinding:
-        return TemplateFinding(severity, code, name, part, _shorten(paragraph), message)
+        return TemplateFinding(
+            severity, code, name, part, shorten(paragraph, _PARAGRAPH_SHOWN), message
+        )
 
     try:
         xml = data.decode("utf-8")
@@ -263,7 +261,7 @@ def _lint_part(name: str, part: str, data: bytes) -> list[TemplateFinding]:
     # In the order HR reads the document: paragraph by paragraph.
     order: dict[str, int] = {}
     for position, paragraph in enumerate(_paragraphs(root)):
-        order.setdefault(_shorten(paragraph.text), position)
+        order.setdefault(shorten(paragraph.text, _PARAGRAPH_SHOWN), position)
     return sorted(findings, key=lambda f: order.get(f.paragraph, len(order)))
 
 
@@ -400,7 +398,7 @@ def _tag_problems(
                 "text-dropped",
                 tag,
                 f"{_shown(tag)} stands for its whole {what}, so the {what}'s other text "
-                f"('{_shorten(dropped, 40)}') never shows in a job aid; put the tag in a "
+                f"('{shorten(dropped, 40)}') never shows in a job aid; put the tag in a "
                 f"{what} of its own",
             )
 
@@ -705,11 +703,6 @@ def _paragraph_of(lines: Sequence[str], index: int) -> str:
         last += 1
     text = "".join(line.removeprefix("#}").removesuffix("{#") for line in lines[first : last + 1])
     return " ".join(html.unescape(_XML_TAG.sub("", text)).split())
-
-
-def _shorten(text: str, limit: int = _PARAGRAPH_SHOWN) -> str:
-    text = " ".join(text.split())
-    return text[: limit - 1] + "…" if len(text) > limit else text
 
 
 def _shown(tag: str) -> str:

@@ -31,7 +31,7 @@ from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts
 from jobdefs.documents.template_store import CleanPart, TemplateStore
 from jobdefs.errors import OutputError, TemplateError
 from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, fold_name
-from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.text import did_you_mean
 
 JOB_AID_TEMPLATE = "job-aid.docx"
 ARROW = " \u2192 "

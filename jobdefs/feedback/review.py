@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs.errors import JobdefsError
-from jobdefs.model import HandOff, Organization, one_line
+from jobdefs.model import HandOff, Organization
+from jobdefs.text import markdown_text, one_line
 
 STATUSES = ("Agreed", "Needs change", "Not needed")
 ID_HEADER = "Hand-off id"
@@ -252,12 +253,6 @@ def as_text(result: Review) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    from jobdefs.reports.present import markdown_text
-
-    return markdown_text(text)
-
-
 def as_markdown(result: Review) -> str:
     lines = [
         "## Hand-off review",
@@ -270,23 +265,26 @@ def as_markdown(result: Review) -> str:
     ]
     for row in summary_rows(result):
         lines.append(
-            f"| {_md(row['department'])} | {_md(row['role'])} | {row['agreed']} | "
+            f"| {markdown_text(row['department'])} | {markdown_text(row['role'])} | "
+            f"{row['agreed']} | "
             f"{row['needs_change']} | {row['not_needed']} | {row['suspect']} | "
             f"{row['unanswered'] + row['no_status']} |"
         )
     if result.needs_change():
         lines += ["", "### Needs change", ""]
         for handoff, answer in result.needs_change():
-            by = f" ({_md(answer.reviewer)})" if answer.reviewer else ""
-            lines.append(f"- {_md(_describe(handoff))}{by}: {_md(answer.comment) or 'no comment'}")
+            by = f" ({markdown_text(answer.reviewer)})" if answer.reviewer else ""
+            comment = markdown_text(answer.comment) or "no comment"
+            lines.append(f"- {markdown_text(_describe(handoff))}{by}: {comment}")
     if result.suspect:
         lines += ["", "### Suspect: changed since reviewed", ""]
         lines += [
-            f"- {_md(_describe(h))}: was {_md(a.status or 'no status')}" for h, a in result.suspect
+            f"- {markdown_text(_describe(h))}: was {markdown_text(a.status or 'no status')}"
+            for h, a in result.suspect
         ]
     if result.stale:
         lines += ["", "### Stale: no longer a hand-off", ""]
-        lines += [f"- `{a.handoff_id}` ({_md(a.file)} row {a.row})" for a in result.stale]
+        lines += [f"- `{a.handoff_id}` ({markdown_text(a.file)} row {a.row})" for a in result.stale]
     return "\n".join(lines) + "\n"
 
 

@@ -44,6 +44,7 @@ from jobdefs.feedback.survey import (
 )
 from jobdefs.model import HandOff, Organization, fold_name
 from jobdefs.output import describe, replace_files
+from jobdefs.text import count, cut, markdown_text, shorten
 
 SCORES = {MET: 1.0, PARTLY_MET: 0.5, NOT_MET: 0.0}  # NOT_RECEIVED is a gap, not a score
 SCORING = (
@@ -175,7 +176,7 @@ def read_survey(path: Path) -> SurveyFile:
                 note(
                     "bad-id",
                     row_number,
-                    f"'{_short(raw_id)}' is not a hand-off id; the row is not counted",
+                    f"'{shorten(raw_id, 40)}' is not a hand-off id; the row is not counted",
                 )
             continue
         handoff_id = "H-" + raw_id[2:].lower()
@@ -193,7 +194,7 @@ def read_survey(path: Path) -> SurveyFile:
             note(
                 "unknown-answer",
                 row_number,
-                f"the answer '{_short(answer_text)}' is not "
+                f"the answer '{shorten(answer_text, 40)}' is not "
                 f"one of {', '.join(ANSWERS)}; counted as no response",
             )
         rating = parse_rating(raw_rating)
@@ -201,7 +202,7 @@ def read_survey(path: Path) -> SurveyFile:
             note(
                 "bad-rating",
                 row_number,
-                f"the rating '{_short(rating_text)}' is not a whole "
+                f"the rating '{shorten(rating_text, 40)}' is not a whole "
                 f"number from {RATING_MIN} to {RATING_MAX}; not counted",
             )
         responses.append(
@@ -278,11 +279,6 @@ def _text(value: Any) -> str:
     return str(getattr(value, "text", value)).strip()  # e.g. an array formula
 
 
-def _short(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _find_header(rows: Sequence[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         columns: dict[str, int] = {}
@@ -350,7 +346,7 @@ def _read_sheets(
         raise SurveyError(f"{name}: {describe(error)}") from None
     except Exception as error:  # a broken package can fail anywhere inside openpyxl
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        raise unreadable(_short(reason, 120)) from None
+        raise unreadable(shorten(reason, 120)) from None
     facts = dict(about)
     if about and facts.get("kind") != SURVEY_KIND:
         about = []  # someone else's About sheet says nothing about our survey
@@ -589,7 +585,7 @@ def _tally(
                         "changed",
                         survey.file,
                         response.row,
-                        f"{label}the need or standard of '{_short(handoff.product)}' "
+                        f"{label}the need or standard of '{shorten(handoff.product, 40)}' "
                         f"from {handoff.supplier.title} changed after this survey "
                         "was made; the answer is about the earlier wording",
                     )
@@ -615,7 +611,7 @@ def _tally(
                     "missing-row",
                     survey.file,
                     None,
-                    f"{label}the row for '{_short(handoff.product)}' from "
+                    f"{label}the row for '{shorten(handoff.product, 40)}' from "
                     f"{handoff.supplier.title} ({handoff_id}) is missing, deleted "
                     "perhaps; counted as no response",
                 )
@@ -800,9 +796,9 @@ def as_text(card: Scorecard, threshold: float | None = None) -> str:
         ["Supplier", "Product", "Customer", *headings],
         [
             [
-                _cut(_plain(h.handoff.supplier.title), 28),
-                _cut(_plain(h.handoff.product), 32) + (" *" if h.changed else ""),
-                _cut(_plain(h.handoff.customer.title), 28),
+                cut(_plain(h.handoff.supplier.title), 28),
+                cut(_plain(h.handoff.product), 32) + (" *" if h.changed else ""),
+                cut(_plain(h.handoff.customer.title), 28),
                 *figure_cells(h.figures, h.change, base),
             ]
             for h in shown
@@ -842,12 +838,12 @@ def _unanswered_note(card: Scorecard, shown: Sequence[HandOffScore]) -> str:
 
 def _rounds_line(card: Scorecard) -> str:
     line = (
-        f"This round: {', '.join(card.rounds) or '(unnamed)'} ({_count(len(card.files), 'survey')})"
+        f"This round: {', '.join(card.rounds) or '(unnamed)'} ({count(len(card.files), 'survey')})"
     )
     if card.has_baseline:
         line += (
             f"; baseline: {', '.join(card.baseline_rounds) or '(unnamed)'} "
-            f"({_count(len(card.baseline_files), 'survey')})"
+            f"({count(len(card.baseline_files), 'survey')})"
         )
     return line
 
@@ -863,7 +859,7 @@ def _figures_line(figures: Figures, change: Change | None) -> str:
         line += f" · mean rating {rating(figures.mean_rating)} of {RATING_MAX}"
         if change and change.mean_rating is not None:
             line += f" ({rating_change(change.mean_rating)})"
-    return line + f" · {_count(figures.gaps, 'gap')} (“{NOT_RECEIVED}”)"
+    return line + f" · {count(figures.gaps, 'gap')} (“{NOT_RECEIVED}”)"
 
 
 def _below_line(card: Scorecard, threshold: float) -> str:
@@ -873,11 +869,7 @@ def _below_line(card: Scorecard, threshold: float) -> str:
     names = "; ".join(
         f"{_plain(handoff_name(h.handoff))} {percent(h.figures.share_met)}" for h in below
     )
-    return f"{_count(len(below), 'hand-off')} below {percent(threshold)} met: {names}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    return f"{count(len(below), 'hand-off')} below {percent(threshold)} met: {names}"
 
 
 def _plain(text: str) -> str:
@@ -888,16 +880,12 @@ def _plain(text: str) -> str:
 def _columns(headings: list[str], rows: list[list[str]], first_max: int = 56) -> list[str]:
     if not rows:
         return ["(none)"]
-    rows = [[_cut(_plain(row[0]), first_max), *(_plain(cell) for cell in row[1:])] for row in rows]
+    rows = [[cut(_plain(row[0]), first_max), *(_plain(cell) for cell in row[1:])] for row in rows]
     widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in [headings, *rows]
     ]
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def as_json(card: Scorecard, threshold: float | None = None) -> str:
@@ -965,8 +953,6 @@ def as_json(card: Scorecard, threshold: float | None = None) -> str:
 
 def md(text: str) -> str:
     """Text that Markdown shows as typed, on one line: no markup, HTML or @mention."""
-    from jobdefs.reports.present import markdown_text
-
     return markdown_text(_plain(text))
 
 
@@ -978,7 +964,7 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
     if threshold is not None:
         below = card.below(threshold)
         if below:
-            out += [f"**{_count(len(below), 'hand-off')} below {percent(threshold)} met**", ""]
+            out += [f"**{count(len(below), 'hand-off')} below {percent(threshold)} met**", ""]
             out += _md_table(
                 ["Hand-off", "Answered", "Share met"],
                 [
@@ -1037,7 +1023,7 @@ def as_markdown(card: Scorecard, threshold: float | None = None) -> str:
         out += [
             f"- **{md(h.handoff.product)}** ({md(h.handoff.supplier.title)} → "
             f"{md(h.handoff.customer.title)}), {md(c.answer or 'no answer')}: "
-            f"{md(_cut(c.text, 400))}"
+            f"{md(cut(c.text, 400))}"
             for h, c in comments
         ]
         out += ["", "</details>"]

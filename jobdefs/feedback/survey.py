@@ -33,7 +33,7 @@ from jobdefs.documents.excel import cell_text
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import SURVEYS, describe, replace_files
-from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.text import did_you_mean
 from jobdefs.workbook.load import Workbook
 
 DEFAULT_ROUND = "round-1"

@@ -21,7 +21,7 @@ from typing import Literal
 
 from jobdefs.errors import JobdefsError, NotAWorkbook
 from jobdefs.model import HandOff, Organization, Party, Role, fold_name
-from jobdefs.reports.present import markdown_text, one_line
+from jobdefs.text import count, fold_spaces, markdown_text
 from jobdefs.workbook.analyze import role_order
 from jobdefs.workbook.load import Workbook, load_workbook
 
@@ -95,8 +95,8 @@ class Change:
         self, quote: Callable[[str], str] | None = None, name: Callable[[str], str] | None = None
     ) -> str:
         """The change as one sentence; `quote` and `name` render user text (for Markdown)."""
-        q = quote or (lambda text: f"'{one_line(text)}'")
-        n = name or one_line
+        q = quote or (lambda text: f"'{fold_spaces(text)}'")
+        n = name or fold_spaces
         who = n(self.role.title)
         customers = ", ".join(n(p.title) for p in self.affects)
         customer = n(self.customer.title) if self.customer else ""
@@ -449,16 +449,12 @@ def _groups(changes: Sequence[Change]) -> list[tuple[str, list[Change]]]:
     ]
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def as_text(comparison: Comparison) -> str:
     """For a terminal: a summary line, then the changes grouped by kind."""
     changes = comparison.changes
     lines = [
         f"Comparing {comparison.old.label} with {comparison.new.label}: "
-        f"{_count(len(changes), 'change') if changes else 'no changes'} to roles, "
+        f"{count(len(changes), 'change') if changes else 'no changes'} to roles, "
         "products or hand-offs"
     ]
     for heading, group in _groups(changes):
@@ -466,7 +462,7 @@ def as_text(comparison: Comparison) -> str:
         lines += [f"  - {change.message()}" for change in group]
     affected = comparison.affected
     if affected:
-        lines += ["", "Customers affected: " + ", ".join(one_line(p.title) for p in affected)]
+        lines += ["", "Customers affected: " + ", ".join(fold_spaces(p.title) for p in affected)]
     return "\n".join(lines) + "\n"
 
 
@@ -485,7 +481,7 @@ def as_markdown(comparison: Comparison) -> str:
     lines = ["## Hand-off changes", ""]
     if changes:
         lines.append(
-            f"Comparing {old} with {new}: **{_count(len(changes), 'change')}** to "
+            f"Comparing {old} with {new}: **{count(len(changes), 'change')}** to "
             "roles, products or hand-offs."
         )
     else:
@@ -511,7 +507,7 @@ def _markdown_label(side: Side) -> str:
 
 def markdown_code(text: str) -> str:
     """A code span holding `text` as typed, whatever backticks it holds."""
-    text = one_line(text)
+    text = fold_spaces(text)
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text

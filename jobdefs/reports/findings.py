@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from jobdefs.model import Finding, one_line
+from jobdefs.model import Finding
+from jobdefs.text import count, one_line
 
 FORMATS = ("text", "json", "github")
 
@@ -20,11 +21,7 @@ def exit_status(findings: Sequence[Finding], *, strict: bool) -> int:
 def summary(findings: Sequence[Finding], roles: int) -> str:
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
-    return f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in {_count(roles, 'role')}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(roles, 'role')}"
 
 
 def as_text(findings: Sequence[Finding]) -> str:

@@ -6,14 +6,13 @@ Pure functions that return text or plain data; the CLI prints them.
 from __future__ import annotations
 
 import difflib
-import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 
 from jobdefs.errors import JobdefsError
 from jobdefs.model import Finding, HandOff, Organization, Party, Role
-from jobdefs.workbook.analyze import did_you_mean
+from jobdefs.text import did_you_mean, fold_spaces
 from jobdefs.workbook.load import ROLE_SUFFIXES, Workbook
 
 WIDTH = 88
@@ -26,25 +25,10 @@ TABLE_COLUMNS = (
     ("customers", "Customers"),
     ("suppliers", "Suppliers"),
 )
-# What could start markup inside a line (user text never starts one): emphasis, code,
-# links, HTML and entities, a heading's closing #s, table cells, strike-through, math.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&$])")
 
 
 class UnknownRole(JobdefsError):
     """The role id named on the command line is not in the workbook."""
-
-
-def one_line(text: str) -> str:
-    """Runs of white space, newlines included, folded into single spaces."""
-    return " ".join(text.split())
-
-
-def markdown_text(text: str) -> str:
-    """User text that Markdown shows as typed: no markup, no links, no HTML, no @-mentions."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
-    # A backslash does not stop GitHub from notifying @someone; a zero-width space does.
-    return escaped.replace("@", "@&#8203;")
 
 
 def find_role(workbook: Workbook, role_id: str) -> Role:
@@ -69,8 +53,8 @@ def find_role(workbook: Workbook, role_id: str) -> Role:
     hint = did_you_mean(wanted, ids)
     if not hint:
         # People often type the job title rather than the file name.
-        by_title = {one_line(role.title).casefold(): role.id for role in organization.roles}
-        close = difflib.get_close_matches(one_line(wanted).casefold(), list(by_title), n=1)
+        by_title = {fold_spaces(role.title).casefold(): role.id for role in organization.roles}
+        close = difflib.get_close_matches(fold_spaces(wanted).casefold(), list(by_title), n=1)
         if close:
             hint = f"; did you mean '{by_title[close[0]]}'?"
     if not hint:
@@ -90,13 +74,13 @@ def describe_role(workbook: Workbook, role_id: str) -> str:
     sight and its findings."""
     role = find_role(workbook, role_id)
     organization = workbook.organization
-    heading = f"{one_line(role.title)} ({role.id})"
+    heading = f"{fold_spaces(role.title)} ({role.id})"
     lines = [heading, "=" * len(heading)]
     details = (
-        ("Department", one_line(role.department)),
+        ("Department", fold_spaces(role.department)),
         ("Reports to", _role_name(organization, role.reports_to) if role.reports_to else ""),
         ("File", role.file),
-        ("Revision", one_line(role.revision)),
+        ("Revision", fold_spaces(role.revision)),
     )
     lines += [f"{label + ':':<12}{value}" for label, value in details if value]
     lines += ["", "Purpose", *_wrap(role.purpose, INDENT)]
@@ -109,19 +93,19 @@ def describe_role(workbook: Workbook, role_id: str) -> str:
 
 def _role_name(organization: Organization, role_id: str) -> str:
     if organization.has_role(role_id):
-        return f"{one_line(organization.role(role_id).title)} ({role_id})"
+        return f"{fold_spaces(organization.role(role_id).title)} ({role_id})"
     return f"{role_id} (no such role)"
 
 
 def _party(party: Party) -> str:
-    where = "external" if party.kind == "external" else one_line(party.department)
-    return f"{one_line(party.title)} ({where})"
+    where = "external" if party.kind == "external" else fold_spaces(party.department)
+    return f"{fold_spaces(party.title)} ({where})"
 
 
 def _wrap(text: str, indent: str, more: str | None = None) -> list[str]:
     """`text` on lines of at most WIDTH, the first indented by `indent`, the rest by `more`."""
     return textwrap.wrap(
-        one_line(text),
+        fold_spaces(text),
         WIDTH,
         initial_indent=indent,
         subsequent_indent=indent if more is None else more,
@@ -133,7 +117,7 @@ def _labelled(label: str, text: str, indent: str) -> list[str]:
     """`label: text`, wrapped with the continuation lines under the text."""
     first = f"{indent}{label}: "
     wrapped = textwrap.wrap(
-        one_line(text),
+        fold_spaces(text),
         WIDTH,
         initial_indent=first,
         subsequent_indent=" " * len(first),
@@ -148,7 +132,7 @@ def _products(organization: Organization, role: Role) -> list[str]:
         by_product.setdefault(handoff.product, []).append(handoff)
     lines: list[str] = []
     for product in role.products:
-        lines.append(f"{INDENT}{one_line(product.name)}")
+        lines.append(f"{INDENT}{fold_spaces(product.name)}")
         if product.description:
             lines += _wrap(product.description, INDENT * 2)
         handoffs = by_product.get(product.name, [])
@@ -167,7 +151,7 @@ def _suppliers(organization: Organization, role: Role) -> list[str]:
         by_supplier.setdefault(handoff.supplier.id, []).append(handoff)
     lines = []
     for supplier in organization.suppliers_of(role.id):
-        products = ", ".join(f"'{one_line(h.product)}'" for h in by_supplier[supplier.id])
+        products = ", ".join(f"'{fold_spaces(h.product)}'" for h in by_supplier[supplier.id])
         lines += _wrap(f"{_party(organization.party(supplier))}: {products}", INDENT, INDENT * 3)
     return lines or [f"{INDENT}none: no role lists {role.id} as a customer"]
 
@@ -179,13 +163,13 @@ def _line_of_sight(organization: Organization, role: Role) -> list[str]:
     for sight in organization.lines_of_sight.get(role.id, ()):
         steps = len(sight.chain)
         lines.append(
-            f"{INDENT}to {one_line(sight.external.name)} "
+            f"{INDENT}to {fold_spaces(sight.external.name)} "
             f"({steps} hand-off{'' if steps == 1 else 's'}):"
         )
         for handoff in sight.chain:
             step = (
-                f"{one_line(handoff.supplier.title)} → '{one_line(handoff.product)}' → "
-                f"{one_line(handoff.customer.title)}"
+                f"{fold_spaces(handoff.supplier.title)} → '{fold_spaces(handoff.product)}' → "
+                f"{fold_spaces(handoff.customer.title)}"
             )
             lines += _wrap(step, INDENT * 2, INDENT * 4)
     return lines or [f"{INDENT}none: no chain of hand-offs reaches an external customer"]
@@ -229,7 +213,7 @@ def format_role_table(rows: Sequence[dict[str, str | int]]) -> str:
     if not rows:
         return "no roles\n"
     cells = [[header for _, header in TABLE_COLUMNS]]
-    cells += [[one_line(str(row[key])) for key, _ in TABLE_COLUMNS] for row in rows]
+    cells += [[fold_spaces(str(row[key])) for key, _ in TABLE_COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_COLUMNS))]
     numeric = [isinstance(rows[0][key], int) for key, _ in TABLE_COLUMNS]
     lines = []

@@ -7,7 +7,6 @@ that needs the whole organization to judge is found here.
 from __future__ import annotations
 
 import datetime
-import difflib
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 
@@ -25,16 +24,8 @@ from jobdefs.model import (
     filled,
     fold_name,
 )
+from jobdefs.text import did_you_mean
 from jobdefs.workbook import upkeep
-
-
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    """ "; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""
-    by_case = {c.casefold(): c for c in candidates}
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    if word.casefold() in by_case:
-        close = [by_case[word.casefold()]]
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def role_order(role: Role) -> tuple[str, str, str]:

@@ -27,8 +27,8 @@ from jobdefs.model import (
     Settings,
     fold_name,
 )
+from jobdefs.text import did_you_mean
 from jobdefs.workbook import analyze
-from jobdefs.workbook.analyze import did_you_mean
 from jobdefs.workbook.role_cache import FileOutcome, RoleCache
 from jobdefs.workbook.schema import (
     ORGANIZATION,
