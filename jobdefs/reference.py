@@ -16,6 +16,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from jobdefs.documents.word import (
+    ARROW,
+    all_template_variables,
+)
 from jobdefs.workbook.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
 from jobdefs.workbook.schema import (
     FILE_MAX_BYTES,
@@ -44,7 +48,6 @@ SCALAR_TYPES: dict[KeyType, str] = {
 
 def generated_files() -> dict[str, str]:
     """Every generated file, by its path relative to the repository's root."""
-    from jobdefs.documents.template_lint import templates_markdown
     from jobdefs.workbook.scaffold import github_workflow
 
     files = {
@@ -308,3 +311,93 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def templates_markdown() -> str:
+    """docs/templates.md: the how-to, then every variable a template can use."""
+    lines = [
+        "# Word templates",
+        "",
+        GENERATED,
+        "",
+        "Job aids are made from a Word document, `job-aid.docx`, with tags where the data "
+        "goes: `{{ role.title }}` prints a value, `{%p if has_gaps %}` … `{%p endif %}` keeps "
+        "paragraphs only when something is true, and `{%tr for customer in customers %}` "
+        "repeats a table row. The tags are [docxtpl](https://docxtpl.readthedocs.io)'s "
+        "Jinja tags. Change the wording, styles, logo and layout freely; keep the tags.",
+        "",
+        "## Make your own",
+        "",
+        "1. **Export** the default templates into the workbook's `templates/` folder (a file "
+        "that is already there is never replaced):",
+        "",
+        "   ```sh",
+        "   jobdefs templates export",
+        "   ```",
+        "",
+        "2. **Edit** `templates/job-aid.docx` in Word. Change anything that is not a tag.",
+        "3. **Type each tag in one go**, from `{{` or `{%` to `}}` or `%}`, without stopping "
+        "to format, correct or paste part of it. Word keeps a tag you type at once in one "
+        "piece; a tag built up bit by bit, pasted into a link, or typed with Track Changes "
+        "on can end up in pieces that no longer join. Put `{%p ... %}` tags in a paragraph "
+        "of their own and `{%tr ... %}` tags in a table row of their own: each stands for "
+        "its whole paragraph or row. Word's AutoCorrect turns quotes into curly ones; "
+        'turn off *AutoFormat As You Type → "Straight quotes" with “smart quotes”* '
+        "while you edit tags.",
+        "4. **Check** the template. Every problem names the paragraph it is in:",
+        "",
+        "   ```sh",
+        "   jobdefs templates check",
+        "   ```",
+        "",
+        "   ```text",
+        "   templates/job-aid.docx (word/document.xml), in the paragraph 'Title: {{ "
+        "role.titel }}': error[unknown-variable]: '{{ role.titel }}' uses 'role.titel', "
+        "which a job aid does not have; did you mean 'role.title'? (the variables are "
+        "listed in docs/templates.md)",
+        "   ```",
+        "",
+        "5. **Build.** `jobdefs build` runs the same check first and writes nothing while "
+        "the template has errors. `jobdefs build --handbook` also binds every job aid into "
+        "one `handbook.docx`, styled by the same template.",
+        "",
+        "What the check reports:",
+        "",
+        "| code | what it means |",
+        "| --- | --- |",
+        "| `syntax` | a tag Jinja cannot read (a typo, a missing `%}`, an `{% if %}` never "
+        "closed) |",
+        "| `unknown-variable` | a name a job aid does not have, with a did-you-mean |",
+        "| `split-tag` | Word keeps a tag's pieces in different places (a tracked change, a "
+        "link, a field): retype it in one go |",
+        "| `unclosed-tag` | a tag that does not end in the paragraph it starts in |",
+        "| `word-character` | a non-breaking space or a „low“ or «angle» quotation mark "
+        "inside a tag |",
+        "| `curly-quotes` | warning: curly quotes inside a tag (read as straight ones) |",
+        "| `text-dropped` | warning: text beside a `{%p %}` or `{%tr %}` tag, which never shows |",
+        "| `stray-brace` | warning: `{ {`, `}}` or `%}` outside a tag, printed as it is |",
+        "",
+        "Errors make `jobdefs templates check` exit with status 1; warnings do too under "
+        "`--strict`.",
+        "",
+        "## Variables",
+        "",
+        "`name.field` is a field; `name[]` is a list, shown with a loop, and `name[].field` a "
+        f"field of each of its items (`{{% for product in products %}}{{{{ product.name }}}}"
+        "{% endfor %}`). A chain is text with arrows: "
+        f"`Role{ARROW}product{ARROW}Role{ARROW}…{ARROW}customer`.",
+        "",
+        "| variable | what it holds |",
+        "| --- | --- |",
+    ]
+    for name, meaning in all_template_variables().items():
+        lines.append(f"| `{name}` | {meaning.replace('|', chr(92) + '|')} |")
+    lines += [
+        "",
+        "`scorecard` is filled in when the build is given answered surveys "
+        "(`jobdefs build --scorecard build/surveys/round-2 --scorecard-baseline "
+        "build/surveys/round-1`; see [surveys.md](surveys.md)); without them "
+        "`scorecard.found` is false and the default template leaves the figures out.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -106,3 +106,19 @@ def test_every_command_has_help_with_an_example() -> None:
     for name, command in cli.commands.items():
         assert command.help and "Example:" in command.help, name
         assert command.short_help or command.help.splitlines()[0], name
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_bad_source_date_epoch_is_the_same_error_for_check_and_build(
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    workbook = Path(__file__).parent.parent  # the example hospital reviews its roles
+    args = ["-w", str(workbook)] + (["-o", str(tmp_path / "out")] if command == "build" else [])
+    status, out, err = run(command, *args)
+    assert status == 1
+    assert err == (
+        "Error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not "
+        "'yesterday': set it to a number such as $(git log -1 --format=%ct), or unset it\n"
+    )
+    assert not (tmp_path / "out").exists()

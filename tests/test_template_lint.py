@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
+from jobdefs import reference
 from jobdefs.cli import cli
 from jobdefs.documents import template_lint
 from jobdefs.documents.template_lint import lint_template
@@ -404,7 +405,7 @@ def test_export_into_a_folder(tmp_path: Path) -> None:
 
 def test_docs_list_every_variable_and_are_up_to_date() -> None:
     committed = (REPO / "docs" / "templates.md").read_text(encoding="utf-8")
-    assert committed == template_lint.templates_markdown(), (
+    assert committed == reference.templates_markdown(), (
         "docs/templates.md is out of date: run python -m jobdefs.reference to update"
     )
     for name in all_template_variables():

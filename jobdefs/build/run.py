@@ -33,6 +33,7 @@ from jobdefs.output import (
     sha256,
     stamp,
 )
+from jobdefs.workbook.dates import document_moment
 from jobdefs.workbook.load import CONFIG_FILE, Workbook
 
 PARALLEL_FROM = 24  # fewer job aids than this render faster in one process
@@ -65,29 +66,6 @@ class BuildReport:
     @property
     def up_to_date(self) -> bool:
         return not (self.missing or self.stale or self.orphaned)
-
-
-def document_moment(workbook: Workbook, environ: dict[str, str] | None = None) -> datetime.datetime:
-    """The date every output carries: SOURCE_DATE_EPOCH when set, else from the inputs.
-
-    Never the clock, so that building twice gives the same bytes. Without
-    SOURCE_DATE_EPOCH it is the newest `reviewed` date of any role, else 1980-01-01
-    (the earliest date a zip entry can hold).
-    """
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
-    assert environ is not None
-    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        if not epoch.isdigit():
-            raise JobdefsError(
-                f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{epoch}'"
-            )
-        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        return moment.replace(tzinfo=None)
-    reviewed = [role.reviewed for role in workbook.organization.roles if role.reviewed]
-    if reviewed:
-        return datetime.datetime.fromisoformat(max(reviewed))
-    return datetime.datetime(1980, 1, 1)
 
 
 def _digest(*parts: object) -> str:
@@ -130,7 +108,7 @@ class Plan:
 
         self.workbook = workbook
         self.output_dir = output_dir
-        self.moment = document_moment(workbook)
+        self.moment = document_moment(workbook.organization)
         self.template_path = word.job_aid_template_path(workbook.templates_dir)
         self.template_bytes = self.template_path.read_bytes()
         try:

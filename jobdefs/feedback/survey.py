@@ -34,6 +34,7 @@ from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import SURVEYS, describe, replace_files
 from jobdefs.text import did_you_mean
+from jobdefs.workbook.dates import document_moment
 from jobdefs.workbook.load import Workbook
 
 DEFAULT_ROUND = "round-1"
@@ -512,12 +513,11 @@ def make_surveys(
     moment: datetime.datetime | None = None,
 ) -> SurveyReport:
     """Write a round of surveys to <output>/surveys/<round>/; all of them or none."""
-    from jobdefs.build.run import document_moment
 
     validate_round(round_label)
     organization = workbook.organization
     chosen = select_roles(organization, roles, departments)
-    moment = moment or document_moment(workbook)
+    moment = moment or document_moment(workbook.organization)
     folder = (output_dir or workbook.output_dir) / SURVEYS / round_label
     files, skipped = round_files(organization, chosen, round_label, moment)
     write_round(folder, files, force=force, round_label=round_label)

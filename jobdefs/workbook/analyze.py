@@ -25,7 +25,7 @@ from jobdefs.model import (
     fold_name,
 )
 from jobdefs.text import did_you_mean
-from jobdefs.workbook import upkeep
+from jobdefs.workbook import dates, upkeep
 
 
 def role_order(role: Role) -> tuple[str, str, str]:
@@ -100,7 +100,7 @@ def organize(
 
     if settings.review_every_months:
         findings.extend(
-            upkeep.review_due(ordered, settings.review_every_months, review_date or upkeep.today())
+            upkeep.review_due(ordered, settings.review_every_months, review_date or dates.today())
         )
     findings.extend(upkeep.vague_standards(ordered))
     findings[:] = [f for f in findings if f.is_error or settings.warns(f.code)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
-import os
 import re
 from collections.abc import Iterable, Sequence
 
@@ -35,15 +34,6 @@ MEASURABLE = re.compile(
     r"until|same day|next day|end of (the )?(shift|day|visit))\b",
     re.IGNORECASE,
 )
-
-
-def today(environ: dict[str, str] | None = None) -> datetime.date:
-    """The date reviews are judged against: SOURCE_DATE_EPOCH's day when set."""
-    epoch = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-        return moment.date()
-    return datetime.date.today()
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
