@@ -24,10 +24,10 @@ class JobdefsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NotAWorkbook as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {error.shown_with_option()}", err=True)
             sys.exit(2)
         except JobdefsError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {error.shown_with_option()}", err=True)
             sys.exit(1)
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 
 class JobdefsError(Exception):
-    """A problem the user can fix; its message says how."""
+    """A problem the user can fix; its message says how.
+
+    `option` names the setting the problem is about ("only", "role"): the library's
+    message names the thing, and the command line puts its own option's name before it.
+    """
+
+    def __init__(self, message: str, *, option: str = "") -> None:
+        super().__init__(message)
+        self.option = option
+
+    def shown_with_option(self) -> str:
+        """The message as the command line shows it: '--only: no role ...'."""
+        return f"--{self.option.replace('_', '-')}: {self}" if self.option else str(self)
 
 
 class NotAWorkbook(JobdefsError):

@@ -13,6 +13,7 @@ from synthetic import write_organization
 
 from jobdefs.build.run import build, check
 from jobdefs.cli import cli
+from jobdefs.errors import JobdefsError
 from jobdefs.output import CACHE_FOLDER, MANIFEST
 from jobdefs.workbook.load import load_workbook
 
@@ -283,3 +284,15 @@ def test_output_option_and_check_agree(workbook: Path, tmp_path: Path) -> None:
 def test_no_staging_folder_is_left_behind(workbook: Path) -> None:
     build(load_workbook(workbook))
     assert not list((workbook / "build").glob(".jobdefs-staging-*"))
+
+
+def test_the_library_names_the_role_and_the_command_line_names_its_option(
+    workbook: Path,
+) -> None:
+    with pytest.raises(JobdefsError) as raised:
+        build(load_workbook(workbook), only=["nobody"])
+    assert str(raised.value) == "no role 'nobody' in this workbook"
+    assert raised.value.option == "only"
+    status, output = run("build", "-w", str(workbook), "--only", "nobody")
+    assert status == 1
+    assert "Error: --only: no role 'nobody' in this workbook" in output

@@ -118,15 +118,16 @@ class Plan:
         organization = workbook.organization
         unknown = [role_id for role_id in only if not organization.has_role(role_id)]
         if unknown:
-            raise JobdefsError(f"--only: no role '{unknown[0]}' in this workbook")
+            raise JobdefsError(f"no role '{unknown[0]}' in this workbook", option="only")
         if only and handbook:
             raise JobdefsError(
                 "--handbook binds every role's job aid, so it cannot be combined with --only"
             )
         if handbook and not organization.roles:
             raise JobdefsError(
-                "--handbook: there is no role to bind yet; add role files to the roles folder "
-                "first (e.g. with 'jobdefs new')"
+                "there is no role to bind yet; add role files to the roles folder "
+                "first (e.g. with 'jobdefs new')",
+                option="handbook",
             )
         roles = [organization.role(r) for r in only] if only else list(organization.roles)
         self.figures = figures or {}

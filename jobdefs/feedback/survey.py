@@ -135,13 +135,15 @@ def select_roles(
     for role_id in roles:
         if not organization.has_role(role_id):
             hint = did_you_mean(role_id, role_ids) or "; role ids are role file names"
-            raise SurveyError(f"--role: no role '{role_id}' in this workbook{hint}")
+            raise SurveyError(f"no role '{role_id}' in this workbook{hint}", option="role")
     known = {fold_name(name): name for name in organization.departments()}
     wanted_departments = set()
     for name in departments:
         if fold_name(name) not in known:
             hint = did_you_mean(name, list(known.values()))
-            raise SurveyError(f"--department: no department '{name}' in this workbook{hint}")
+            raise SurveyError(
+                f"no department '{name}' in this workbook{hint}", option="department"
+            )
         wanted_departments.add(known[fold_name(name)])
     if not roles and not departments:
         return organization.roles
