@@ -1,6 +1,6 @@
 """Documentation generated from the code, so that it cannot drift from it.
 
-- docs/role-files.md: every key of jobdefs.yaml and of a role file, from jobdefs/schema.py;
+- docs/role-files.md: every key of jobdefs.yaml and of a role file, from jobdefs/workbook/schema.py;
 - docs/cli.md: every command's `--help`, read from click at the time of generation;
 - schema/*.json: the JSON Schemas `jobdefs schema` prints;
 - docs/examples/jobdefs.yml: the GitHub Actions workflow `jobdefs init` writes.
@@ -76,7 +76,7 @@ def role_files_markdown() -> str:
         "",
         "A workbook is a folder holding `jobdefs.yaml`, the organization (optional), and "
         "`roles/`, one YAML file per role (sub-folders allowed). This page lists every key "
-        "the two kinds of file may hold. It is generated from `jobdefs/schema.py`, the "
+        "the two kinds of file may hold. It is generated from `jobdefs/workbook/schema.py`, the "
         "declaration the loader checks files against, as is the JSON Schema that "
         "`jobdefs schema` prints: the three always agree.",
         "",
@@ -309,10 +309,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def templates_markdown() -> str:
     """docs/templates.md: the how-to, then every variable a template can use."""
     lines = [
@@ -401,3 +397,7 @@ def templates_markdown() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
