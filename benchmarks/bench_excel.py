@@ -1,4 +1,4 @@
-"""Time jobdefs.documents.excel against a plain openpyxl (normal mode) writer of the same content.
+"""Time jobdefs.documents.matrix against a plain openpyxl (normal mode) writer of the same content.
 
     python benchmarks/bench_excel.py [--roles 1000] [--repeat 3]
 
@@ -32,7 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from jobdefs.documents import excel
+from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, xlsx
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     Customer,
@@ -46,6 +46,7 @@ from jobdefs.model import (
     Settings,
 )
 from jobdefs.workbook import analyze
+from jobdefs.workbook import departments as department_rules
 
 MOMENT = datetime.datetime(2026, 1, 1)
 WORDS = (
@@ -153,18 +154,18 @@ def _text(ws: Any, row: int, column: int, value: str) -> Any:
 
 
 def _naive_handoffs(ws: Any, handoffs: list[HandOff] | tuple[HandOff, ...]) -> None:
-    for column, spec in enumerate(excel.HANDOFF_COLUMNS, 1):
+    for column, spec in enumerate(handoffs_sheet.HANDOFF_COLUMNS, 1):
         _style(_text(ws, 1, column, spec.header), bold=True, fill="FF1F4E78")
         ws.column_dimensions[get_column_letter(column)].width = spec.width
     for row, handoff in enumerate(handoffs, 2):
         lines = 1
         for column, (spec, value) in enumerate(
-            zip(excel.HANDOFF_COLUMNS, excel.handoff_row(handoff), strict=True), 1
+            zip(handoffs_sheet.HANDOFF_COLUMNS, handoffs_sheet.handoff_row(handoff), strict=True), 1
         ):
             if value:
                 _style(_text(ws, row, column, value))
                 if spec.style == "prose":
-                    lines = max(lines, excel._lines(value, spec.width))
+                    lines = max(lines, xlsx._lines(value, spec.width))
             else:
                 _style(ws.cell(row=row, column=column))
         if lines > 1:
@@ -212,7 +213,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
                     grid=True,
                     number_format=f'"({len(names)}) "@',
                 )
-                lines = max(lines, excel._lines(value, 22))
+                lines = max(lines, xlsx._lines(value, 22))
             else:  # an empty cell, styled so that the grid has lines and wraps what is typed
                 _style(
                     ws.cell(row=row, column=column + 3),
@@ -234,7 +235,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
     _naive_handoffs(wb.create_sheet("Hand-offs"), org.handoffs)
 
     roles = wb.create_sheet("Roles")
-    for column, spec in enumerate(excel.ROLE_COLUMNS, 1):
+    for column, spec in enumerate(matrix.ROLE_COLUMNS, 1):
         _style(_text(roles, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, role in enumerate(org.roles, 2):
         reaches = [line.external.name for line in org.lines_of_sight.get(role.id, ())]
@@ -259,7 +260,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
             _style(cell)
 
     findings = wb.create_sheet("Findings")
-    for column, spec in enumerate(excel.FINDING_COLUMNS, 1):
+    for column, spec in enumerate(matrix.FINDING_COLUMNS, 1):
         _style(_text(findings, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, f in enumerate(warnings, 2):
         for column, value in enumerate(
@@ -273,7 +274,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
 
 def naive_department_workbooks(org: Organization) -> dict[str, bytes]:
     result = {}
-    for department, slug in excel.department_slugs(org.departments()).items():
+    for department, slug in department_rules.department_slugs(org.departments()).items():
         wb = Workbook()
         ws = wb.active
         ws.title = "Hand-offs"
@@ -337,19 +338,19 @@ def main() -> None:
     cases: list[tuple[str, Callable[[], object], Callable[[], object], bool]] = [
         (
             "matrix vs N x N naive",
-            lambda: excel.matrix_workbook(org, warnings, MOMENT),
+            lambda: matrix.matrix_workbook(org, warnings, MOMENT),
             lambda: naive_matrix_workbook(org, warnings, grid=True),
             args.grid == "all",
         ),
         (
             "matrix vs filled-only",
-            lambda: excel.matrix_workbook(org, warnings, MOMENT),
+            lambda: matrix.matrix_workbook(org, warnings, MOMENT),
             lambda: naive_matrix_workbook(org, warnings, grid=False),
             True,
         ),
         (
             "department workbooks",
-            lambda: excel.department_workbooks(org, MOMENT),
+            lambda: review_workbooks.department_workbooks(org, MOMENT),
             lambda: naive_department_workbooks(org),
             True,
         ),

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from jobdefs.build.cache import OUTPUTS_FILE
 from jobdefs.build.run import Plan, build
 from jobdefs.cli import cli
-from jobdefs.documents import excel
+from jobdefs.documents import matrix, xlsx
 from jobdefs.output import CACHE_FOLDER
 from jobdefs.workbook.load import Workbook, load_workbook
 from jobdefs.workbook.role_cache import RoleCache, roles_file, roles_files
@@ -502,7 +502,7 @@ def matrix_from_files(root: Path, previous: bytes | None) -> bytes | None:
     if loaded.errors:
         return None
     plan = Plan(loaded, root / "build")
-    return excel.matrix_workbook(
+    return matrix.matrix_workbook(
         loaded.organization,
         loaded.warnings,
         plan.moment,
@@ -552,7 +552,7 @@ def swap_two_customers(root: Path) -> None:
 def test_matrix_rows_copied_by_their_files_are_the_rows_made_anew(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(excel, "BLOCK_ROWS", 5)
+    monkeypatch.setattr(xlsx, "BLOCK_ROWS", 5)
     root = tmp_path / "hospital"
     shutil.copytree(EXAMPLE / "roles", root / "roles")
     shutil.copy(EXAMPLE / "jobdefs.yaml", root)

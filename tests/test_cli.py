@@ -115,7 +115,7 @@ def test_a_bad_source_date_epoch_is_the_same_error_for_check_and_build(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     workbook = Path(__file__).parent.parent  # the example hospital reviews its roles
     args = ["-w", str(workbook)] + (["-o", str(tmp_path / "out")] if command == "build" else [])
-    status, out, err = run(command, *args)
+    status, _out, err = run(command, *args)
     assert status == 1
     assert err == (
         "Error: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not "

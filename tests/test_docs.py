@@ -217,12 +217,12 @@ def test_the_ci_guide_names_hooks_that_exist() -> None:
 
 
 def test_the_review_guide_names_the_sheets_and_choices_the_workbook_has() -> None:
-    from jobdefs.documents import excel
+    from jobdefs.documents import handoffs_sheet, xlsx
 
     guide = (REPO / "docs" / "reviewing-the-matrix.md").read_text(encoding="utf-8")
     for word in (
-        *excel.STATUS_OPTIONS,
-        excel.HANDOFFS_SHEET,
+        *xlsx.STATUS_OPTIONS,
+        handoffs_sheet.HANDOFFS_SHEET,
         "Matrix",
         "Roles",
         "Findings",

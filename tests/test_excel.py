@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from jobdefs.documents import excel
+from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, xlsx
 from jobdefs.model import (
     Customer,
     ExternalCustomer,
@@ -27,6 +27,7 @@ from jobdefs.model import (
 )
 from jobdefs.output import DEPARTMENTS, MATRIX
 from jobdefs.workbook import analyze
+from jobdefs.workbook import departments as department_rules
 from jobdefs.workbook.load import Workbook, load_workbook
 
 SAMPLE = Path(__file__).parent.parent.parent / "shared" / "sample-clinic"
@@ -42,7 +43,7 @@ HOSTILE = (
     "#REF!",
 )
 
-ID = excel.HANDOFF_HEADERS.index("Hand-off id")
+ID = handoffs_sheet.HANDOFF_HEADERS.index("Hand-off id")
 
 
 def open_xlsx(data: bytes) -> Any:
@@ -62,7 +63,7 @@ def sample() -> Workbook:
 
 @pytest.fixture(scope="module")
 def sample_xlsx(sample: Workbook) -> bytes:
-    return excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    return matrix.matrix_workbook(sample.organization, sample.warnings, MOMENT)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def test_matrix_has_suppliers_down_and_customers_across(book: Any, sample: Workb
     sheet = book["Matrix"]
     roles = organization.roles
     customers = [r.title for r in roles] + [x.name for x in organization.external_customers]
-    first_row, first_column = excel.MATRIX_FIRST_ROW, excel.MATRIX_FIRST_COLUMN
+    first_row, first_column = matrix.MATRIX_FIRST_ROW, matrix.MATRIX_FIRST_COLUMN
 
     row_one = [c.value for c in sheet[1]][first_column - 1 :]
     assert row_one == customers
@@ -167,12 +168,12 @@ def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> 
     sheet = book["Matrix"]
     organization = sample.organization
     physician = [r.id for r in organization.roles].index("physician")
-    row = excel.MATRIX_FIRST_ROW + physician
-    diagonal = sheet.cell(row, excel.MATRIX_FIRST_COLUMN + physician)
+    row = matrix.MATRIX_FIRST_ROW + physician
+    diagonal = sheet.cell(row, matrix.MATRIX_FIRST_COLUMN + physician)
     assert diagonal.value is None
     assert diagonal.fill.fgColor.rgb == "FFA6A6A6"
 
-    filled = [c for c in sheet[row][excel.MATRIX_FIRST_COLUMN - 1 :] if c.value]
+    filled = [c for c in sheet[row][matrix.MATRIX_FIRST_COLUMN - 1 :] if c.value]
     assert filled
     for cell in filled:
         count = len(cell.value.split("\n"))
@@ -182,7 +183,7 @@ def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> 
 
     # The practice manager is nobody's customer: its column is marked, not only coloured.
     manager = [r.id for r in organization.roles].index("practice-manager")
-    header = sheet.cell(1, excel.MATRIX_FIRST_COLUMN + manager)
+    header = sheet.cell(1, matrix.MATRIX_FIRST_COLUMN + manager)
     assert header.value == "Practice Manager"
     assert "nobody supplies" in header.number_format
     assert header.fill.fgColor.rgb == "FFFFD966"
@@ -214,7 +215,7 @@ def test_matrix_writes_no_empty_cells(sample_xlsx: bytes, sample: Workbook) -> N
 def test_handoffs_sheet_rows_match_the_model(book: Any, sample: Workbook) -> None:
     sheet = book["Hand-offs"]
     rows = values(sheet)
-    assert tuple(rows[0]) == excel.HANDOFF_HEADERS
+    assert tuple(rows[0]) == handoffs_sheet.HANDOFF_HEADERS
     assert rows[0][:10] == [
         "Supplier",
         "Supplier department",
@@ -231,7 +232,7 @@ def test_handoffs_sheet_rows_match_the_model(book: Any, sample: Workbook) -> Non
     handoffs = sample.organization.handoffs
     assert len(rows) == len(handoffs) + 1
     for row, handoff in zip(rows[1:], handoffs, strict=True):
-        assert row == [value or None for value in excel.handoff_row(handoff)]
+        assert row == [value or None for value in handoffs_sheet.handoff_row(handoff)]
         assert row[ID] == handoff.id and row[ID + 1] == handoff.fingerprint
         assert row[7:10] == [None, None, None]  # left for the reviewers
         if handoff.customer.kind == "external":
@@ -243,10 +244,10 @@ def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) 
     sheet = book["Hand-offs"]
     last = len(sample.organization.handoffs) + 1
     assert sheet.freeze_panes == "A2"
-    table = sheet.tables[excel.HANDOFFS_TABLE]
+    table = sheet.tables[xlsx.HANDOFFS_TABLE]
     assert table.ref == f"A1:M{last}"
     assert table.autoFilter.ref == f"A1:M{last}"
-    assert [c.name for c in table.tableColumns] == list(excel.HANDOFF_HEADERS)
+    assert [c.name for c in table.tableColumns] == list(handoffs_sheet.HANDOFF_HEADERS)
 
     (validation,) = sheet.data_validations.dataValidation
     assert validation.type == "list"
@@ -259,7 +260,7 @@ def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) 
 def test_roles_sheet_counts(book: Any, sample: Workbook) -> None:
     organization = sample.organization
     rows = values(book["Roles"])
-    assert rows[0] == [c.header for c in excel.ROLE_COLUMNS]
+    assert rows[0] == [c.header for c in matrix.ROLE_COLUMNS]
     assert [row[0] for row in rows[1:]] == [r.id for r in organization.roles]
     by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     lab = by_id["lab-technician"]
@@ -287,11 +288,11 @@ def test_findings_sheet_lists_every_warning(book: Any, sample: Workbook) -> None
 
 
 def test_findings_sheet_says_when_there_are_none(sample: Workbook) -> None:
-    data = excel.matrix_workbook(sample.organization, [], MOMENT)
+    data = matrix.matrix_workbook(sample.organization, [], MOMENT)
     rows = values(open_xlsx(data)["Findings"])
     assert len(rows) == 2
     assert rows[1][0] == "none"
-    assert rows[1][-1] == excel.NO_WARNINGS
+    assert rows[1][-1] == matrix.NO_WARNINGS
 
 
 def test_roles_last_reviewed_is_a_date() -> None:
@@ -309,11 +310,11 @@ def test_roles_last_reviewed_is_a_date() -> None:
             role("b", "D", product("Other", "a")),
         ]
     )
-    rows = values(open_xlsx(excel.matrix_workbook(organization, [], MOMENT))["Roles"])
-    column = [c.header for c in excel.ROLE_COLUMNS].index("Last reviewed")
+    rows = values(open_xlsx(matrix.matrix_workbook(organization, [], MOMENT))["Roles"])
+    column = [c.header for c in matrix.ROLE_COLUMNS].index("Last reviewed")
     assert rows[1][column] == datetime.datetime(2025, 11, 30)
     assert rows[2][column] is None
-    assert rows[1][[c.header for c in excel.ROLE_COLUMNS].index("Line of sight")] == "n/a"
+    assert rows[1][[c.header for c in matrix.ROLE_COLUMNS].index("Line of sight")] == "n/a"
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,7 +355,7 @@ def assert_no_formula(book: Any) -> None:
 
 def test_hostile_text_stays_text(tmp_path: Path) -> None:
     loaded = hostile_workbook(tmp_path / "hostile")
-    data = excel.matrix_workbook(loaded.organization, loaded.warnings, MOMENT)
+    data = matrix.matrix_workbook(loaded.organization, loaded.warnings, MOMENT)
     book = open_xlsx(data)
     assert_no_formula(book)
 
@@ -362,7 +363,7 @@ def test_hostile_text_stays_text(tmp_path: Path) -> None:
     for text in HOSTILE:
         assert text in seen, text
         assert seen[text].data_type == "s"
-    matrix_titles = [c.value for c in book["Matrix"]["A"]][excel.MATRIX_FIRST_ROW - 1 :]
+    matrix_titles = [c.value for c in book["Matrix"]["A"]][matrix.MATRIX_FIRST_ROW - 1 :]
     assert sorted(matrix_titles) == sorted(HOSTILE)
     assert "@evil" in [c.value for c in book["Matrix"][1]]
     # Excel also keeps them text when someone edits the cell.
@@ -376,23 +377,25 @@ def test_hostile_text_stays_text(tmp_path: Path) -> None:
                 assert b"<f>" not in xml and b"<f " not in xml
                 assert b't="e"' not in xml and b't="str"' not in xml
 
-    for slug, department_data in excel.department_workbooks(loaded.organization, MOMENT).items():
+    for slug, department_data in review_workbooks.department_workbooks(
+        loaded.organization, MOMENT
+    ).items():
         department_book = open_xlsx(department_data)
         assert_no_formula(department_book)
         assert department_book.sheetnames == ["Hand-offs"], slug
 
 
 def test_text_that_cannot_go_in_a_cell_is_never_cut_silently() -> None:
-    assert excel.cell_text("fine\ttext\n") == "fine\ttext\n"
-    assert excel.cell_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
-    long = "x" * (excel.CELL_MAX + 10)
-    cut = excel.cell_text(long)
-    assert len(cut) == excel.CELL_MAX
+    assert xlsx.cell_text("fine\ttext\n") == "fine\ttext\n"
+    assert xlsx.cell_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
+    long = "x" * (xlsx.CELL_MAX + 10)
+    cut = xlsx.cell_text(long)
+    assert len(cut) == xlsx.CELL_MAX
     assert cut.endswith("(cut: longer than a spreadsheet cell holds)")
 
     names = ["p" * 20_000, "q" * 20_000, "short"]
-    listed = excel._product_list(names)
-    assert len(listed) <= excel.CELL_MAX
+    listed = matrix._product_list(names)
+    assert len(listed) <= xlsx.CELL_MAX
     assert listed.split("\n") == ["p" * 20_000, "… and 2 more: see the Hand-offs sheet"]
 
 
@@ -402,8 +405,8 @@ def test_text_that_cannot_go_in_a_cell_is_never_cut_silently() -> None:
 
 def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) -> None:
     organization = sample.organization
-    workbooks = excel.department_workbooks(organization, MOMENT)
-    slugs = excel.department_slugs(organization.departments())
+    workbooks = review_workbooks.department_workbooks(organization, MOMENT)
+    slugs = department_rules.department_slugs(organization.departments())
     assert sorted(workbooks) == sorted(slugs.values())
     assert slugs["Front Desk"] == "front-desk"
     for department, slug in slugs.items():
@@ -411,7 +414,7 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         assert book.sheetnames == ["Hand-offs"]
         sheet = book["Hand-offs"]
         rows = values(sheet)
-        assert tuple(rows[0]) == excel.HANDOFF_HEADERS
+        assert tuple(rows[0]) == handoffs_sheet.HANDOFF_HEADERS
         ids = [row[ID] for row in rows[1:]]
         expected = [
             h.id
@@ -423,7 +426,7 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         for row in rows[1:]:
             assert department in (row[1], row[4])
         last = len(rows)
-        assert sheet.tables[excel.HANDOFFS_TABLE].ref == f"A1:M{last}"
+        assert sheet.tables[xlsx.HANDOFFS_TABLE].ref == f"A1:M{last}"
         (validation,) = sheet.data_validations.dataValidation
         assert str(validation.sqref) == f"H2:H{last}"
         assert sheet.freeze_panes == "A2"
@@ -433,14 +436,14 @@ def test_some_departments_hand_offs_are_those_of_all_departments() -> None:
     """A build groups only the departments whose workbooks changed, from their own roles."""
     organization = load_workbook(Path(__file__).parent.parent).organization
     departments = organization.departments()
-    everything = excel.handoffs_by_department(organization)
+    everything = department_rules.handoffs_by_department(organization)
     assert everything == {
-        department: [h for h in organization.handoffs if excel.involves(h, department)]
+        department: [h for h in organization.handoffs if department_rules.involves(h, department)]
         for department in departments
     }
     for count in (0, 1, 3):
         some = departments[-count:] if count else ()
-        assert excel.handoffs_by_department(organization, some) == {
+        assert department_rules.handoffs_by_department(organization, some) == {
             department: everything[department] for department in some
         }
 
@@ -473,13 +476,13 @@ def test_department_slugs_are_safe_and_unique() -> None:
         " leading and trailing ",
         "under_score",
     ]
-    slugs = excel.department_slugs(names)
+    slugs = department_rules.department_slugs(names)
     assert list(slugs) == names
     assert len(set(slugs.values())) == len(names)
     for name, slug in slugs.items():
         assert SLUG.match(slug), (name, slug)
         assert slug == slug.lower()
-        assert len(slug) <= excel.SLUG_MAX + 4
+        assert len(slug) <= department_rules.SLUG_MAX + 4
         assert "." not in slug and "/" not in slug and "\\" not in slug
         assert slug not in ("con", "prn", "aux", "nul", "lpt1", "com1")
     assert slugs["Radiologie / Imagerie médicale"] == "radiologie-imagerie-medicale"
@@ -495,12 +498,14 @@ def test_department_slugs_are_safe_and_unique() -> None:
     assert slugs["放射科"] == "放射科"
     assert slugs["../../etc/passwd"] == "etc-passwd"
     # The same names in another order get the same slugs.
-    assert excel.department_slugs(reversed(names)) == slugs
+    assert department_rules.department_slugs(reversed(names)) == slugs
 
 
 def test_department_slugs_stay_in_the_output_folder(tmp_path: Path) -> None:
     folder = tmp_path / DEPARTMENTS
-    for slug in excel.department_slugs(["..", "../x", "a/../../b", ".hidden", "C:\\x"]).values():
+    for slug in department_rules.department_slugs(
+        ["..", "../x", "a/../../b", ".hidden", "C:\\x"]
+    ).values():
         assert (folder / f"{slug}.xlsx").resolve().parent == folder.resolve()
 
 
@@ -521,8 +526,8 @@ def test_hostile_department_names_make_valid_workbooks() -> None:
         for n, department in enumerate(departments)
     ]
     organization, _ = make_organization(roles, (ExternalCustomer("patient", "Patient"),))
-    workbooks = excel.department_workbooks(organization, MOMENT)
-    slugs = excel.department_slugs(organization.departments())
+    workbooks = review_workbooks.department_workbooks(organization, MOMENT)
+    slugs = department_rules.department_slugs(organization.departments())
     assert len(workbooks) == len(departments)
     for department in departments:
         book = open_xlsx(workbooks[slugs[department]])
@@ -541,11 +546,11 @@ def test_hostile_department_names_make_valid_workbooks() -> None:
 
 
 def test_same_organization_and_moment_give_the_same_bytes(sample: Workbook) -> None:
-    first = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
-    second = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    first = matrix.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    second = matrix.matrix_workbook(sample.organization, sample.warnings, MOMENT)
     assert first == second
-    assert excel.department_workbooks(sample.organization, MOMENT) == (
-        excel.department_workbooks(sample.organization, MOMENT)
+    assert review_workbooks.department_workbooks(sample.organization, MOMENT) == (
+        review_workbooks.department_workbooks(sample.organization, MOMENT)
     )
 
 
@@ -563,10 +568,10 @@ def test_the_clock_is_nowhere_in_the_file(sample_xlsx: bytes) -> None:
 
 
 def test_another_moment_changes_only_the_dates(sample: Workbook) -> None:
-    later = excel.matrix_workbook(
+    later = matrix.matrix_workbook(
         sample.organization, sample.warnings, datetime.datetime(2027, 5, 6, 7, 8, 10)
     )
-    earlier = excel.matrix_workbook(sample.organization, sample.warnings, MOMENT)
+    earlier = matrix.matrix_workbook(sample.organization, sample.warnings, MOMENT)
     assert later != earlier
 
     def parts(data: bytes) -> dict[str, bytes]:

@@ -24,10 +24,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobdefs.documents import excel, ooxml
+from jobdefs.documents import handoffs_sheet, ooxml, review_workbooks, xlsx, xlsx_package
+from jobdefs.documents import matrix as matrix_book
 from jobdefs.model import Customer, ExternalCustomer, Finding, Product, Role, Settings
 from jobdefs.output import MATRIX
-from jobdefs.workbook import analyze
+from jobdefs.workbook import analyze, departments
 from jobdefs.workbook.load import Workbook, load_workbook
 
 ROOT = Path(__file__).parent.parent  # the repository's example hospital
@@ -42,7 +43,7 @@ def example() -> Workbook:
 
 @pytest.fixture(scope="module")
 def matrix(example: Workbook) -> bytes:
-    return excel.matrix_workbook(example.organization, example.warnings, MOMENT)
+    return matrix_book.matrix_workbook(example.organization, example.warnings, MOMENT)
 
 
 def copy_of_example(root: Path, change: Callable[[Path], None]) -> Workbook:
@@ -89,7 +90,7 @@ def need_changed(tmp_path_factory: pytest.TempPathFactory, example: Workbook) ->
     before = {h.id: h.need for h in example.organization.handoffs}
     after = {h.id: h.need for h in changed.organization.handoffs}
     assert before.keys() == after.keys()
-    assert [i for i in before if before[i] != after[i]] and len(after) > excel.BLOCK_ROWS
+    assert [i for i in before if before[i] != after[i]] and len(after) > xlsx.BLOCK_ROWS
     assert findings(changed) == findings(example)  # so only the Hand-offs sheet changes
     return changed
 
@@ -129,7 +130,8 @@ def nothing_made(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("made again instead of copied")
 
     monkeypatch.setattr(openpyxl, "Workbook", refuse)
-    monkeypatch.setattr(excel, "_row", refuse)
+    monkeypatch.setattr(xlsx, "_row", refuse)
+    monkeypatch.setattr(matrix_book, "_row", refuse)
     monkeypatch.setattr(ooxml.Piece, "of", staticmethod(refuse))
     monkeypatch.setattr(ooxml.Part, "joined", staticmethod(refuse))
 
@@ -145,14 +147,18 @@ def stored(data: bytes) -> dict[str, bytes]:
 
 @pytest.mark.usefixtures("nothing_made")
 def test_nothing_changed_copies_every_part(example: Workbook, matrix: bytes) -> None:
-    again = excel.matrix_workbook(example.organization, example.warnings, MOMENT, previous=matrix)
+    again = matrix_book.matrix_workbook(
+        example.organization, example.warnings, MOMENT, previous=matrix
+    )
     assert again == matrix
 
 
 @pytest.mark.usefixtures("nothing_made")
 def test_another_moment_only_changes_the_dates(example: Workbook, matrix: bytes) -> None:
     later = datetime.datetime(2027, 5, 6, 7, 8, 10)
-    again = excel.matrix_workbook(example.organization, example.warnings, later, previous=matrix)
+    again = matrix_book.matrix_workbook(
+        example.organization, example.warnings, later, previous=matrix
+    )
     assert again != matrix
     parts = stored(again)
     assert {n: p for n, p in parts.items() if n != "docProps/core.xml"} == {
@@ -164,13 +170,13 @@ def test_a_changed_need_remakes_only_its_block(
     example: Workbook, matrix: bytes, need_changed: Workbook, counted: Counted
 ) -> None:
     organization, warnings = need_changed.organization, need_changed.warnings
-    incremental = excel.matrix_workbook(organization, warnings, MOMENT, previous=matrix)
+    incremental = matrix_book.matrix_workbook(organization, warnings, MOMENT, previous=matrix)
     assert counted.workbooks == 0  # no column, row count or style changed
     (remade,) = counted.pieces
     assert b" Checked.</t>" in remade
-    assert 0 < remade.count(b"<row ") <= excel.BLOCK_ROWS
+    assert 0 < remade.count(b"<row ") <= xlsx.BLOCK_ROWS
 
-    fresh = excel.matrix_workbook(organization, warnings, MOMENT)
+    fresh = matrix_book.matrix_workbook(organization, warnings, MOMENT)
     assert incremental == fresh != matrix
     before, after = stored(matrix), stored(fresh)
     assert [name for name in after if after[name] != before[name]] == [HANDOFFS_PART]
@@ -180,9 +186,9 @@ def test_a_new_role_changes_the_structure(tmp_path: Path, matrix: bytes, counted
     grown = copy_of_example(tmp_path / "grown", add_night_porter)
     organization, warnings = grown.organization, grown.warnings
     assert "night-porter" in {role.id for role in organization.roles}
-    incremental = excel.matrix_workbook(organization, warnings, MOMENT, previous=matrix)
+    incremental = matrix_book.matrix_workbook(organization, warnings, MOMENT, previous=matrix)
     assert counted.workbooks == 1
-    fresh = excel.matrix_workbook(organization, warnings, MOMENT)
+    fresh = matrix_book.matrix_workbook(organization, warnings, MOMENT)
     assert incremental == fresh
     assert (
         openpyxl.load_workbook(io.BytesIO(incremental))["Roles"].max_row
@@ -194,18 +200,20 @@ def test_a_previous_file_from_other_code_is_not_reused(
     example: Workbook, matrix: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as other:
-        other.setattr(excel, "_maker", lambda: b"another version")
-        older = excel.matrix_workbook(example.organization, example.warnings, MOMENT)
+        other.setattr(xlsx_package, "_maker", lambda: b"another version")
+        older = matrix_book.matrix_workbook(example.organization, example.warnings, MOMENT)
     assert older != matrix
     calls: list[object] = []
-    make = excel._openpyxl_parts
+    make = xlsx_package._openpyxl_parts
 
     def counting(shape: Any) -> Any:
         calls.append(shape)
         return make(shape)
 
-    monkeypatch.setattr(excel, "_openpyxl_parts", counting)
-    again = excel.matrix_workbook(example.organization, example.warnings, MOMENT, previous=older)
+    monkeypatch.setattr(xlsx_package, "_openpyxl_parts", counting)
+    again = matrix_book.matrix_workbook(
+        example.organization, example.warnings, MOMENT, previous=older
+    )
     assert again == matrix
     assert len(calls) == 1
 
@@ -229,7 +237,7 @@ def foreign(example: Workbook) -> bytes:
     """A workbook of the same sheets that another program wrote."""
     book = openpyxl.Workbook()
     book.active.title = "Matrix"
-    for title in excel.SHEETS[1:]:
+    for title in matrix_book.SHEETS[1:]:
         book.create_sheet(title).append(["Some", "other", "data"])
     buffer = io.BytesIO()
     book.save(buffer)
@@ -251,7 +259,7 @@ DAMAGE: dict[str, Callable[[bytes, Workbook], bytes]] = {
     ),
     "another program's": lambda data, example: foreign(example),
     "a department's": lambda data, example: next(
-        iter(excel.department_workbooks(example.organization, MOMENT).values())
+        iter(review_workbooks.department_workbooks(example.organization, MOMENT).values())
     ),
 }
 
@@ -262,7 +270,9 @@ def test_a_damaged_or_foreign_previous_gives_a_fresh_build(
 ) -> None:
     previous = DAMAGE[damage](matrix, example)
     assert previous != matrix
-    again = excel.matrix_workbook(example.organization, example.warnings, MOMENT, previous=previous)
+    again = matrix_book.matrix_workbook(
+        example.organization, example.warnings, MOMENT, previous=previous
+    )
     assert again == matrix
 
 
@@ -280,13 +290,13 @@ def test_a_chain_of_builds_stays_the_same_as_fresh_ones(tmp_path: Path, example:
         ("retitle", retitle_a_role),
         ("add", add_night_porter),
     ]
-    previous = excel.matrix_workbook(example.organization, example.warnings, MOMENT)
+    previous = matrix_book.matrix_workbook(example.organization, example.warnings, MOMENT)
     for name, change in steps:
         loaded = copy_of_example(tmp_path / name, change)
         assert not loaded.errors, loaded.errors
         organization, warnings = loaded.organization, loaded.warnings
-        incremental = excel.matrix_workbook(organization, warnings, MOMENT, previous=previous)
-        assert incremental == excel.matrix_workbook(organization, warnings, MOMENT), name
+        incremental = matrix_book.matrix_workbook(organization, warnings, MOMENT, previous=previous)
+        assert incremental == matrix_book.matrix_workbook(organization, warnings, MOMENT), name
         previous = incremental
 
 
@@ -297,19 +307,19 @@ def test_a_chain_of_builds_stays_the_same_as_fresh_ones(tmp_path: Path, example:
 def test_department_workbooks_copy_what_did_not_change(
     example: Workbook, need_changed: Workbook, counted: Counted
 ) -> None:
-    before = excel.department_workbooks(example.organization, MOMENT)
+    before = review_workbooks.department_workbooks(example.organization, MOMENT)
     organization = need_changed.organization
-    fresh = excel.department_workbooks(organization, MOMENT)
+    fresh = review_workbooks.department_workbooks(organization, MOMENT)
     counted.pieces.clear()
     counted.workbooks = 0
 
-    incremental = excel.department_workbooks(organization, MOMENT, previous=before)
+    incremental = review_workbooks.department_workbooks(organization, MOMENT, previous=before)
     assert incremental == fresh
     assert counted.workbooks == 0
     changed = sorted(slug for slug in fresh if fresh[slug] != before[slug])
     (handoff,) = (h for h in organization.handoffs if h.need.endswith(" Checked."))
-    slugs = excel.department_slugs(organization.departments())
-    assert changed == sorted(slugs[d] for d in slugs if excel.involves(handoff, d))
+    slugs = departments.department_slugs(organization.departments())
+    assert changed == sorted(slugs[d] for d in slugs if departments.involves(handoff, d))
     # One block of rows remade in each workbook that holds the hand-off, nothing else.
     assert len(counted.pieces) == len(changed)
     assert all(b" Checked.</t>" in piece for piece in counted.pieces)
@@ -318,12 +328,12 @@ def test_department_workbooks_copy_what_did_not_change(
 def test_department_workbooks_without_a_previous_one_are_made(
     example: Workbook, counted: Counted
 ) -> None:
-    fresh = excel.department_workbooks(example.organization, MOMENT)
+    fresh = review_workbooks.department_workbooks(example.organization, MOMENT)
     slugs = sorted(fresh)
     kept, damaged, missing = slugs[0], slugs[1], slugs[2]
     previous = {kept: fresh[kept], damaged: fresh[damaged][:100]}
     counted.workbooks = 0
-    again = excel.department_workbooks(
+    again = review_workbooks.department_workbooks(
         example.organization, MOMENT, only=[kept, damaged, missing], previous=previous
     )
     assert again == {slug: fresh[slug] for slug in (kept, damaged, missing)}
@@ -343,11 +353,11 @@ def test_a_build_that_reuses_everything_does_not_import_openpyxl(
     script = (
         "import datetime, sys\n"
         "from pathlib import Path\n"
-        "from jobdefs.documents import excel\n"
+        "from jobdefs.documents import matrix\n"
         "from jobdefs.workbook.load import load_workbook\n"
         f"loaded = load_workbook(Path({str(ROOT)!r}))\n"
         f"previous = Path({str(previous)!r}).read_bytes()\n"
-        "data = excel.matrix_workbook(loaded.organization, loaded.warnings,\n"
+        "data = matrix.matrix_workbook(loaded.organization, loaded.warnings,\n"
         f"    datetime.datetime.fromisoformat({MOMENT.isoformat()!r}), previous=previous)\n"
         "assert data == previous\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl'))\n"
@@ -374,7 +384,7 @@ def test_text_numbers_and_dates_read_back_as_they_went_in() -> None:
         "carriage\rreturn",
         "nul\x00and\x1fcontrol",
         "<b>&amp;</b>",
-        "x" * (excel.CELL_MAX + 5),
+        "x" * (xlsx.CELL_MAX + 5),
         "ünïcode ↓ 放射科",
         "two\nlines",
     ]
@@ -402,27 +412,27 @@ def test_text_numbers_and_dates_read_back_as_they_went_in() -> None:
         external_locations={},
     )
     assert not [f for f in found if f.is_error], found
-    data = excel.matrix_workbook(organization, [], MOMENT)
+    data = matrix_book.matrix_workbook(organization, [], MOMENT)
     book = openpyxl.load_workbook(io.BytesIO(data))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         # openpyxl keeps spaces either way; Excel drops those not marked to be kept.
         assert b'<t xml:space="preserve"> leading</t>' in archive.read("xl/worksheets/sheet3.xml")
 
-    headers = [column.header for column in excel.ROLE_COLUMNS]
+    headers = [column.header for column in matrix_book.ROLE_COLUMNS]
     by_id = {row[0].value: row for row in book["Roles"].iter_rows(min_row=2)}
-    need = excel.HANDOFF_HEADERS.index("Need")
+    need = handoffs_sheet.HANDOFF_HEADERS.index("Need")
     needs = {row[need] for row in book["Hand-offs"].iter_rows(min_row=2, values_only=True)}
     for role in roles:
         row = by_id[role.id]
         title = row[headers.index("Title")]
-        assert title.value == excel.cell_text(role.title)
+        assert title.value == xlsx.cell_text(role.title)
         assert title.data_type == "s"
         assert title.quotePrefix == role.title.startswith(("=", "@"))
         reviewed = row[headers.index("Last reviewed")]
         assert reviewed.value == datetime.datetime.fromisoformat(role.reviewed)
         assert reviewed.number_format == "yyyy-mm-dd"
         assert row[headers.index("Products")].value == 1
-        assert excel.cell_text(role.title) in needs
+        assert xlsx.cell_text(role.title) in needs
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,4 +469,4 @@ _rows = st.lists(st.lists(_cells, max_size=3).map(tuple), max_size=3).map(tuple)
 
 @given(_rows, _rows)
 def test_rows_are_digested_apart_exactly_when_they_differ(one: tuple, other: tuple) -> None:
-    assert (excel._rows_key(one) == excel._rows_key(other)) == (one == other)
+    assert (xlsx._rows_key(one) == xlsx._rows_key(other)) == (one == other)

@@ -31,7 +31,7 @@ STAGING = ".jobdefs-staging-"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 try:
-    import jobdefs.documents.excel
+    import jobdefs.documents.matrix
     import jobdefs.documents.word  # noqa: F401
 except ImportError as missing:  # pragma: no cover - while the writers are being written
     pytest.skip(f"the document writers are not written yet: {missing}", allow_module_level=True)

@@ -101,9 +101,9 @@ class Plan:
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
     ) -> None:
-        from jobdefs.documents import excel
+        from jobdefs.documents import handoffs_sheet
 
-        self.reviews: excel.CarriedReviews = reviews or excel.NO_REVIEWS
+        self.reviews: handoffs_sheet.CarriedReviews = reviews or handoffs_sheet.NO_REVIEWS
         from jobdefs.documents import word
 
         self.workbook = workbook
@@ -263,10 +263,11 @@ class Plan:
         organization's settings: a build that remembers what these were need not make the
         rows to know that the workbook has not changed.
         """
-        from jobdefs.documents import excel
+        from jobdefs.documents.handoffs_sheet import handoff_row
+        from jobdefs.workbook import departments
 
         organization = self.workbook.organization
-        slugs = excel.department_slugs(organization.departments())
+        slugs = departments.department_slugs(organization.departments())
         paths = {department: f"{DEPARTMENTS}/{slug}.xlsx" for department, slug in slugs.items()}
         looked_at = list(slugs)
         if self.links_hold:
@@ -308,7 +309,7 @@ class Plan:
             known = self.remembered_before.get(path)
             if known is not None and known[0] == inputs[department]:
                 kept[department] = known[1]
-        grouped = self.by_department = excel.handoffs_by_department(
+        grouped = self.by_department = departments.handoffs_by_department(
             organization, [department for department in slugs if department not in kept]
         )
         targets = []
@@ -318,7 +319,7 @@ class Plan:
                 # Cells cannot hold the separators (the loader refuses control characters),
                 # so joining the rows' text is as unambiguous as JSON, and quicker.
                 rows = "\x1e".join(
-                    "\x1f".join(excel.handoff_row(handoff, self.reviews))
+                    "\x1f".join(handoff_row(handoff, self.reviews))
                     for handoff in grouped[department]
                 )
                 digest = _digest("department", self.moment, organization.name, department, rows)
@@ -327,9 +328,9 @@ class Plan:
         return targets
 
     def row_sources(self) -> Any:
-        """excel.RowSources: each role's file, the code that read it, and every role's links
+        """xlsx.RowSources: each role's file, the code that read it, and every role's links
         (None when that code cannot be read: then every row is made)."""
-        from jobdefs.documents import excel
+        from jobdefs.documents import xlsx
 
         try:
             code = code_version()
@@ -339,7 +340,7 @@ class Plan:
         if self.links.keys() == self.files.keys():
             places = [_place(self.links[role.id]) for role in self.workbook.organization.roles]
             structure = _digest("links", self.config_bytes, *places)
-        return excel.RowSources(self.files, code, structure)
+        return xlsx.RowSources(self.files, code, structure)
 
     def map_bytes(self, path: str) -> bytes:
         if not self.maps:
@@ -356,13 +357,13 @@ class Plan:
         `previous(path)` gives the bytes an earlier build wrote there, when they are still
         as written: the workbooks reuse whatever parts of them did not change.
         """
-        from jobdefs.documents import excel
+        from jobdefs.documents import matrix, review_workbooks
 
         organization = self.workbook.organization
         if MATRIX in wanted:
             yield (
                 MATRIX,
-                excel.matrix_workbook(
+                matrix.matrix_workbook(
                     organization,
                     self.workbook.warnings,
                     self.moment,
@@ -382,7 +383,7 @@ class Plan:
                 for slug in slugs
                 if (data := previous(f"{DEPARTMENTS}/{slug}.xlsx")) is not None
             }
-            for slug, data in excel.department_workbooks(
+            for slug, data in review_workbooks.department_workbooks(
                 organization,
                 self.moment,
                 self.reviews,
@@ -438,7 +439,7 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
 def _department_members(
     organization: Organization, departments: Sequence[str]
 ) -> dict[str, set[str]]:
-    """The roles at either end of each department's hand-offs (excel.involves): the roles
+    """The roles at either end of each department's hand-offs (departments.involves): the roles
     of the department that hand something over or receive something, and their partners."""
     members: dict[str, set[str]] = {department: set() for department in departments}
     for role in organization.roles:
@@ -778,10 +779,10 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
 
 def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
     """The answers of reviewed workbooks that new review workbooks should carry."""
-    from jobdefs.documents import excel
+    from jobdefs.documents import handoffs_sheet
 
     if not files:
-        return excel.NO_REVIEWS
+        return handoffs_sheet.NO_REVIEWS
     from jobdefs.feedback import review
 
     result = review.review(workbook.organization, files)
@@ -793,7 +794,7 @@ def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
         for handoff, answer in result.suspect
     }
     answers = {h.id: (a.status, a.reviewer, a.comment) for h, a in result.current}
-    return excel.CarriedReviews(answers=answers, suspect=suspect)
+    return handoffs_sheet.CarriedReviews(answers=answers, suspect=suspect)
 
 
 def check(

@@ -29,7 +29,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from jobdefs import __version__
 from jobdefs.documents import ooxml
-from jobdefs.documents.excel import cell_text
+from jobdefs.documents.xlsx import cell_text
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import SURVEYS, describe, replace_files
@@ -141,9 +141,7 @@ def select_roles(
     for name in departments:
         if fold_name(name) not in known:
             hint = did_you_mean(name, list(known.values()))
-            raise SurveyError(
-                f"no department '{name}' in this workbook{hint}", option="department"
-            )
+            raise SurveyError(f"no department '{name}' in this workbook{hint}", option="department")
         wanted_departments.add(known[fold_name(name)])
     if not roles and not departments:
         return organization.roles

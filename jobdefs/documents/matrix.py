@@ -1,0 +1,464 @@
+"""internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
+
+The Matrix sheet has supplier roles down and customers across, each cell listing the
+products one hands to the other. Its empty cells are never written, so size and memory
+follow the number of hand-offs, not roles². A build tells the matrix which file each role
+was read from (`RowSources`): rows made only from unchanged files are copied from the
+earlier file without being made.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
+from jobdefs.documents.xlsx import (
+    BOLD,
+    CELL_MAX,
+    LINE_POINTS,
+    Column,
+    RowSources,
+    _Block,
+    _blocks,
+    _column_letter,
+    _column_letters,
+    _empty_cell,
+    _lines,
+    _list_sheet,
+    _ListShape,
+    _ListSheet,
+    _Look,
+    _not_known,
+    _print_setup,
+    _row,
+    _styles,
+    _text_cell,
+    _Value,
+)
+from jobdefs.documents.xlsx_package import _digest, _package
+from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, Organization
+
+SHEETS = ("Matrix", "Hand-offs", "Roles", "Findings")
+
+# Matrix: titles in column A and row 1 (the contract), departments in column B and row 2.
+MATRIX_FIRST_ROW = 3
+MATRIX_FIRST_COLUMN = 3
+MATRIX_COLUMN_WIDTH = 22
+
+
+ROLE_COLUMNS = (
+    Column("Role id", 24, "code"),
+    Column("Title", 28, "prose"),
+    Column("Department", 20, "prose"),
+    Column("Reports to", 24, "prose"),
+    Column("Reports to id", 20, "code"),
+    Column("Products", 10, "number"),
+    Column("Customers", 11, "number"),
+    Column("Suppliers", 10, "number"),
+    Column("Line of sight", 9),
+    Column("Reaches", 28, "prose"),
+    Column("Last reviewed", 12, "date"),
+    Column("Source file", 40, "code"),
+)
+
+
+FINDING_COLUMNS = (
+    Column("Severity", 10),
+    Column("Code", 20, "code"),
+    Column("File", 36, "code"),
+    Column("Line", 7, "number"),
+    Column("Column", 8, "number"),
+    Column("Message", 90, "prose"),
+)
+
+
+NO_WARNINGS = "No warnings: every check passed."
+
+
+def matrix_workbook(
+    organization: Organization,
+    warnings: Sequence[Finding],
+    moment: datetime.datetime,
+    reviews: CarriedReviews = NO_REVIEWS,
+    *,
+    previous: bytes | None = None,
+    sources: RowSources | None = None,
+) -> bytes:
+    """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
+
+    `previous` is the file this wrote in an earlier build, unchanged since: what has not
+    changed is copied from it rather than made again. A damaged or foreign file is ignored.
+    `sources`, from a build, let rows made from unchanged files be copied without being made.
+    """
+    sheets = (
+        _matrix_sheet(organization, sources),
+        _handoffs_sheet(organization.handoffs, reviews, sources),
+        _roles_sheet(organization, sources),
+        _findings_sheet(warnings),
+    )
+    title = f"{organization.name}: internal-customer matrix"
+    return _package(sheets, title, moment, previous)
+
+
+# ---------------------------------------------------------------------------------------
+# Looks of the Matrix sheet
+
+
+_BAND_FILLS = ("FFDDEBF7", "FFEDEDED")  # alternate departments
+_DIAGONAL_FILL = "FFA6A6A6"
+_GAP_FILL = "FFFFD966"  # a role that serves no one, a customer nobody supplies
+# Matrix cells by number of products: 1, 2, 3 or more. The number is written too.
+_COUNT_FILLS = ("FFE2EFDA", "FFA9D08E", "FF70AD47")
+_NOTE_COLOR = "FF404040"
+
+
+_CORNER = _Look(bold=True, fill=_BAND_FILLS[1], align="head", grid=True)
+_LEGEND = _Look(
+    italic=True, color=_NOTE_COLOR, size=9, fill=_BAND_FILLS[1], align="wrap", grid=True
+)
+_DIAGONAL = _Look(fill=_DIAGONAL_FILL, grid=True)
+_NO_SUPPLIER = "  (nobody supplies this)"
+_SERVES_NO_ONE = "  (serves no one)"
+
+
+def _title_look(band: int, gap: str, across: bool) -> _Look:
+    return _Look(
+        bold=True,
+        fill=_GAP_FILL if gap else _BAND_FILLS[band],
+        align="head" if across else "wrap",
+        grid=True,
+        # The marker is shown after the title without becoming part of its value.
+        number_format=f'@"{gap}"' if gap else None,
+    )
+
+
+def _department_look(band: int, across: bool) -> _Look:
+    return _Look(
+        italic=True,
+        color=_NOTE_COLOR,
+        fill=_BAND_FILLS[band],
+        align="head" if across else "wrap",
+        grid=True,
+    )
+
+
+def _count_look(count: int) -> _Look:
+    return _Look(
+        fill=_COUNT_FILLS[min(count, len(_COUNT_FILLS)) - 1],
+        align="wrap",
+        grid=True,
+        # Excel shows the number before the list; the cell's value stays the list itself.
+        number_format=f'"({count}) "@',
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The Matrix sheet
+
+
+class _MatrixShape(NamedTuple):
+    """What openpyxl writes of the Matrix sheet: everything but its rows."""
+
+    customers: int
+    counts: tuple[int, ...]  # the numbers of products its cells show: each has its format
+    title: str = "Matrix"
+
+    @property
+    def looks(self) -> list[_Look]:
+        looks = [_CORNER, _LEGEND, _DIAGONAL]
+        for across, gap in ((True, _NO_SUPPLIER), (False, _SERVES_NO_ONE)):
+            looks += [_title_look(band, marker, across) for band in (0, 1) for marker in ("", gap)]
+            looks += [_department_look(band, across) for band in (0, 1)]
+        return looks + [_count_look(count) for count in self.counts]
+
+    def structure(self, sheet: Any, styles: Mapping[_Look, Any]) -> None:
+        _matrix_structure(sheet, self)
+
+
+def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
+    offset = MATRIX_FIRST_COLUMN - 1
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 18
+    if shape.customers:
+        grid = sheet.column_dimensions[_column_letter(MATRIX_FIRST_COLUMN)]
+        grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + shape.customers
+        grid.width = MATRIX_COLUMN_WIDTH
+    sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
+    _print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", f"A:{_column_letter(offset)}")
+    sheet.print_options.horizontalCentered = True
+    # A matrix is wide: narrow margins print it larger, and at the default ones LibreOffice
+    # gives up fitting the example hospital's 36 columns to the page and adds a blank one.
+    margins = sheet.page_margins
+    margins.left = margins.right = 0.3
+    margins.top = margins.bottom = 0.5
+    margins.header = margins.footer = 0.25
+
+
+# The matrix's rows as values. A customer: title, department, band (0 or 1: departments
+# alternate) and whether nobody supplies it. A supplier role: title, department, band,
+# whether it serves no one, and the products it hands to each customer, by column.
+_Customer = tuple[str, str, int, bool]
+_Supplier = tuple[str, str, int, bool, tuple[tuple[int, tuple[str, ...]], ...]]
+
+
+class _MatrixSheet(NamedTuple):
+    """Supplier roles down, customers across (roles in the same order, then externals).
+
+    `suppliers(start, end)` makes those rows; `sources(start, end)` says what they are made
+    from, when a build knows (None otherwise).
+    """
+
+    shape: _MatrixShape
+    customers: tuple[_Customer, ...]
+    rows: int
+    suppliers: Callable[[int, int], tuple[_Supplier, ...]]
+    sources: Callable[[int, int], tuple[Any, ...] | None]
+
+    def blocks(self) -> list[_Block]:
+        starts = _blocks(self.rows)
+        blocks = [_Block(_matrix_titles, (self.customers,))]
+        for start in starts:
+            end = start + starts.step
+            told = self.sources(start, end)
+            if told is None:
+                blocks.append(_Block(_matrix_rows, (start, self.suppliers(start, end))))
+            else:
+                made = functools.partial(lambda s, e: (s, self.suppliers(s, e)), start, end)
+                blocks.append(_Block(_matrix_rows, made, (start, told)))
+        return blocks
+
+
+def _matrix_sheet(organization: Organization, sources: RowSources | None = None) -> _MatrixSheet:
+    roles = organization.roles
+    # Each customer's key, title and department: the roles, then the external customers.
+    customers = [(role.id, role.title, role.department) for role in roles]
+    customers += [
+        (f"external:{x.id}", x.name, EXTERNAL_DEPARTMENT) for x in organization.external_customers
+    ]
+    position = {key: index for index, (key, _, _) in enumerate(customers)}
+    # A role listing itself does not count as a supplier or a customer here.
+    supplied = {
+        h.customer.key
+        for h in organization.handoffs
+        if h.customer.kind == "external" or h.customer.id != h.supplier.id
+    }
+    bands = [band % 2 for band in _bands(department for _, _, department in customers)]
+
+    def suppliers(start: int, end: int) -> tuple[_Supplier, ...]:
+        made: list[_Supplier] = []
+        for index, role in enumerate(roles[start:end], start):
+            products: dict[int, dict[str, None]] = {}
+            for handoff in organization.handoffs_from(role.id):
+                products.setdefault(position[handoff.customer.key], {})[handoff.product] = None
+            alone = all(column == index for column in products)
+            listed = tuple((column, tuple(names)) for column, names in sorted(products.items()))
+            made.append((role.title, role.department, bands[index], alone, listed))
+        return tuple(made)
+
+    # The numbers of products the cells show, each a number format of the sheet's shape:
+    # how many names each role hands to each customer, counted without making the rows.
+    named = {(h.supplier.id, h.customer.key, h.product) for h in organization.handoffs}
+    counts = set(Counter((supplier, customer) for supplier, customer, _ in named).values())
+    told: Callable[[int, int], tuple[Any, ...] | None] = _not_known
+    if sources is not None:
+        # A supplier's row follows from its own file, its place and the columns: which
+        # customer is where, and the departments' bands (so from every id and department).
+        layout = _digest("columns", [(key, department) for key, _, department in customers])
+
+        def from_files(start: int, end: int) -> tuple[Any, ...] | None:
+            files = [sources.files.get(role.id) for role in roles[start:end]]
+            return None if None in files else ("files", sources.code, layout, files)
+
+        told = from_files
+    return _MatrixSheet(
+        _MatrixShape(len(customers), tuple(sorted(counts))),
+        tuple(
+            (title, department, band, key not in supplied)
+            for (key, title, department), band in zip(customers, bands, strict=True)
+        ),
+        len(roles),
+        suppliers,
+        told,
+    )
+
+
+_CORNER_TEXT = "Supplier ↓   Customer →"
+_LEGEND_TEXT = (
+    "(n): the number of products handed over. Grey: the role itself. "
+    "Yellow: serves no one, or nobody supplies it."
+)
+
+
+def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -> str:
+    """Rows 1 and 2: each customer's title, then its department."""
+    offset = MATRIX_FIRST_COLUMN - 1
+    letters = _column_letters(offset + len(customers))
+    corner = _styles(ids, _CORNER)
+    titles = {
+        (band, gap): _styles(ids, _title_look(band, gap, True))
+        for band in (0, 1)
+        for gap in ("", _NO_SUPPLIER)
+    }
+    gaps = [_NO_SUPPLIER if nobody else "" for *_, nobody in customers]
+    cells = [_text_cell("A1", _CORNER_TEXT, corner), _text_cell("B1", "Department", corner)]
+    cells += [
+        _text_cell(f"{letters[offset + index]}1", title, titles[band, gap])
+        for index, ((title, _, band, _), gap) in enumerate(zip(customers, gaps, strict=True))
+    ]
+    lines = [
+        _lines(title + gap, MATRIX_COLUMN_WIDTH, BOLD)
+        for (title, *_), gap in zip(customers, gaps, strict=True)
+    ]
+    rows = [_row(1, cells, max(lines, default=1) * LINE_POINTS)]
+
+    departments = [_styles(ids, _department_look(band, True)) for band in (0, 1)]
+    cells = [
+        _text_cell("A2", _LEGEND_TEXT, _styles(ids, _LEGEND)),
+        _empty_cell("B2", departments[1][0]),
+    ]
+    cells += [
+        _text_cell(f"{letters[offset + index]}2", department, departments[band])
+        for index, (_, department, band, _) in enumerate(customers)
+    ]
+    lines = [_lines(department, MATRIX_COLUMN_WIDTH) for _, department, *_ in customers]
+    points = max(_lines(_LEGEND_TEXT, 30, 0.8) * 12.0, max(lines, default=1) * LINE_POINTS)
+    rows.append(_row(2, cells, points))
+    return "".join(rows)
+
+
+def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Look, int]) -> str:
+    """The rows of the supplier roles from position `start` on."""
+    offset = MATRIX_FIRST_COLUMN - 1
+    titles = {
+        (band, gap): _styles(ids, _title_look(band, gap, False))
+        for band in (0, 1)
+        for gap in ("", _SERVES_NO_ONE)
+    }
+    departments = [_styles(ids, _department_look(band, False)) for band in (0, 1)]
+    diagonal = ids[_DIAGONAL]
+    counts: dict[int, tuple[int, int]] = {}
+    rows = []
+    for index, (title, department, band, alone, products) in enumerate(suppliers, start):
+        number = MATRIX_FIRST_ROW + index
+        last = max(index, products[-1][0]) if products else index  # by column
+        letters = _column_letters(offset + last + 1)
+        gap = _SERVES_NO_ONE if alone else ""
+        cells = [
+            _text_cell(f"A{number}", title, titles[band, gap]),
+            _text_cell(f"B{number}", department, departments[band]),
+        ]
+        lines = max(_lines(title + gap, 30, BOLD), _lines(department, 18))
+        found: list[tuple[int, str]] = []
+        for column, names in products:
+            count = len(names)
+            if count not in counts:
+                counts[count] = _styles(ids, _count_look(count))
+            listed = _product_list(list(names))
+            ref = f"{letters[offset + column]}{number}"
+            found.append((column, _text_cell(ref, listed, counts[count])))
+            lines = max(lines, _lines(f"({count}) {listed}", MATRIX_COLUMN_WIDTH))
+        if all(column != index for column, _ in products):  # grey: the role itself
+            found.append((index, _empty_cell(f"{letters[offset + index]}{number}", diagonal)))
+        cells += [cell for _, cell in sorted(found, key=lambda item: item[0])]
+        rows.append(_row(number, cells, lines * LINE_POINTS))
+    return "".join(rows)
+
+
+def _bands(departments: Iterable[str]) -> list[int]:
+    """0, 1, 2, ...: a number that goes up whenever the department changes."""
+    bands: list[int] = []
+    previous: str | None = None
+    for department in departments:
+        if department != previous:
+            previous = department
+            bands.append(bands[-1] + 1 if bands else 0)
+        else:
+            bands.append(bands[-1])
+    return bands
+
+
+def _product_list(names: list[str]) -> str:
+    """Product names one per line; a list too long for a cell says how many it leaves out."""
+    text = "\n".join(names)
+    if len(text) <= CELL_MAX:
+        return text
+    kept: list[str] = []
+    size = 0
+    for name in names:
+        if size + len(name) + 1 > CELL_MAX - 100:
+            break
+        kept.append(name)
+        size += len(name) + 1
+    kept.append(f"… and {len(names) - len(kept)} more: see the Hand-offs sheet")
+    return "\n".join(kept)
+
+
+# ---------------------------------------------------------------------------------------
+# The Roles and Findings sheets
+
+
+def _roles_sheet(organization: Organization, sources: RowSources | None = None) -> _ListSheet:
+    roles = organization.roles
+    has_externals = bool(organization.external_customers)
+
+    def rows(start: int, end: int) -> tuple[tuple[_Value, ...], ...]:
+        made: list[tuple[_Value, ...]] = []
+        for role in roles[start:end]:
+            boss = role.reports_to
+            boss_title = (
+                organization.role(boss).title if boss and organization.has_role(boss) else ""
+            )
+            reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
+            made.append(
+                (
+                    role.id,
+                    role.title,
+                    role.department,
+                    boss_title,
+                    boss or "",
+                    len(role.products),
+                    # As many as customers_of() and suppliers_of() give, without making them.
+                    len({h.customer.key for h in organization.handoffs_from(role.id)}),
+                    len({h.supplier.id for h in organization.handoffs_to(role.id)}),
+                    ("Yes" if reaches else "No") if has_externals else "n/a",
+                    ", ".join(reaches),
+                    datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
+                    role.file,
+                )
+            )
+        return tuple(made)
+
+    shape = _ListShape("Roles", ROLE_COLUMNS, len(roles), filtered=True)
+    if sources is None or not sources.structure:
+        return _ListSheet(shape, rows)
+
+    def from_files(start: int, end: int) -> str | None:
+        files = sources.files
+        if any(role.id not in files for role in roles[start:end]):
+            return None
+        return "\x1e".join(
+            [sources.code, sources.structure, *(files[role.id] for role in roles[start:end])]
+        )
+
+    return _ListSheet(shape, rows, from_files)
+
+
+def _findings_sheet(warnings: Sequence[Finding]) -> _ListSheet:
+    if not warnings:
+        return _list_sheet("Findings", FINDING_COLUMNS, [("none", "", "", None, None, NO_WARNINGS)])
+    rows = (
+        (
+            finding.severity,
+            finding.code,
+            finding.file,
+            finding.line,
+            finding.column,
+            finding.message,
+        )
+        for finding in warnings
+    )
+    return _list_sheet("Findings", FINDING_COLUMNS, rows, filtered=True)
