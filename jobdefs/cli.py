@@ -646,17 +646,18 @@ def scorecard(
         jobdefs scorecard build/surveys/round-2 --baseline build/surveys/round-1
         jobdefs scorecard build/surveys/round-2 -o scorecard.xlsx --fail-below 0.8
     """
-    from jobdefs.feedback import scorecard as scoring
+    from jobdefs.feedback import scorecard_text, scorecard_workbook, scoring
     from jobdefs.workbook.dates import document_moment
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
     card = scoring.make_scorecard(loaded.organization, files, baseline)
     for note in card.notes:
         click.echo(note.as_text(), err=True)
-    click.echo(scoring.render(card, output_format, fail_below), nl=False)
+    click.echo(scorecard_text.render(card, output_format, fail_below), nl=False)
     if output is not None:
         moment = document_moment(loaded.organization)
-        scoring.write_scorecard(output, scoring.scorecard_workbook(card, moment))
+        data = scorecard_workbook.scorecard_workbook(card, moment)
+        scorecard_workbook.write_scorecard(output, data)
         click.echo(f"wrote {output}", err=True)
     if fail_below is not None and card.below(fail_below):
         below = card.below(fail_below)

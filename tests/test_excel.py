@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, xlsx
+from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, sheets, xlsx
 from jobdefs.model import (
     Customer,
     ExternalCustomer,
@@ -386,16 +386,16 @@ def test_hostile_text_stays_text(tmp_path: Path) -> None:
 
 
 def test_text_that_cannot_go_in_a_cell_is_never_cut_silently() -> None:
-    assert xlsx.cell_text("fine\ttext\n") == "fine\ttext\n"
-    assert xlsx.cell_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
-    long = "x" * (xlsx.CELL_MAX + 10)
-    cut = xlsx.cell_text(long)
-    assert len(cut) == xlsx.CELL_MAX
+    assert sheets.cell_text("fine\ttext\n") == "fine\ttext\n"
+    assert sheets.cell_text("a\x00b\x1fc") == "a\ufffdb\ufffdc"
+    long = "x" * (sheets.CELL_MAX + 10)
+    cut = sheets.cell_text(long)
+    assert len(cut) == sheets.CELL_MAX
     assert cut.endswith("(cut: longer than a spreadsheet cell holds)")
 
     names = ["p" * 20_000, "q" * 20_000, "short"]
     listed = matrix._product_list(names)
-    assert len(listed) <= xlsx.CELL_MAX
+    assert len(listed) <= sheets.CELL_MAX
     assert listed.split("\n") == ["p" * 20_000, "… and 2 more: see the Hand-offs sheet"]
 
 

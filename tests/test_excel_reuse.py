@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobdefs.documents import handoffs_sheet, ooxml, review_workbooks, xlsx, xlsx_package
+from jobdefs.documents import handoffs_sheet, ooxml, review_workbooks, sheets, xlsx, xlsx_package
 from jobdefs.documents import matrix as matrix_book
 from jobdefs.model import Customer, ExternalCustomer, Finding, Product, Role, Settings
 from jobdefs.output import MATRIX
@@ -384,7 +384,7 @@ def test_text_numbers_and_dates_read_back_as_they_went_in() -> None:
         "carriage\rreturn",
         "nul\x00and\x1fcontrol",
         "<b>&amp;</b>",
-        "x" * (xlsx.CELL_MAX + 5),
+        "x" * (sheets.CELL_MAX + 5),
         "ünïcode ↓ 放射科",
         "two\nlines",
     ]
@@ -425,14 +425,14 @@ def test_text_numbers_and_dates_read_back_as_they_went_in() -> None:
     for role in roles:
         row = by_id[role.id]
         title = row[headers.index("Title")]
-        assert title.value == xlsx.cell_text(role.title)
+        assert title.value == sheets.cell_text(role.title)
         assert title.data_type == "s"
         assert title.quotePrefix == role.title.startswith(("=", "@"))
         reviewed = row[headers.index("Last reviewed")]
         assert reviewed.value == datetime.datetime.fromisoformat(role.reviewed)
         assert reviewed.number_format == "yyyy-mm-dd"
         assert row[headers.index("Products")].value == 1
-        assert xlsx.cell_text(role.title) in needs
+        assert sheets.cell_text(role.title) in needs
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from answering import fill
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.feedback import scorecard, survey
+from jobdefs.feedback import answers, scorecard_text, scorecard_workbook, scoring, survey
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.workbook.load import load_workbook
 
@@ -106,14 +106,14 @@ def surveys_of(rounds: Path, label: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def card(rounds: Path) -> scorecard.Scorecard:
+def card(rounds: Path) -> scoring.Scorecard:
     organization = load_workbook(CLINIC).organization
-    return scorecard.make_scorecard(
+    return scoring.make_scorecard(
         organization, surveys_of(rounds, "round-2"), surveys_of(rounds, "round-1")
     )
 
 
-def by_product(card: scorecard.Scorecard, supplier: str, product: str) -> scorecard.HandOffScore:
+def by_product(card: scoring.Scorecard, supplier: str, product: str) -> scoring.HandOffScore:
     return next(
         h
         for h in card.handoffs
@@ -121,7 +121,7 @@ def by_product(card: scorecard.Scorecard, supplier: str, product: str) -> scorec
     )
 
 
-def test_answers_are_matched_by_id_however_the_rows_were_edited(card: scorecard.Scorecard) -> None:
+def test_answers_are_matched_by_id_however_the_rows_were_edited(card: scoring.Scorecard) -> None:
     orders = {
         h.handoff.customer.id: h.figures for h in card.handoffs if h.handoff.product == "Lab order"
     }
@@ -146,13 +146,13 @@ def test_answers_are_matched_by_id_however_the_rows_were_edited(card: scorecard.
     assert stale.message.startswith(f"hand-off {STALE_ID} is no longer in the workbook")
 
 
-def test_figures_per_department_and_overall_with_the_change(card: scorecard.Scorecard) -> None:
+def test_figures_per_department_and_overall_with_the_change(card: scoring.Scorecard) -> None:
     medicine, laboratory = card.departments[1], card.departments[0]
     assert (laboratory.key, medicine.key) == ("Laboratory", "Medicine")
     assert medicine.figures.share_met == 1.0
     assert medicine.figures.mean_rating == 4.5
     assert medicine.baseline is not None and medicine.baseline.share_met == 0.25
-    assert medicine.change == scorecard.Change(0.75, 2.0)
+    assert medicine.change == scoring.Change(0.75, 2.0)
     assert laboratory.figures.share_met == 0.5
     assert laboratory.figures.mean_rating is None
     assert laboratory.baseline is not None
@@ -163,11 +163,11 @@ def test_figures_per_department_and_overall_with_the_change(card: scorecard.Scor
     assert overall.share_met == pytest.approx(2.5 / 3)
     assert card.overall.baseline is not None
     assert card.overall.baseline.share_met == 0.625
-    assert scorecard.percent(card.overall.baseline.share_met) == "63%"  # halves round up
+    assert scoring.percent(card.overall.baseline.share_met) == "63%"  # halves round up
 
 
-def test_text_report(card: scorecard.Scorecard) -> None:
-    text = scorecard.as_text(card, 0.8)
+def test_text_report(card: scoring.Scorecard) -> None:
+    text = scorecard_text.as_text(card, 0.8)
     assert "This round: round-2 (3 surveys); baseline: round-1 (3 surveys)" in text
     assert (
         "Overall: 3 of 5 answered · 83% met (+21 pts) · mean rating 4.5 of 5 (+1.0) · 0 gaps"
@@ -191,8 +191,8 @@ def test_text_report(card: scorecard.Scorecard) -> None:
     )
 
 
-def test_json_report(card: scorecard.Scorecard) -> None:
-    document = json.loads(scorecard.as_json(card, 0.8))
+def test_json_report(card: scoring.Scorecard) -> None:
+    document = json.loads(scorecard_text.as_json(card, 0.8))
     assert document["rounds"] == ["round-2"]
     assert document["baseline_rounds"] == ["round-1"]
     assert document["scoring"] == {
@@ -222,8 +222,8 @@ def test_json_report(card: scorecard.Scorecard) -> None:
     }
 
 
-def test_markdown_report_keeps_comments_as_text(card: scorecard.Scorecard) -> None:
-    text = scorecard.as_markdown(card, 0.8)
+def test_markdown_report_keeps_comments_as_text(card: scoring.Scorecard) -> None:
+    text = scorecard_text.as_markdown(card, 0.8)
     assert "| Department | Answered | Share met | Change | Mean rating | Change | Gaps |" in text
     assert "| Medicine | 2 of 2 | 100% | +75 pts | 4.5 | +2.0 | 0 |" in text
     assert "| Laboratory | 1 of 3 | 50% | −50 pts | – |  | 0 |" in text
@@ -234,10 +234,10 @@ def test_markdown_report_keeps_comments_as_text(card: scorecard.Scorecard) -> No
 
 
 def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
-    card: scorecard.Scorecard, tmp_path: Path
+    card: scoring.Scorecard, tmp_path: Path
 ) -> None:
-    data = scorecard.scorecard_workbook(card, MOMENT)
-    assert data == scorecard.scorecard_workbook(card, MOMENT)  # the same bytes every time
+    data = scorecard_workbook.scorecard_workbook(card, MOMENT)
+    assert data == scorecard_workbook.scorecard_workbook(card, MOMENT)  # the same bytes every time
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Summary", "Roles", "Hand-offs", "Comments", "Notes"]
     for sheet in book.worksheets:
@@ -283,9 +283,9 @@ def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_renders_the_scorecard(card: scorecard.Scorecard, tmp_path: Path) -> None:
+def test_libreoffice_renders_the_scorecard(card: scoring.Scorecard, tmp_path: Path) -> None:
     source = tmp_path / "scorecard.xlsx"
-    source.write_bytes(scorecard.scorecard_workbook(card, MOMENT))
+    source.write_bytes(scorecard_workbook.scorecard_workbook(card, MOMENT))
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run(
         [
@@ -306,8 +306,8 @@ def test_libreoffice_renders_the_scorecard(card: scorecard.Scorecard, tmp_path: 
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000
 
 
-def test_role_figures_for_the_job_aid(card: scorecard.Scorecard) -> None:
-    figures = scorecard.role_figures(card, "physician")
+def test_role_figures_for_the_job_aid(card: scoring.Scorecard) -> None:
+    figures = scoring.role_figures(card, "physician")
     json.dumps(figures)  # plain data, ready for a template's context
     assert figures["found"] is True
     assert (figures["round"], figures["baseline_round"]) == ("round-2", "round-1")
@@ -322,7 +322,7 @@ def test_role_figures_for_the_job_aid(card: scorecard.Scorecard) -> None:
         ("Lab order", "Laboratory Technologist", "100%"),
     ]
     assert figures["handoffs"][0]["comments"] == [HOSTILE]
-    assert scorecard.role_figures(card, "coder")["found"] is False
+    assert scoring.role_figures(card, "coder")["found"] is False
 
 
 @pytest.mark.parametrize(
@@ -338,7 +338,7 @@ def test_role_figures_for_the_job_aid(card: scorecard.Scorecard) -> None:
     ],
 )
 def test_answers_match_without_case_spaces_or_apostrophes(typed: str, answer: str | None) -> None:
-    assert scorecard.parse_answer(typed) == answer
+    assert answers.parse_answer(typed) == answer
 
 
 @pytest.mark.parametrize(
@@ -357,7 +357,7 @@ def test_answers_match_without_case_spaces_or_apostrophes(typed: str, answer: st
     ],
 )
 def test_ratings_are_whole_numbers_from_1_to_5(typed: object, rating: int | None) -> None:
-    assert scorecard.parse_rating(typed) == rating
+    assert answers.parse_rating(typed) == rating
 
 
 def test_a_changed_need_is_reported_and_still_counted(rounds: Path, make_workbook: Any) -> None:
@@ -369,7 +369,7 @@ def test_a_changed_need_is_reported_and_still_counted(rounds: Path, make_workboo
         )
     )
     organization = load_workbook(root).organization
-    card = scorecard.make_scorecard(organization, surveys_of(rounds, "round-2")[:1])
+    card = scoring.make_scorecard(organization, surveys_of(rounds, "round-2")[:1])
     order = by_product(card, "physician", "Lab order")
     assert order.changed and order.figures.met == 1
     [changed] = [n for n in card.notes if n.code == "changed"]
@@ -382,11 +382,11 @@ def test_a_changed_need_is_reported_and_still_counted(rounds: Path, make_workboo
 
 def test_a_folder_stands_for_its_surveys(rounds: Path) -> None:
     folder = rounds / "surveys" / "round-1"
-    paths = scorecard.survey_paths([folder, folder / "lab-tech.xlsx"])
+    paths = answers.survey_paths([folder, folder / "lab-tech.xlsx"])
     assert [p.name for p in paths] == ["lab-tech.xlsx", "phlebotomist.xlsx", "physician.xlsx"]
     organization = load_workbook(CLINIC).organization
     with pytest.raises(SurveyError, match="given both as a survey and as a --baseline"):
-        scorecard.make_scorecard(organization, [folder], [folder / "lab-tech.xlsx"])
+        scoring.make_scorecard(organization, [folder], [folder / "lab-tech.xlsx"])
 
 
 def write_foreign(path: Path) -> None:

@@ -79,7 +79,7 @@ def _digest(*parts: object) -> str:
 class Plan:
     """Every output a build makes, with its digest, and the means to render it.
 
-    `figures` holds each role's scorecard figures (`scorecard.role_figures`), when the build
+    `figures` holds each role's scorecard figures (`scoring.role_figures`), when the build
     is given answered surveys; `handbook` adds handbook.docx to the outputs. `remembered`
     holds, by path, the digests of a job aid's sources and of its context from an earlier
     build (jobdefs.build.cache): a job aid whose sources are unchanged keeps its digest without
@@ -553,12 +553,10 @@ def scorecard_figures(
                 "round, to compare with the baseline"
             )
         return None, []
-    from jobdefs.feedback import scorecard
+    from jobdefs.feedback import scoring
 
-    card = scorecard.make_scorecard(workbook.organization, list(surveys), list(baseline))
-    figures = {
-        role.id: scorecard.role_figures(card, role.id) for role in workbook.organization.roles
-    }
+    card = scoring.make_scorecard(workbook.organization, list(surveys), list(baseline))
+    figures = {role.id: scoring.role_figures(card, role.id) for role in workbook.organization.roles}
     return figures, [note.as_text() for note in card.notes]
 
 

@@ -10,7 +10,15 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from jobdefs.documents.xlsx import Column, RowSources, _ListShape, _ListSheet, _Value
+from jobdefs.documents.sheets import (
+    COMMENT_HEADER,
+    FINGERPRINT_HEADER,
+    ID_HEADER,
+    REVIEWER_HEADER,
+    STATUS_HEADER,
+    Column,
+)
+from jobdefs.documents.xlsx import RowSources, _ListShape, _ListSheet, _Value
 from jobdefs.model import HandOff
 
 HANDOFFS_SHEET = "Hand-offs"
@@ -24,12 +32,12 @@ HANDOFF_COLUMNS = (
     Column("Customer department", 18, "prose"),
     Column("Need", 48, "prose"),
     Column("Standard", 36, "prose"),
-    Column("Status", 15, "answer"),
-    Column("Reviewer", 18, "answer"),
-    Column("Comment", 40, "answer"),
+    Column(STATUS_HEADER, 15, "answer"),
+    Column(REVIEWER_HEADER, 18, "answer"),
+    Column(COMMENT_HEADER, 40, "answer"),
     Column("Review note", 30, "prose"),
-    Column("Hand-off id", 14, "code"),
-    Column("Fingerprint", 15, "code"),
+    Column(ID_HEADER, 14, "code"),
+    Column(FINGERPRINT_HEADER, 15, "code"),
 )
 HANDOFF_HEADERS = tuple(column.header for column in HANDOFF_COLUMNS)
 

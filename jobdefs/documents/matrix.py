@@ -16,11 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
+from jobdefs.documents.sheets import CELL_MAX, LINE_POINTS, Column, print_setup
 from jobdefs.documents.xlsx import (
     BOLD,
-    CELL_MAX,
-    LINE_POINTS,
-    Column,
     RowSources,
     _Block,
     _blocks,
@@ -33,7 +31,6 @@ from jobdefs.documents.xlsx import (
     _ListSheet,
     _Look,
     _not_known,
-    _print_setup,
     _row,
     _styles,
     _text_cell,
@@ -188,7 +185,7 @@ def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
         grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + shape.customers
         grid.width = MATRIX_COLUMN_WIDTH
     sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
-    _print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", f"A:{_column_letter(offset)}")
+    print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", title_columns=f"A:{_column_letter(offset)}")
     sheet.print_options.horizontalCentered = True
     # A matrix is wide: narrow margins print it larger, and at the default ones LibreOffice
     # gives up fitting the example hospital's 36 columns to the page and adds a blank one.

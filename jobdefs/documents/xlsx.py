@@ -24,23 +24,22 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
+from jobdefs.documents.sheets import (
+    CELL_MAX,
+    HEADER_FILL,
+    HEADER_TEXT,
+    LINE_POINTS,
+    QUIET_TEXT,
+    RETYPED,
+    STATUS_HEADER,
+    STATUS_OPTIONS,
+    TEXT_COLOR,
+    Column,
+    cell_text,
+    print_setup,
+)
+
 HANDOFFS_TABLE = "HandOffs"
-STATUS_OPTIONS = ("Agreed", "Needs change", "Not needed")
-CELL_MAX = 32_767  # the most characters one spreadsheet cell holds
-
-# What XML 1.0 cannot hold. The loader reports these as errors; this only guards API callers.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Text that Excel would turn into a formula, a number or an error if someone retyped it.
-_RETYPED = re.compile(r"[=+\-@#]")
-
-
-class Column(NamedTuple):
-    """A column of a list sheet: header, width in characters and how its cells look."""
-
-    header: str
-    width: float
-    style: str = "text"
-
 
 # ---------------------------------------------------------------------------------------
 # Cells, rows and row heights
@@ -49,21 +48,12 @@ class Column(NamedTuple):
 _SPECIAL = re.compile("[&<>\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def cell_text(text: str) -> str:
-    """Text a cell can hold: XML-safe, at most CELL_MAX characters, and never cut silently."""
-    text = _NOT_XML.sub("\ufffd", text)
-    if len(text) <= CELL_MAX:
-        return text
-    note = " … (cut: longer than a spreadsheet cell holds)"
-    return text[: CELL_MAX - len(note)] + note
-
-
 def _text_cell(ref: str, text: str, styles: tuple[int, int]) -> str:
     """A cell that holds `text` as text, whatever it starts with: never a formula or error."""
     if not text:
         return _empty_cell(ref, styles[0])  # an empty string cell is not valid XML
     # Quote-prefixed, so that Excel keeps it text when someone edits the cell.
-    style = styles[1] if _RETYPED.match(text) else styles[0]
+    style = styles[1] if RETYPED.match(text) else styles[0]
     space = ""
     if (
         _SPECIAL.search(text) is not None
@@ -112,7 +102,6 @@ def _column_letters(count: int) -> list[str]:
     return _LETTERS
 
 
-LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
 BOLD = 1.25  # how much wider bold text runs
 MAX_ROW_POINTS = 409.0  # the tallest row Excel allows
 
@@ -158,7 +147,7 @@ class _Look(NamedTuple):
 
     bold: bool = False
     italic: bool = False
-    color: str = "FF000000"
+    color: str = TEXT_COLOR
     size: float = 11
     fill: str | None = None
     align: str | None = None  # a key of _ALIGNMENTS
@@ -174,16 +163,12 @@ _ALIGNMENTS: dict[str, dict[str, Any]] = {
 }
 
 
-_GRID_COLOR = "FFBFBFBF"
-_HEADER_FILL = "FF1F4E78"
-
-
 _LIST_LOOKS = {
-    "header": _Look(bold=True, color="FFFFFFFF", fill=_HEADER_FILL, align="head"),
+    "header": _Look(bold=True, color=HEADER_TEXT, fill=HEADER_FILL, align="head"),
     "text": _Look(align="plain"),
     "prose": _Look(align="wrap"),
     "answer": _Look(align="wrap"),
-    "code": _Look(color="FF595959", align="plain"),
+    "code": _Look(color=QUIET_TEXT, align="plain"),
     "number": _Look(align="plain"),
     "date": _Look(align="plain", number_format="yyyy-mm-dd"),
 }
@@ -241,7 +226,7 @@ def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) 
             sheet, index=letter, width=column.width, style=styles[_LIST_LOOKS[column.style]]
         )
     sheet.freeze_panes = "A2"
-    _print_setup(sheet, "1:1")
+    print_setup(sheet, "1:1")
     last = _column_letter(len(shape.columns))
     if shape.filtered:
         sheet.auto_filter.ref = f"A1:{last}{max(shape.rows + 1, 2)}"
@@ -266,33 +251,20 @@ def _table(sheet: Any, shape: _ListShape) -> None:
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     sheet.tables.add(table)  # add_table() warns in write-only mode; the columns are set
 
-    status = _column_letter([column.header for column in shape.columns].index("Status") + 1)
+    status = _column_letter([column.header for column in shape.columns].index(STATUS_HEADER) + 1)
     validation = DataValidation(
         type="list",
         formula1='"' + ",".join(STATUS_OPTIONS) + '"',
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="Status",
+        errorTitle=STATUS_HEADER,
         error=f"Choose {', '.join(STATUS_OPTIONS[:-1])} or {STATUS_OPTIONS[-1]}.",
         showInputMessage=True,
-        promptTitle="Status",
+        promptTitle=STATUS_HEADER,
         prompt="Is this hand-off right as written? Choose " + " / ".join(STATUS_OPTIONS),
     )
     validation.add(f"{status}2:{status}{last_row}")
     sheet.data_validations.append(validation)
-
-
-def _print_setup(sheet: Any, title_rows: str, title_columns: str | None = None) -> None:
-    """Landscape, as wide as one page, titles repeated on every page."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet.print_title_rows = title_rows
-    if title_columns:
-        sheet.print_title_cols = title_columns
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,14 +36,13 @@ from typing import Any, NamedTuple
 
 from jobdefs import digests
 from jobdefs.documents import ooxml
+from jobdefs.documents.sheets import FONT, FONT_FAMILY, GRID_COLOR, cell_text
 from jobdefs.documents.xlsx import (
     _ALIGNMENTS,
-    _GRID_COLOR,
     _LIST_LOOKS,
     _Look,
     _Sheet,
     _SheetShape,
-    cell_text,
 )
 
 _CORE = "docProps/core.xml"
@@ -95,7 +94,7 @@ def _openpyxl_parts(shape: _Shape) -> tuple[dict[str, bytes], tuple[int, ...]]:
 
     workbook = Workbook(write_only=True)
     sheets = [workbook.create_sheet(sheet.title) for sheet in shape.sheets]
-    side = Side(style="thin", color=_GRID_COLOR)
+    side = Side(style="thin", color=GRID_COLOR)
     grid = Border(left=side, right=side, top=side, bottom=side)
     styles: dict[_Look, Any] = {}
     ids: list[int] = []
@@ -104,7 +103,12 @@ def _openpyxl_parts(shape: _Shape) -> tuple[dict[str, bytes], tuple[int, ...]]:
         # among the workbook's styles, which come in the order they are asked for.
         cell = Cell(sheets[0], row=1, column=1)
         cell.font = Font(
-            name="Calibri", family=2, sz=look.size, b=look.bold, i=look.italic, color=look.color
+            name=FONT,
+            family=FONT_FAMILY,
+            sz=look.size,
+            b=look.bold,
+            i=look.italic,
+            color=look.color,
         )
         if look.fill is not None:
             cell.fill = PatternFill(fill_type="solid", start_color=look.fill, end_color=look.fill)

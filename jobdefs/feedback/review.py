@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobdefs.documents.sheets import (
+    COMMENT_HEADER,
+    FINGERPRINT_HEADER,
+    ID_HEADER,
+    REVIEWER_HEADER,
+    STATUS_HEADER,
+    STATUS_OPTIONS,
+)
 from jobdefs.errors import JobdefsError
 from jobdefs.model import HandOff, Organization
 from jobdefs.text import markdown_text, one_line
 
-STATUSES = ("Agreed", "Needs change", "Not needed")
-ID_HEADER = "Hand-off id"
-ANSWER_HEADERS = ("Status", "Reviewer", "Comment")
+ANSWER_HEADERS = (STATUS_HEADER, REVIEWER_HEADER, COMMENT_HEADER)
 HEADER_SEARCH_ROWS = 10  # the header row sits at the top, below at most a title block
 
 
@@ -72,7 +78,7 @@ def _text(value: Any) -> str:
 
 def _status(value: str) -> str | None:
     folded = " ".join(value.split()).casefold()
-    return next((s for s in STATUSES if s.casefold() == folded), None)
+    return next((s for s in STATUS_OPTIONS if s.casefold() == folded), None)
 
 
 def read_answers(path: Path, notes: list[str] | None = None) -> list[Answer]:
@@ -124,9 +130,9 @@ def _answer(
         return _text(row[index]) if index is not None and index < len(row) else ""
 
     handoff_id = cell(ID_HEADER)
-    typed_status = cell("Status")
+    typed_status = cell(STATUS_HEADER)
     if not handoff_id:
-        if typed_status or cell("Comment"):
+        if typed_status or cell(COMMENT_HEADER):
             notes.append(
                 f"{path.name} row {number}: an answer without a {ID_HEADER}; "
                 "it was skipped (was the id column edited?)"
@@ -136,15 +142,15 @@ def _answer(
     if status is None:
         notes.append(
             f"{path.name} row {number}: the status '{one_line(typed_status)}' is "
-            f"not one of {', '.join(STATUSES)}; it was read as no status"
+            f"not one of {', '.join(STATUS_OPTIONS)}; it was read as no status"
         )
         status = ""
     answer = Answer(
         handoff_id,
         status,
-        cell("Reviewer"),
-        cell("Comment"),
-        cell("Fingerprint"),
+        cell(REVIEWER_HEADER),
+        cell(COMMENT_HEADER),
+        cell(FINGERPRINT_HEADER),
         path.name,
         number,
     )

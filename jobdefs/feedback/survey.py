@@ -19,17 +19,31 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook as XlsxWorkbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from jobdefs import __version__
 from jobdefs.documents import ooxml
-from jobdefs.documents.xlsx import cell_text
+from jobdefs.documents.sheets import (
+    ANSWER_FILL,
+    COMMENT_HEADER,
+    FINGERPRINT_HEADER,
+    ID_HEADER,
+    QUIET_TEXT,
+    SUBTITLE_TEXT,
+    Column,
+    font,
+    grid_border,
+    header_cell,
+    print_setup,
+    row_height,
+    save_workbook,
+    set_text,
+    solid_fill,
+)
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import SURVEYS, describe, replace_files
@@ -52,27 +66,16 @@ CARD_SCALE = ("Yes", "Partly", "No")
 # Headers the scorecard looks for (compared without case, spaces or hyphens).
 ANSWER_HEADER = "Answer"
 RATING_HEADER = "Rating"
-COMMENT_HEADER = "Comment"
-ID_HEADER = "Hand-off id"
-FINGERPRINT_HEADER = "Fingerprint"
 
 ROUND_MAX = 64
 _ROUND = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{prefix}{digit}" for prefix in ("com", "lpt") for digit in "123456789"
 }
-_RETYPED = re.compile(r"^[=+\-@#]")
 
 
 class SurveyError(JobdefsError):
     """A survey cannot be made or read as asked; the message says what to do instead."""
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float
-    kind: str = "text"  # text, prose, answer, code
 
 
 SURVEY_COLUMNS = (
@@ -177,24 +180,13 @@ def served_outside(organization: Organization, role_id: str) -> tuple[HandOff, .
 # ---------------------------------------------------------------------------------------
 # The survey workbook
 
-_THIN = Side(style="thin", color="FFB4B4B4")
-_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill(fill_type="solid", start_color="FF1F4E78", end_color="FF1F4E78")
-_ANSWER_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+_GRID = grid_border()
+_ANSWER_FILL = solid_fill(ANSWER_FILL)
 _TOP = Alignment(horizontal="left", vertical="top")
 _WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
-_HEAD = Alignment(horizontal="left", vertical="bottom", wrap_text=True)
 _CENTER = Alignment(horizontal="center", vertical="top")
 _LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
-
-
-def set_text(cell: Any, text: str) -> None:
-    """Put `text` in a cell as text, whatever it starts with (never a formula)."""
-    cell.value = cell_text(text)
-    cell.data_type = "s"  # openpyxl would read '=...' as a formula
-    if _RETYPED.match(text):
-        cell.quotePrefix = True  # and a spreadsheet keeps it text when someone edits it
 
 
 def instructions() -> tuple[str, ...]:
@@ -228,30 +220,25 @@ def survey_workbook(
 
     title = sheet.cell(row=1, column=1)
     set_text(title, f"Is your need met? {role.title}")
-    title.font = Font(bold=True, size=14)
+    title.font = font(bold=True, size=14)
     subtitle = sheet.cell(row=2, column=1)
     set_text(
         subtitle,
         f"{organization.name} · {role.department} · survey round {round_label} · "
         f"{len(handoffs)} product{'s' if len(handoffs) != 1 else ''} you receive",
     )
-    subtitle.font = Font(color="FF404040")
+    subtitle.font = font(color=SUBTITLE_TEXT)
     lines = instructions()
     for offset, line in enumerate(lines):
         cell = sheet.cell(row=4 + offset, column=1)
         set_text(cell, line)
-        cell.font = Font(bold=offset == 0)
+        cell.font = font(bold=offset == 0)
     header_row = 4 + len(lines) + 1
     first = header_row + 1
     last = header_row + max(len(handoffs), 1)
 
     for number, column in enumerate(SURVEY_COLUMNS, 1):
-        cell = sheet.cell(row=header_row, column=number)
-        set_text(cell, column.header)
-        cell.font = Font(bold=True, color="FFFFFFFF")
-        cell.fill = _HEADER_FILL
-        cell.alignment = _HEAD
-        cell.border = _GRID
+        header_cell(sheet.cell(row=header_row, column=number), column.header)
     for row, handoff in enumerate(handoffs, first):
         values = (
             handoff.supplier.title,
@@ -270,15 +257,15 @@ def survey_workbook(
             if value:
                 set_text(cell, value)
             cell.border = _GRID
-            if column.kind == "answer":
+            if column.style == "answer":
                 cell.fill = _ANSWER_FILL
                 cell.protection = _UNLOCKED
                 cell.alignment = _CENTER if number == RATING_COLUMN else _WRAP
             else:
                 cell.protection = _LOCKED
-                cell.alignment = _WRAP if column.kind == "prose" else _TOP
-                if column.kind == "code":
-                    cell.font = Font(color="FF595959")
+                cell.alignment = _WRAP if column.style == "prose" else _TOP
+                if column.style == "code":
+                    cell.font = font(color=QUIET_TEXT)
         # Spreadsheets do not grow a row for wrapped text they did not type themselves.
         sheet.row_dimensions[row].height = row_height(values, SURVEY_COLUMNS, answer_lines=2)
     if not handoffs:
@@ -318,12 +305,8 @@ def survey_workbook(
 
     sheet.freeze_panes = f"A{first}"
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(SURVEY_COLUMNS))}{last}"
-    sheet.print_title_rows = f"{header_row}:{header_row}"
+    print_setup(sheet, f"{header_row}:{header_row}")
     sheet.print_area = f"A1:{get_column_letter(FINGERPRINT_COLUMN - 1)}{last}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.oddFooter.center.text = "&P / &N"
     # No password: the protection keeps slips out of the questions, not people.
     sheet.protection.sheet = True
@@ -334,17 +317,6 @@ def survey_workbook(
 
     _about(book, organization, role, round_label, handoffs)
     return save_workbook(book, f"{organization.name}: survey {round_label}, {role.title}", moment)
-
-
-def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1) -> float:
-    """Points enough for the longest wrapped cell of a row (an estimate, on the safe side)."""
-    lines = answer_lines
-    for value, column in zip(values, columns, strict=False):
-        if column.kind != "prose" or not value:
-            continue
-        per_line = max(1, int(column.width * 1.1))
-        lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
-    return 15.0 * lines
 
 
 def _about(
@@ -374,14 +346,6 @@ def _about(
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 40
     sheet.protection.sheet = True
-
-
-def save_workbook(book: XlsxWorkbook, title: str, moment: datetime.datetime) -> bytes:
-    """The workbook's bytes, the same for the same content: fixed dates, fixed entry times."""
-    buffer = io.BytesIO()
-    book.save(buffer)
-    core = ooxml.core_properties(cell_text(title), moment)
-    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
 
 
 # ---------------------------------------------------------------------------------------

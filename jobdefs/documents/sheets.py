@@ -1,0 +1,144 @@
+"""What every workbook shares: the Column type, the words of its headers, the house style
+(font, colours, print set-up), text a cell can hold, and the openpyxl helpers of the small
+workbooks written cell by cell (surveys, scorecards).
+
+The large workbooks (matrix, departments) are written as XML by `xlsx`, from the same
+colours and font.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from jobdefs.documents import ooxml
+
+CELL_MAX = 32_767  # the most characters one spreadsheet cell holds
+LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
+
+# The words a person reads in a header, and that a returned workbook is read back by.
+ID_HEADER = "Hand-off id"
+FINGERPRINT_HEADER = "Fingerprint"
+STATUS_HEADER = "Status"
+REVIEWER_HEADER = "Reviewer"
+COMMENT_HEADER = "Comment"
+STATUS_OPTIONS = ("Agreed", "Needs change", "Not needed")
+
+FONT = "Calibri"
+FONT_FAMILY = 2  # swiss: what an application without Calibri should fall back to
+TEXT_COLOR = "FF000000"
+HEADER_FILL = "FF1F4E78"
+HEADER_TEXT = "FFFFFFFF"
+QUIET_TEXT = "FF595959"  # ids and fingerprints: there to be read back, not to be read
+SUBTITLE_TEXT = "FF404040"
+ANSWER_FILL = "FFFFF2CC"  # the cells a person is asked to fill in
+GRID_COLOR = "FFBFBFBF"
+
+
+class Column(NamedTuple):
+    """A column of a list: header, width in characters and how its cells look.
+
+    `style` is text, prose (wrapped), answer, code, number, date, or one of the
+    scorecard's number styles (count, share, points, rating, rating-change).
+    """
+
+    header: str
+    width: float
+    style: str = "text"
+
+
+# What XML 1.0 cannot hold. The loader reports these as errors; this only guards API callers.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Text that a spreadsheet would turn into a formula, a number or an error if retyped.
+RETYPED = re.compile(r"[=+\-@#]")
+
+
+def cell_text(text: str) -> str:
+    """Text a cell can hold: XML-safe, at most CELL_MAX characters, and never cut silently."""
+    text = _NOT_XML.sub("\ufffd", text)
+    if len(text) <= CELL_MAX:
+        return text
+    note = " … (cut: longer than a spreadsheet cell holds)"
+    return text[: CELL_MAX - len(note)] + note
+
+
+def font(
+    *, bold: bool = False, italic: bool = False, size: float = 11, color: str = TEXT_COLOR
+) -> Any:
+    """The house font, named: a font without a name is drawn in whatever the reader picks."""
+    from openpyxl.styles import Font
+
+    return Font(name=FONT, family=FONT_FAMILY, sz=size, b=bold, i=italic, color=color)
+
+
+def solid_fill(color: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
+
+def grid_border() -> Any:
+    """Thin grey lines all round a cell."""
+    from openpyxl.styles import Border, Side
+
+    side = Side(style="thin", color=GRID_COLOR)
+    return Border(left=side, right=side, top=side, bottom=side)
+
+
+def set_text(cell: Any, text: str) -> None:
+    """Put `text` in an openpyxl cell as text, whatever it starts with (never a formula)."""
+    cell.value = cell_text(text)
+    cell.data_type = "s"  # openpyxl would read '=...' as a formula
+    if RETYPED.match(text):
+        cell.quotePrefix = True  # and a spreadsheet keeps it text when someone edits it
+
+
+def header_cell(cell: Any, text: str) -> None:
+    """A header: white bold text on the house blue, wrapped, at the bottom of its row."""
+    from openpyxl.styles import Alignment
+
+    set_text(cell, text)
+    cell.font = font(bold=True, color=HEADER_TEXT)
+    cell.fill = solid_fill(HEADER_FILL)
+    cell.alignment = Alignment(horizontal="left", vertical="bottom", wrap_text=True)
+    cell.border = grid_border()
+
+
+def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1) -> float:
+    """Points enough for the longest wrapped cell of a row (an estimate, on the safe side).
+
+    Spreadsheets do not grow a row for wrapped text they did not type themselves.
+    """
+    lines = answer_lines
+    for value, column in zip(values, columns, strict=False):
+        if column.style != "prose" or not value:
+            continue
+        per_line = max(1, int(column.width * 1.1))
+        lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
+    return LINE_POINTS * lines
+
+
+def print_setup(
+    sheet: Any, title_rows: str, *, landscape: bool = True, title_columns: str | None = None
+) -> None:
+    """As wide as one page, as many pages long as it takes, its titles on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = title_rows
+    if title_columns:
+        sheet.print_title_cols = title_columns
+
+
+def save_workbook(book: Any, title: str, moment: datetime.datetime) -> bytes:
+    """An openpyxl workbook's bytes, the same for the same content: fixed dates and times."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    core = ooxml.core_properties(cell_text(title), moment)
+    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})

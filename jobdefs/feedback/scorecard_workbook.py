@@ -1,0 +1,371 @@
+"""scorecard.xlsx: Summary (with a chart by department), Roles, Hand-offs, Comments and Notes."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jobdefs.documents.sheets import (
+    COMMENT_HEADER,
+    ID_HEADER,
+    QUIET_TEXT,
+    SUBTITLE_TEXT,
+    Column,
+    font,
+    grid_border,
+    header_cell,
+    print_setup,
+    row_height,
+    save_workbook,
+    set_text,
+)
+from jobdefs.errors import OutputError
+from jobdefs.feedback.scorecard_text import figures_line, rounds_line
+from jobdefs.feedback.scoring import SCORING, Change, Figures, Scorecard, round_half_up
+from jobdefs.feedback.survey import (
+    MET,
+    NOT_MET,
+    NOT_RECEIVED,
+    PARTLY_MET,
+    RATING_MAX,
+    RATING_MIN,
+)
+from jobdefs.output import describe, replace_files
+
+_NUMBER_FORMATS = {
+    "count": "0",
+    "share": "0%",
+    "points": '+0" pts";-0" pts";"±0 pts"',
+    "rating": "0.0",
+    "rating-change": '+0.0;-0.0;"±0.0"',
+}
+SUMMARY_ON_ONE_PAGE = 24  # departments; with more, the chart starts a page of its own
+# Red, amber, green behind the number (which is always printed): 0 → ½ → 1, 1 → 3 → 5.
+_SCALES = {"share": (0, 0.5, 1), "rating": (RATING_MIN, 3, RATING_MAX)}
+_SCALE_COLOURS = ("FFF8696B", "FFFFEB84", "FF63BE7B")
+
+
+def scorecard_workbook(card: Scorecard, moment: datetime.datetime) -> bytes:
+    """scorecard.xlsx: Summary (with a chart by department), Roles, Hand-offs, Comments and
+    Notes. Every number is a value, never a formula; the same scorecard gives the same bytes."""
+    from openpyxl import Workbook as XlsxWorkbook
+
+    book = XlsxWorkbook()
+    _summary_sheet(book.active, card)
+    _roles_sheet(book.create_sheet("Roles"), card)
+    _handoffs_sheet(book.create_sheet("Hand-offs"), card)
+    _comments_sheet(book.create_sheet("Comments"), card)
+    _notes_sheet(book.create_sheet("Notes"), card)
+    return save_workbook(book, f"{card.organization}: service scorecard", moment)
+
+
+def _figure_columns(base: bool, *, counts: bool) -> list[Column]:
+    columns = [
+        Column("Hand-offs", 10, "count"),
+        Column("Asked", 8, "count"),
+        Column("Answered", 10, "count"),
+    ]
+    if counts:
+        columns += [
+            Column(MET, 7, "count"),
+            Column(PARTLY_MET, 8, "count"),
+            Column(NOT_MET, 8, "count"),
+        ]
+    columns.append(Column("Share met", 10, "share"))
+    if base:
+        columns += [Column("Baseline share met", 11, "share"), Column("Change", 10, "points")]
+    columns.append(Column("Mean rating", 9, "rating"))
+    if base:
+        columns.append(Column("Rating change", 9, "rating-change"))
+    columns.append(Column(NOT_RECEIVED, 10, "count"))
+    return columns
+
+
+def _figure_values(
+    figures: Figures,
+    baseline: Figures | None,
+    change: Change | None,
+    handoffs: int | None,
+    *,
+    base: bool,
+    counts: bool,
+) -> list[object]:
+    values: list[object] = [] if handoffs is None else [handoffs]
+    values += [figures.asked, figures.responses]
+    if counts:
+        values += [figures.met, figures.partly_met, figures.not_met]
+    values.append(figures.share_met)
+    if base:
+        values.append(baseline.share_met if baseline else None)
+        moved = change.share_met if change else None
+        values.append(None if moved is None else round_half_up(moved * 100, 0))
+    values.append(round_half_up(figures.mean_rating, 2))
+    if base:
+        values.append(round_half_up(change.mean_rating, 1) if change else None)
+    values.append(figures.gaps)
+    return values
+
+
+def _summary_sheet(sheet: Any, card: Scorecard) -> None:
+    from openpyxl.chart import BarChart, Reference, Series
+    from openpyxl.chart.label import DataLabelList
+    from openpyxl.worksheet.pagebreak import Break
+
+    sheet.title = "Summary"
+    lines = (
+        f"Service scorecard: {card.organization}",
+        rounds_line(card),
+        "Overall: " + figures_line(card.overall.figures, card.overall.change),
+        SCORING,
+        "Departments are scored as suppliers: by the answers of the colleagues they serve. "
+        "The colours repeat the number printed in each cell.",
+    )
+    for number, line in enumerate(lines, 1):
+        cell = sheet.cell(row=number, column=1)
+        set_text(cell, line)
+        cell.font = (
+            font(bold=True, size=14)
+            if number == 1
+            else font(bold=True)
+            if number == 3
+            else font(color=SUBTITLE_TEXT)
+        )
+    top = len(lines) + 2
+    base = card.has_baseline
+    columns = [Column("Department", 32), *_figure_columns(base, counts=False)]
+    rows = [
+        [
+            d.title,
+            *_figure_values(d.figures, d.baseline, d.change, d.handoffs, base=base, counts=False),
+        ]
+        for d in card.departments
+    ]
+    last = _table(sheet, top, columns, rows)
+    _page(sheet, top, landscape=True)
+    if not card.departments:
+        return
+    if len(card.departments) <= SUMMARY_ON_ONE_PAGE:
+        sheet.page_setup.fitToHeight = 1  # the table and its chart on one sheet of paper
+    else:
+        sheet.row_breaks.append(Break(id=last + 1))
+
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: department names stay readable
+    chart.style = 10
+    chart.title = "Share met by department"
+    chart.y_axis.title = "Share met"
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 1
+    chart.y_axis.majorUnit = 0.25
+    chart.y_axis.number_format = "0%"
+    chart.x_axis.scaling.orientation = "maxMin"  # the table's order, top to bottom
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    share = next(i for i, c in enumerate(columns, 1) if c.header == "Share met")
+    series_columns = [(share, ", ".join(card.rounds) or "This round")]
+    if base:
+        series_columns.insert(0, (share + 1, ", ".join(card.baseline_rounds) or "Baseline"))
+    for column, title in series_columns:
+        values = Reference(sheet, min_col=column, min_row=top + 1, max_row=last)
+        series = Series(values, title=f"Share met, {title}")
+        colour = "FFA6A6A6" if base and column != share else "FF2E75B6"
+        series.graphicalProperties.solidFill = colour[2:]
+        series.graphicalProperties.line.solidFill = colour[2:]
+        series.dLbls = DataLabelList(
+            numFmt="0%",
+            showVal=True,
+            showSerName=False,
+            showCatName=False,
+            showLegendKey=False,
+            showPercent=False,
+        )
+        chart.series.append(series)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=last))
+    chart.legend.position = "b"
+    bars = len(card.departments) * len(series_columns)
+    chart.height = max(7.5, 4.0 + 0.55 * bars)
+    chart.width = 24
+    chart.gapWidth = 60
+    sheet.add_chart(chart, f"A{last + 3}")
+
+
+def _roles_sheet(sheet: Any, card: Scorecard) -> None:
+    base = card.has_baseline
+    columns = [
+        Column("Supplier role", 30, "prose"),
+        Column("Department", 22, "prose"),
+        *_figure_columns(base, counts=True),
+        Column("Role id", 24, "code"),
+    ]
+    rows = [
+        [
+            r.title,
+            r.department,
+            *_figure_values(r.figures, r.baseline, r.change, r.handoffs, base=base, counts=True),
+            r.key,
+        ]
+        for r in card.roles
+    ]
+    _table(sheet, 1, columns, rows)
+    _page(sheet, 1, landscape=True)
+
+
+def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
+    base = card.has_baseline
+    columns = [
+        Column("Supplier", 22, "prose"),
+        Column("Supplier department", 16, "prose"),
+        Column("Product", 24, "prose"),
+        Column("Customer", 22, "prose"),
+        *_figure_columns(base, counts=True)[1:],
+        Column("Comments", 36, "prose"),
+        Column("Changed since asked", 9),
+        Column(ID_HEADER, 14, "code"),
+    ]
+    rows = []
+    for item in card.handoffs:
+        h = item.handoff
+        comments = "\n".join(f"• {c.text}" for c in item.comments)
+        rows.append(
+            [
+                h.supplier.title,
+                h.supplier.department,
+                h.product,
+                h.customer.title,
+                *_figure_values(
+                    item.figures, item.baseline, item.change, None, base=base, counts=True
+                ),
+                comments,
+                "yes" if item.changed else "",
+                h.id,
+            ]
+        )
+    _table(sheet, 1, columns, rows)
+    _page(sheet, 1, landscape=True)
+
+
+def _comments_sheet(sheet: Any, card: Scorecard) -> None:
+    columns = [
+        Column("Supplier", 22, "prose"),
+        Column("Product", 24, "prose"),
+        Column("Customer", 22, "prose"),
+        Column("Answer", 14),
+        Column("Rating", 8, "count"),
+        Column(COMMENT_HEADER, 60, "prose"),
+        Column("Survey file", 30, "code"),
+        Column("Row", 6, "count"),
+        Column(ID_HEADER, 14, "code"),
+    ]
+    rows: list[list[object]] = [
+        [
+            h.handoff.supplier.title,
+            h.handoff.product,
+            h.handoff.customer.title,
+            c.answer or "",
+            c.rating,
+            c.text,
+            c.file,
+            c.row,
+            h.handoff.id,
+        ]
+        for h in card.handoffs
+        for c in h.comments
+    ]
+    if not rows:
+        rows = [["No comments were written.", *[None] * (len(columns) - 1)]]
+    _table(sheet, 1, columns, rows)
+    _page(sheet, 1, landscape=True)
+
+
+def _notes_sheet(sheet: Any, card: Scorecard) -> None:
+    columns = [
+        Column("Note", 16, "code"),
+        Column("File", 40, "code"),
+        Column("Row", 6, "count"),
+        Column("What it means", 90, "prose"),
+    ]
+    rows: list[list[object]] = [[n.code, n.file, n.row, n.message] for n in card.notes]
+    if not rows:
+        rows = [["none", None, None, "Every answered row matched a hand-off of the workbook."]]
+    _table(sheet, 1, columns, rows)
+    _page(sheet, 1, landscape=False)
+
+
+def _table(
+    sheet: Any, top: int, columns: Sequence[Column], rows: Sequence[Sequence[object]]
+) -> int:
+    """A header row at `top` and `rows` below it; returns the last row's number."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    grid = grid_border()
+    wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    plain = Alignment(horizontal="left", vertical="top")
+    code = Alignment(horizontal="left", vertical="top", indent=1)
+    number = Alignment(horizontal="right", vertical="top")
+    quiet = font(color=QUIET_TEXT)
+    for index, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        header_cell(sheet.cell(row=top, column=index), column.header)
+    sheet.row_dimensions[top].height = 30
+    for row_number, values in enumerate(rows, top + 1):
+        texts: list[str] = []
+        for index, (column, value) in enumerate(zip(columns, values, strict=True), 1):
+            cell = sheet.cell(row=row_number, column=index)
+            cell.border = grid
+            if isinstance(value, str):
+                if value:
+                    set_text(cell, value)
+                cell.alignment = wrap if column.style == "prose" else plain
+                if column.style == "code":
+                    cell.font = quiet
+                    cell.alignment = code
+            elif value is not None:
+                cell.value = value
+                cell.number_format = _NUMBER_FORMATS.get(column.style, "General")
+                cell.alignment = number
+            texts.append(value if isinstance(value, str) else "")
+        height = row_height(texts, columns)
+        if height > 15:
+            sheet.row_dimensions[row_number].height = height
+    last = top + max(len(rows), 1)
+    for index, column in enumerate(columns, 1):
+        scale = _SCALES.get(column.style)
+        if scale is None or not rows:
+            continue
+        letter = get_column_letter(index)
+        low, mid, high = scale
+        sheet.conditional_formatting.add(
+            f"{letter}{top + 1}:{letter}{last}",
+            ColorScaleRule(
+                start_type="num",
+                start_value=low,
+                start_color=_SCALE_COLOURS[0],
+                mid_type="num",
+                mid_value=mid,
+                mid_color=_SCALE_COLOURS[1],
+                end_type="num",
+                end_value=high,
+                end_color=_SCALE_COLOURS[2],
+            ),
+        )
+    sheet.freeze_panes = f"A{top + 1}"
+    if rows:
+        sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{last}"
+    return last
+
+
+def _page(sheet: Any, header_row: int, *, landscape: bool) -> None:
+    print_setup(sheet, f"{header_row}:{header_row}", landscape=landscape)
+    sheet.oddFooter.center.text = "&A · &P / &N"
+
+
+def write_scorecard(path: Path, data: bytes) -> None:
+    """Write `path` through a temporary file beside it, so it is whole or untouched."""
+    try:
+        replace_files(path.parent, {path.name: data})
+    except OSError as error:
+        raise OutputError(f"could not write {path}: {describe(error)}") from None
