@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from jobdefs.build.cache import OUTPUTS_FILE
-from jobdefs.build.run import Plan, build
+from jobdefs.build.plan import Plan
+from jobdefs.build.run import build
 from jobdefs.cli import cli
 from jobdefs.documents import matrix, xlsx
 from jobdefs.output import CACHE_FOLDER

@@ -4,6 +4,7 @@ May import everything below it (core, workbook, documents, reports, feedback). O
 faces (jobdefs.cli, jobdefs.reference) import it.
 """
 
-from jobdefs.build.run import BuildReport, build, check
+from jobdefs.build.plan import BuildReport
+from jobdefs.build.run import build, check
 
 __all__ = ["BuildReport", "build", "check"]

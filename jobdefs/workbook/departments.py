@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from jobdefs.model import HandOff, Organization
 
@@ -102,3 +102,22 @@ def involves(handoff: HandOff, department: str) -> bool:
     return handoff.supplier.department == department or (
         handoff.customer.kind == "role" and handoff.customer.department == department
     )
+
+
+def department_members(
+    organization: Organization, departments: Sequence[str]
+) -> dict[str, set[str]]:
+    """The roles at either end of each department's hand-offs (`involves`): the roles
+    of the department that hand something over or receive something, and their partners."""
+    members: dict[str, set[str]] = {department: set() for department in departments}
+    for role in organization.roles:
+        found = members.get(role.department)
+        if found is None:
+            continue
+        for handoff in organization.handoffs_from(role.id):
+            found.add(role.id)
+            if handoff.customer.kind == "role":
+                found.add(handoff.customer.id)
+        for handoff in organization.handoffs_to(role.id):
+            found.update((handoff.supplier.id, role.id))
+    return members
