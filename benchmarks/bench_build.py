@@ -83,18 +83,18 @@ start = time.perf_counter()
 sys.path.insert(0, sys.argv[3])
 from docxtpl import DocxTemplate
 from jobdefs.workbook import load
-from jobdefs.documents import word
+from jobdefs.documents import job_aid, template_files
 from bench_excel import naive_matrix_workbook, naive_department_workbooks
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()
 workbook = load.load_workbook(root)
 t1 = time.perf_counter()
 org = workbook.organization
-template = word.job_aid_template_path(workbook.templates_dir)
+template = template_files.job_aid_template_path(workbook.templates_dir)
 (out / "job-aids").mkdir(parents=True, exist_ok=True)
 for role in org.roles:
     document = DocxTemplate(str(template))
-    document.render(word.job_aid_context(org, role), autoescape=True)
+    document.render(job_aid.job_aid_context(org, role), autoescape=True)
     document.save(str(out / "job-aids" / f"{role.id}.docx"))
 t2 = time.perf_counter()
 (out / "internal-customer-matrix.xlsx").write_bytes(

@@ -740,7 +740,7 @@ def templates_export(folder: Path | None, workbook: Path) -> None:
         jobdefs templates export
         jobdefs templates export ~/drafts
     """
-    from jobdefs.documents.word import export_templates
+    from jobdefs.documents.template_files import export_templates
     from jobdefs.workbook.load import load_workbook
 
     result = export_templates(folder or load_workbook(workbook).templates_dir)

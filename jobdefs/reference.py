@@ -16,10 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobdefs.documents.word import (
-    ARROW,
-    all_template_variables,
-)
+from jobdefs.documents.job_aid import ARROW
+from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.workbook.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
 from jobdefs.workbook.schema import (
     FILE_MAX_BYTES,

@@ -16,7 +16,8 @@ from docx.text.paragraph import Paragraph
 
 from jobdefs.build.run import build, check
 from jobdefs.cli import cli
-from jobdefs.documents.word import all_template_variables, job_aid_context
+from jobdefs.documents.job_aid import job_aid_context
+from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.feedback import survey
 from jobdefs.output import CACHE_FOLDER, HANDBOOK, HANDBOOK_PDF, MANIFEST
 from jobdefs.workbook.load import load_workbook

@@ -327,7 +327,7 @@ def test_a_build_with_a_warm_cache_writes_what_a_cold_one_does(tmp_path: Path) -
 # -- the sources of an output -------------------------------------------------------------
 #
 # A build keeps a job aid, a department's workbook or a map whose sources did not change
-# without making its context, its rows or its drawing (`word.job_aid_sources`,
+# without making its context, its rows or its drawing (`job_aid.job_aid_sources`,
 # `Plan._department_targets`, `handoff_map.map_sources`). Here workbooks are changed at
 # random, line by line, and every output whose content changed must have changed sources.
 
@@ -592,12 +592,12 @@ def plans_along(
     root: Path, edits: list[tuple[str, Callable[[Path], None]]], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, int]:
     """Check each edit in turn; how many job aids were worked out, and how many kept."""
-    from jobdefs.documents import word
+    from jobdefs.documents import job_aid
 
     worked_out = []
-    sources = word.job_aid_sources
+    sources = job_aid.job_aid_sources
     monkeypatch.setattr(
-        word, "job_aid_sources", lambda *args: worked_out.append(1) or sources(*args)
+        job_aid, "job_aid_sources", lambda *args: worked_out.append(1) or sources(*args)
     )
     loaded = load_workbook(root)
     previous = Plan(loaded, root / "build")

@@ -31,8 +31,8 @@ STAGING = ".jobdefs-staging-"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 try:
-    import jobdefs.documents.matrix
-    import jobdefs.documents.word  # noqa: F401
+    import jobdefs.documents.job_aid
+    import jobdefs.documents.matrix  # noqa: F401
 except ImportError as missing:  # pragma: no cover - while the writers are being written
     pytest.skip(f"the document writers are not written yet: {missing}", allow_module_level=True)
 

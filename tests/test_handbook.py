@@ -19,9 +19,12 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Inches
 from docx.text.paragraph import Paragraph
 
-from jobdefs.documents import word
+from jobdefs.documents import job_aid, template_files
+from jobdefs.documents import pdf as to_pdf
 from jobdefs.documents.handbook import Handbook, render_handbook
-from jobdefs.documents.word import JobAidTemplate, default_template_path, job_aid_context
+from jobdefs.documents.job_aid import job_aid_context
+from jobdefs.documents.template_files import default_template_path
+from jobdefs.documents.word_template import JobAidTemplate
 from jobdefs.model import Organization
 from jobdefs.workbook.load import load_workbook
 
@@ -38,7 +41,7 @@ def chain() -> Organization:
 
 @pytest.fixture(scope="module")
 def template() -> JobAidTemplate:
-    return word.load_job_aid_template(default_template_path())
+    return template_files.load_job_aid_template(default_template_path())
 
 
 def make(organization: Organization, template: JobAidTemplate, printable: bool = False) -> Handbook:
@@ -158,7 +161,7 @@ def test_each_job_aid_reads_as_it_does_on_its_own(
 ) -> None:
     bound = paragraphs(make(chain, template).docx)
     for role in chain.roles:
-        alone = paragraphs(word.render_job_aid(chain, role, template))
+        alone = paragraphs(job_aid.render_job_aid(chain, role, template))
         starts = [i for i in range(len(bound)) if bound[i : i + len(alone)] == alone]
         assert len(starts) == 1, role.id
 
@@ -255,7 +258,7 @@ def test_libreoffice_prints_the_contents_with_page_numbers(
     assert made.printable is not None
     source = tmp_path / "handbook.docx"
     source.write_bytes(made.printable)
-    [pdf] = word.convert_to_pdf([source], tmp_path / "pdf")
+    [pdf] = to_pdf.convert_to_pdf([source], tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext is not installed")

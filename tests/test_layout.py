@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jobdefs
 from jobdefs import digests
-from jobdefs.documents.word import default_template_path
+from jobdefs.documents.template_files import default_template_path
 
 REPO = Path(__file__).parent.parent
 PACKAGE = REPO / "jobdefs"

@@ -19,14 +19,11 @@ from docx.oxml.ns import nsdecls
 from jobdefs import reference
 from jobdefs.cli import cli
 from jobdefs.documents import template_lint
+from jobdefs.documents.job_aid import job_aid_context
+from jobdefs.documents.template_files import default_template_path, default_templates
 from jobdefs.documents.template_lint import lint_template
-from jobdefs.documents.word import (
-    JobAidTemplate,
-    all_template_variables,
-    default_template_path,
-    default_templates,
-    job_aid_context,
-)
+from jobdefs.documents.template_variables import all_template_variables
+from jobdefs.documents.word_template import JobAidTemplate
 from jobdefs.errors import TemplateError
 from jobdefs.workbook.load import load_workbook
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.documents import word
+from jobdefs.documents import job_aid, template_files, word_template
 from jobdefs.documents.template_store import TemplateStore
 from jobdefs.errors import TemplateError
 from jobdefs.output import CACHE_FOLDER
@@ -37,11 +37,11 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def context() -> dict[str, object]:
     organization = load_workbook(CHAIN).organization
-    return word.job_aid_context(organization, organization.roles[0])
+    return job_aid.job_aid_context(organization, organization.roles[0])
 
 
 def template_bytes() -> bytes:
-    return word.default_template_path().read_bytes()
+    return template_files.default_template_path().read_bytes()
 
 
 def no_clean_up(xml: str) -> tuple[str, str]:
@@ -51,18 +51,18 @@ def no_clean_up(xml: str) -> tuple[str, str]:
 def test_a_template_compiled_before_comes_from_the_store(
     store: Path, context: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compiled = word.JobAidTemplate(template_bytes(), "job-aid.docx")
+    compiled = word_template.JobAidTemplate(template_bytes(), "job-aid.docx")
     first = compiled.render(context)
     assert list((store / "templates").glob("*.json")), "nothing was kept"
     assert list((store / "jinja").iterdir()), "no compiled code was kept"
-    monkeypatch.setattr(word, "template_source", no_clean_up)
-    again = word.JobAidTemplate(template_bytes(), "job-aid.docx")
+    monkeypatch.setattr(word_template, "template_source", no_clean_up)
+    again = word_template.JobAidTemplate(template_bytes(), "job-aid.docx")
     assert again.render(context) == first
     assert again.variables == compiled.variables
 
 
 def test_other_template_bytes_are_compiled_afresh(store: Path, context: dict[str, object]) -> None:
-    word.JobAidTemplate(template_bytes(), "job-aid.docx")
+    word_template.JobAidTemplate(template_bytes(), "job-aid.docx")
     edited = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(template_bytes())) as source,
@@ -73,7 +73,7 @@ def test_other_template_bytes_are_compiled_afresh(store: Path, context: dict[str
             if item.filename == "word/document.xml":
                 data = data.replace(b"{{ role.title }}", b"{{ role.title }} (edited)", 1)
             target.writestr(item, data)
-    rendered = word.JobAidTemplate(edited.getvalue(), "job-aid.docx").render(context)
+    rendered = word_template.JobAidTemplate(edited.getvalue(), "job-aid.docx").render(context)
     text = zipfile.ZipFile(io.BytesIO(rendered)).read("word/document.xml")
     assert b"(edited)" in text
     assert len(list((store / "templates").glob("*.json"))) == 2
@@ -92,18 +92,18 @@ def test_other_template_bytes_are_compiled_afresh(store: Path, context: dict[str
 def test_a_damaged_store_entry_is_compiled_afresh(
     store: Path, context: dict[str, object], content: bytes
 ) -> None:
-    first = word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
+    first = word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
     [entry] = (store / "templates").glob("*.json")
     entry.write_bytes(content)
-    assert word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
+    assert word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
     assert json.loads(entry.read_bytes())  # and replaced by a sound one
 
 
 def test_damaged_compiled_code_is_compiled_afresh(store: Path, context: dict[str, object]) -> None:
-    first = word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
+    first = word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
     for entry in (store / "jinja").iterdir():
         entry.write_bytes(entry.read_bytes()[:20])
-    assert word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
+    assert word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
 
 
 def test_a_store_that_cannot_be_written_costs_only_time(
@@ -112,8 +112,8 @@ def test_a_store_that_cannot_be_written_costs_only_time(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("JOBDEFS_CACHE_DIR", str(blocker / "jobdefs"))
-    first = word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
-    assert word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
+    first = word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
+    assert word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context) == first
 
 
 def test_the_store_is_off_with_the_cache(
@@ -121,23 +121,23 @@ def test_the_store_is_off_with_the_cache(
 ) -> None:
     monkeypatch.setenv("JOBDEFS_NO_CACHE", "1")
     assert TemplateStore.open(template_bytes()) is None
-    word.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
+    word_template.JobAidTemplate(template_bytes(), "job-aid.docx").render(context)
     assert not store.exists()
 
 
 def test_a_stored_template_still_answers_for_its_variables(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    word.JobAidTemplate(template_bytes(), "job-aid.docx")
-    monkeypatch.setattr(word, "template_source", no_clean_up)
+    word_template.JobAidTemplate(template_bytes(), "job-aid.docx")
+    monkeypatch.setattr(word_template, "template_source", no_clean_up)
     with pytest.raises(TemplateError, match=r"uses '[a-z_]+', which a job aid does not have"):
-        word.JobAidTemplate(template_bytes(), "job-aid.docx", variables={"organization"})
+        word_template.JobAidTemplate(template_bytes(), "job-aid.docx", variables={"organization"})
 
 
 def test_a_build_keeps_no_compiled_template_in_the_output_folder(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(word, "_compiled", {})  # as in a new process
+    monkeypatch.setattr(template_files, "_compiled", {})  # as in a new process
     output = tmp_path / "out"
     for _ in range(2):  # once to fill the store, once to use it
         result = CliRunner().invoke(cli, ["build", "-w", str(CHAIN), "-o", str(output), "-q"])

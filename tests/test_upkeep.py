@@ -131,7 +131,7 @@ def test_the_job_aid_footer_shows_the_last_review(make_workbook: Callable[..., P
 
     from docx import Document
 
-    from jobdefs.documents.word import render_job_aid
+    from jobdefs.documents.job_aid import render_job_aid
 
     root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": nurse(reviewed="2026-03-01")})
     organization = load_workbook(root).organization

@@ -20,18 +20,17 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 
-from jobdefs.documents import word
+from jobdefs.documents import pdf as to_pdf
+from jobdefs.documents import template_variables
+from jobdefs.documents.job_aid import job_aid_context, render_job_aid, render_job_aids
 from jobdefs.documents.ooxml import ZIP_EPOCH, read_parts
-from jobdefs.documents.word import (
-    TEMPLATE_VARIABLES,
-    JobAidTemplate,
+from jobdefs.documents.template_files import (
     default_template_path,
-    job_aid_context,
     job_aid_template_path,
     load_job_aid_template,
-    render_job_aid,
-    render_job_aids,
 )
+from jobdefs.documents.template_variables import TEMPLATE_VARIABLES
+from jobdefs.documents.word_template import JobAidTemplate
 from jobdefs.errors import OutputError, TemplateError
 from jobdefs.model import Organization
 from jobdefs.workbook.load import Workbook, load_workbook
@@ -216,7 +215,7 @@ def test_context_variables_are_the_documented_ones(clinic: Organization, hostile
 
 
 def test_default_template_uses_only_documented_variables(template: JobAidTemplate) -> None:
-    assert template.variables <= word.TOP_LEVEL_VARIABLES
+    assert template.variables <= template_variables.TOP_LEVEL_VARIABLES
     assert {"role", "products", "lines_of_sight", "has_gaps"} <= template.variables
 
 
@@ -551,9 +550,9 @@ def test_a_file_that_is_not_a_docx_is_a_template_error(tmp_path: Path) -> None:
 def test_without_libreoffice_pdf_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(word, "find_soffice", lambda: None)
+    monkeypatch.setattr(to_pdf, "find_soffice", lambda: None)
     with pytest.raises(OutputError) as raised:
-        word.convert_to_pdf([tmp_path / "a.docx"], tmp_path)
+        to_pdf.convert_to_pdf([tmp_path / "a.docx"], tmp_path)
     assert "apt-get install libreoffice-writer" in str(raised.value)
     assert "brew install --cask libreoffice" in str(raised.value)
 
@@ -566,7 +565,7 @@ def test_job_aids_convert_to_pdf(clinic: Organization, tmp_path: Path) -> None:
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
         paths.append(path)
-    pdfs = word.convert_to_pdf(paths, tmp_path / "pdf")
+    pdfs = to_pdf.convert_to_pdf(paths, tmp_path / "pdf")
     assert [pdf.name for pdf in pdfs] == [f"{role.id}.pdf" for role in clinic.roles]
     for pdf in pdfs:
         assert pdf.read_bytes().startswith(b"%PDF")

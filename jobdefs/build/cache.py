@@ -45,7 +45,7 @@ class OutputCache:
     """What a build remembers of its outputs, for the next build on this machine.
 
     `stamps`: each output's stamp as written, with the sha256 of its bytes. `digests`: for
-    each job aid, the digest of its sources (`word.job_aid_sources`) and the digest of the
+    each job aid, the digest of its sources (`job_aid.job_aid_sources`) and the digest of the
     context they gave, so that an unchanged job aid's context need not be made again.
     `template`: the sha256 of the job-aid template the last build checked and used.
     `links`: for each role, one line: a digest of its file's key, the key of its place

@@ -18,7 +18,15 @@ from typing import Any
 from jobdefs import __version__
 from jobdefs.build.cache import Links
 from jobdefs.digests import code_version, content_digest
-from jobdefs.documents import handoff_map, handoffs_sheet, matrix, review_workbooks, word, xlsx
+from jobdefs.documents import (
+    handoff_map,
+    handoffs_sheet,
+    job_aid,
+    matrix,
+    review_workbooks,
+    template_files,
+    xlsx,
+)
 from jobdefs.documents.handoff_map import DOT_FILE, MARKDOWN_FILE
 from jobdefs.documents.handoffs_sheet import handoff_row
 from jobdefs.errors import JobdefsError
@@ -98,7 +106,7 @@ class Plan:
         self.workbook = workbook
         self.output_dir = output_dir
         self.moment = document_moment(workbook.organization)
-        self.template_path = word.job_aid_template_path(workbook.templates_dir)
+        self.template_path = template_files.job_aid_template_path(workbook.templates_dir)
         self.template_bytes = self.template_path.read_bytes()
         try:
             self.template_name = self.template_path.relative_to(workbook.root).as_posix()
@@ -142,7 +150,7 @@ class Plan:
             json.dumps(self.figures, sort_keys=True, ensure_ascii=False) if self.figures else "",
         )
         # Each role's link line: a digest of its file's key, its links_key, and the roles its
-        # job aid shows something of (word.job_aid_sources).
+        # job aid shows something of (job_aid.job_aid_sources).
         self.links: Links = {}  # for the next build
         file_digests = {role_id: _short_digest(key) for role_id, key in files.items()}
         before = (
@@ -167,7 +175,7 @@ class Plan:
                 inputs, digest = known
                 self.links[role.id] = line
             else:
-                related, sight_shape = word.job_aid_sources(organization, role)
+                related, sight_shape = job_aid.job_aid_sources(organization, role)
                 figures = self.figures.get(role.id)
                 figures_text = (
                     "null"
@@ -381,7 +389,7 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
     """Each role's job-aid context, made the first time it is asked for.
 
     A build that renders three job aids of a thousand makes three contexts: which job
-    aids are out of date is known from `word.job_aid_sources`, not from the contexts.
+    aids are out of date is known from `job_aid.job_aid_sources`, not from the contexts.
     """
 
     def __init__(
@@ -399,7 +407,7 @@ class _Contexts(Mapping[str, Mapping[str, Any]]):
             if role_id not in self.known:
                 raise KeyError(role_id)
             role = self.organization.role(role_id)
-            found = word.job_aid_context(self.organization, role, self.figures.get(role_id))
+            found = job_aid.job_aid_context(self.organization, role, self.figures.get(role_id))
             self.made[role_id] = found
         return found
 

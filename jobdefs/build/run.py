@@ -21,7 +21,7 @@ from jobdefs.build.plan import (
     Target,
 )
 from jobdefs.build.replace import Manifest, Staging, is_current
-from jobdefs.documents import handoffs_sheet, template_lint, word
+from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.feedback import review, scoring
@@ -46,7 +46,7 @@ _worker_template: Any = None
 
 def _start_worker(template_path: str) -> None:
     global _worker_template
-    _worker_template = word.load_job_aid_template(Path(template_path))
+    _worker_template = template_files.load_job_aid_template(Path(template_path))
 
 
 def _render_in_worker(job: tuple[dict[str, Any], datetime.datetime]) -> bytes:
@@ -133,7 +133,7 @@ def build(
     job_aids = [t for t in todo if t.kind == "job-aid"]
     # Compiling the template is worth it only when a document made from it is due.
     template = (
-        word.load_job_aid_template(plan.template_path, plan.template_name)
+        template_files.load_job_aid_template(plan.template_path, plan.template_name)
         if job_aids or handbook_pdf or plan.handbook in todo
         else None
     )
@@ -226,7 +226,7 @@ def _stage_pdfs(
     if not sources:
         return
     converted = staging.folder / ".pdf"
-    word.convert_to_pdf(sources, converted)
+    pdf.convert_to_pdf(sources, converted)
     for source in sources:
         name = source.with_suffix(".pdf").name
         staging.write(f"{JOB_AIDS}/{name}", (converted / name).read_bytes())
@@ -242,7 +242,7 @@ def _stage_handbook_pdf(plan: Plan, staging: Staging, printable: bytes) -> None:
         raise OutputError(f"could not write {HANDBOOK_PDF}: {describe(error)}") from None
     # A handbook is long: allow a few seconds a role on top of LibreOffice's start.
     timeout = 60 + 3 * len(plan.contexts)
-    [converted] = word.convert_to_pdf([source], staging.folder / ".handbook-pdf", timeout)
+    [converted] = pdf.convert_to_pdf([source], staging.folder / ".handbook-pdf", timeout)
     staging.write(HANDBOOK_PDF, converted.read_bytes())
 
 

@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, write_package
-from jobdefs.documents.word import JobAidTemplate, part_path
+from jobdefs.documents.word_template import JobAidTemplate, part_path
 from jobdefs.model import Organization
 from jobdefs.text import count
 
@@ -84,7 +84,7 @@ def render_handbook(
 ) -> Handbook:
     """handbook.docx: a cover, the contents, then every role's job aid by department.
 
-    `contexts` holds each role's job-aid context (as `word.job_aid_context` makes it); a
+    `contexts` holds each role's job-aid context (as `job_aid.job_aid_context` makes it); a
     role without one is left out. With `printable`, also the variant to convert to PDF.
     """
     return _Binder(organization, template, moment).bind(contexts, printable)
