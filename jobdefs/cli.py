@@ -362,9 +362,10 @@ def diff(workbook: Path, old: str, new: str | None, output_format: str) -> None:
         jobdefs diff old-copy/ .
     """
     from jobdefs.reports import diff as differ
+    from jobdefs.reports import diff_text
 
     comparison = differ.diff_workbooks(old, new, workbook=workbook)
-    click.echo(differ.render(comparison, output_format), nl=False)
+    click.echo(diff_text.render(comparison, output_format), nl=False)
     for note in comparison.notes():
         click.echo(note, err=True)
 
@@ -572,10 +573,10 @@ def survey(
         jobdefs survey --round 2025-q1 --department Laboratory
         jobdefs scorecard build/surveys/2025-q1 --format markdown
     """
-    from jobdefs.feedback import survey as surveys
+    from jobdefs.feedback import survey_round
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
-    result = surveys.make_surveys(
+    result = survey_round.make_surveys(
         loaded,
         output_dir=output,
         round_label=round_label,

@@ -25,6 +25,11 @@ HANDBOOK = "handbook.docx"
 HANDBOOK_PDF = "handbook.pdf"
 SURVEYS = "surveys"
 
+# Names Windows keeps for devices, with or without an extension: never a file or folder.
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul"}) | {
+    f"{port}{digit}" for port in ("com", "lpt") for digit in "123456789"
+}
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

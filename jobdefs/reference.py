@@ -46,7 +46,7 @@ SCALAR_TYPES: dict[KeyType, str] = {
 
 def generated_files() -> dict[str, str]:
     """Every generated file, by its path relative to the repository's root."""
-    from jobdefs.workbook.scaffold import github_workflow
+    from jobdefs.workbook.starter_files import github_workflow
 
     files = {
         "docs/role-files.md": role_files_markdown(),
@@ -65,7 +65,8 @@ def generated_files() -> dict[str, str]:
 
 def role_files_markdown() -> str:
     """The role-file reference: the rules for every file, then every key of both files."""
-    from jobdefs.workbook.scaffold import EXAMPLE_ROLES, role_skeleton, schema_modeline
+    from jobdefs.workbook.scaffold import role_skeleton, schema_modeline
+    from jobdefs.workbook.starter_files import EXAMPLE_ROLES
 
     lines = [
         "# Role files and jobdefs.yaml",

@@ -18,7 +18,7 @@ from jobdefs.build.run import build, check
 from jobdefs.cli import cli
 from jobdefs.documents.job_aid import job_aid_context
 from jobdefs.documents.template_variables import all_template_variables
-from jobdefs.feedback import survey
+from jobdefs.feedback import survey_round
 from jobdefs.output import CACHE_FOLDER, HANDBOOK, HANDBOOK_PDF, MANIFEST
 from jobdefs.workbook.load import load_workbook
 
@@ -159,7 +159,7 @@ def clinic(tmp_path: Path) -> Path:
     shutil.copytree(CLINIC, root)
     loaded = load_workbook(root)
     for label in ("round-1", "round-2"):
-        survey.make_surveys(
+        survey_round.make_surveys(
             loaded,
             output_dir=root / "answers",
             round_label=label,

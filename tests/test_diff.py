@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from jobdefs.cli import cli
 from jobdefs.errors import JobdefsError
-from jobdefs.reports import diff
+from jobdefs.reports import diff, diff_text
 
 DATA = Path(__file__).parent / "data"
 CHAIN = DATA / "chain"
@@ -447,9 +447,9 @@ def test_revisions_outside_a_repository(tmp_path: Path) -> None:
 
 
 def test_a_code_span_holds_any_backticks() -> None:
-    assert diff.markdown_code("HEAD~1") == "`HEAD~1`"
-    assert diff.markdown_code("a`b") == "``a`b``"
-    assert diff.markdown_code("`x``") == "``` `x`` ```"
+    assert diff_text.markdown_code("HEAD~1") == "`HEAD~1`"
+    assert diff_text.markdown_code("a`b") == "``a`b``"
+    assert diff_text.markdown_code("`x``") == "``` `x`` ```"
 
 
 def _tar(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:

@@ -19,7 +19,13 @@ from answering import fill
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.feedback import answers, scorecard_text, scorecard_workbook, scoring, survey
+from jobdefs.feedback import (
+    answers,
+    scorecard_text,
+    scorecard_workbook,
+    scoring,
+    survey_round,
+)
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.workbook.load import load_workbook
 
@@ -44,7 +50,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("rounds")
     workbook = load_workbook(CLINIC)
     for label in ("round-1", "round-2"):
-        survey.make_surveys(workbook, output_dir=out, round_label=label, moment=MOMENT)
+        survey_round.make_surveys(workbook, output_dir=out, round_label=label, moment=MOMENT)
     one, two = out / "surveys" / "round-1", out / "surveys" / "round-2"
 
     fill(

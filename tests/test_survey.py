@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.feedback import survey
+from jobdefs.feedback import survey, survey_round
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.workbook.load import load_workbook
 
@@ -32,7 +32,9 @@ HEADERS = [
 
 
 def make(output: Path, **options: object) -> survey.SurveyReport:
-    return survey.make_surveys(load_workbook(CLINIC), output_dir=output, moment=MOMENT, **options)  # type: ignore[arg-type]
+    return survey_round.make_surveys(
+        load_workbook(CLINIC), output_dir=output, moment=MOMENT, **options
+    )  # type: ignore[arg-type]
 
 
 def header_row(sheet: object) -> int:

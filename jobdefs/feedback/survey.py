@@ -14,9 +14,8 @@ caller forces it: a department head may already have answered them.
 from __future__ import annotations
 
 import datetime
-import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from jobdefs import __version__
-from jobdefs.documents import ooxml
 from jobdefs.documents.sheets import (
     ANSWER_FILL,
     COMMENT_HEADER,
@@ -44,12 +42,10 @@ from jobdefs.documents.sheets import (
     set_text,
     solid_fill,
 )
-from jobdefs.errors import JobdefsError, OutputError
+from jobdefs.errors import JobdefsError
 from jobdefs.model import HandOff, Organization, Role, fold_name
-from jobdefs.output import SURVEYS, describe, replace_files
+from jobdefs.output import WINDOWS_RESERVED
 from jobdefs.text import did_you_mean
-from jobdefs.workbook.dates import document_moment
-from jobdefs.workbook.load import Workbook
 
 DEFAULT_ROUND = "round-1"
 SURVEY_SHEET = "Survey"
@@ -69,9 +65,6 @@ RATING_HEADER = "Rating"
 
 ROUND_MAX = 64
 _ROUND = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*$")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
-    f"{prefix}{digit}" for prefix in ("com", "lpt") for digit in "123456789"
-}
 
 
 class SurveyError(JobdefsError):
@@ -97,7 +90,7 @@ FINGERPRINT_COLUMN = 10
 
 @dataclass
 class SurveyReport:
-    """What `make_surveys` wrote, and which selected roles got nothing and why."""
+    """What `survey_round.make_surveys` wrote, and which selected roles got nothing and why."""
 
     folder: Path
     surveys: list[str] = field(default_factory=list)
@@ -117,7 +110,7 @@ def validate_round(label: str) -> str:
         or len(label) > ROUND_MAX
         or not _ROUND.match(label)
         or label.endswith(".")
-        or label.split(".")[0].casefold() in _WINDOWS_RESERVED
+        or label.split(".")[0].casefold() in WINDOWS_RESERVED
     ):
         raise SurveyError(
             f"--round '{shown}' cannot be a folder name; use letters, digits, '-', '_' "
@@ -346,184 +339,3 @@ def _about(
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 40
     sheet.protection.sheet = True
-
-
-# ---------------------------------------------------------------------------------------
-# The question card
-
-
-def card_questions(organization: Organization, role: Role) -> tuple[str, ...]:
-    """The role's feedback questions or, without any, questions made from its external
-    customers' needs."""
-    if role.feedback_questions:
-        return role.feedback_questions
-    questions: dict[str, str] = {}
-    for handoff in served_outside(organization, role.id):
-        question = question_from_need(handoff.need)
-        questions.setdefault(fold_name(question), question)
-    return tuple(questions.values())
-
-
-def question_from_need(need: str) -> str:
-    """'To know what to do at home.' -> 'Did we help you know what to do at home?'"""
-    text = " ".join(need.split()).rstrip(" .;:!?")
-    if text[:3].casefold() == "to " and len(text) > 3:
-        return f"Did we help you {text[3:]}?"
-    return f"Did we meet this need: “{text}”?"
-
-
-def question_card(
-    organization: Organization, role: Role, round_label: str, moment: datetime.datetime
-) -> bytes:
-    """surveys/<round>/<role-id>-patient-questions.docx: a printable card to hand out."""
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
-
-    served = list(dict.fromkeys(h.customer.title for h in served_outside(organization, role.id)))
-    document = Document()
-    section = document.sections[0]
-    section.left_margin = section.right_margin = Cm(2)
-    section.top_margin = section.bottom_margin = Cm(1.8)
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(12)
-
-    heading = document.add_heading("How did we do today?", level=1)
-    heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    document.add_paragraph(f"{organization.name} · {role.title} · {role.department}")
-    if served:
-        document.add_paragraph("For: " + ", ".join(served))
-    document.add_paragraph(
-        "Please tick one box for each question. There are no wrong answers: "
-        "what you tell us helps us do better."
-    )
-
-    questions = card_questions(organization, role)
-    table = document.add_table(rows=1, cols=1 + len(CARD_SCALE))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths = [Cm(10.4)] + [Cm(2.2)] * len(CARD_SCALE)
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = width
-    for cell, text in zip(table.rows[0].cells, ("Question", *CARD_SCALE), strict=True):
-        cell.text = text
-        run = cell.paragraphs[0].runs[0]
-        run.bold = True
-    for question in questions:
-        cells = table.add_row().cells
-        cells[0].text = question
-        for cell in cells[1:]:
-            cell.text = "☐"
-            cell.paragraphs[0].runs[0].font.size = Pt(18)
-    for row in table.rows:  # Word reads the cells' widths, LibreOffice the columns'
-        for index, (cell, width) in enumerate(zip(row.cells, widths, strict=True)):
-            cell.width = width
-            if index:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-    document.add_paragraph()
-    document.add_paragraph("Anything else you would like to tell us?")
-    for _ in range(3):
-        document.add_paragraph("_" * 76)
-    footer = document.add_paragraph(f"Thank you. (Survey round {round_label} · {role.id})")
-    footer.runs[0].font.size = Pt(9)
-
-    buffer = io.BytesIO()
-    document.save(buffer)
-    core = ooxml.core_properties(
-        f"{organization.name}: questions for the people {role.title} serves", moment
-    )
-    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
-
-
-# ---------------------------------------------------------------------------------------
-# A round on disk
-
-
-def round_files(
-    organization: Organization,
-    roles: Iterable[Role],
-    round_label: str,
-    moment: datetime.datetime,
-) -> tuple[dict[str, bytes], list[str]]:
-    """Every file of a round, by name, and the ids of roles with nothing to ask."""
-    files: dict[str, bytes] = {}
-    skipped: list[str] = []
-    for role in roles:
-        made = False
-        if received(organization, role.id):
-            files[f"{role.id}.xlsx"] = survey_workbook(organization, role, round_label, moment)
-            made = True
-        if served_outside(organization, role.id):
-            files[f"{role.id}{CARD_SUFFIX}"] = question_card(
-                organization, role, round_label, moment
-            )
-            made = True
-        if not made:
-            skipped.append(role.id)
-    return files, skipped
-
-
-def make_surveys(
-    workbook: Workbook,
-    *,
-    output_dir: Path | None = None,
-    round_label: str = DEFAULT_ROUND,
-    roles: Sequence[str] = (),
-    departments: Sequence[str] = (),
-    force: bool = False,
-    moment: datetime.datetime | None = None,
-) -> SurveyReport:
-    """Write a round of surveys to <output>/surveys/<round>/; all of them or none."""
-
-    validate_round(round_label)
-    organization = workbook.organization
-    chosen = select_roles(organization, roles, departments)
-    moment = moment or document_moment(workbook.organization)
-    folder = (output_dir or workbook.output_dir) / SURVEYS / round_label
-    files, skipped = round_files(organization, chosen, round_label, moment)
-    write_round(folder, files, force=force, round_label=round_label)
-    return SurveyReport(
-        folder=folder,
-        surveys=sorted(name for name in files if name.endswith(".xlsx")),
-        cards=sorted(name for name in files if name.endswith(".docx")),
-        skipped=skipped,
-    )
-
-
-def write_round(
-    folder: Path, files: Mapping[str, bytes], *, force: bool = False, round_label: str = ""
-) -> None:
-    """Write `files` into `folder`: each to a temporary name first, then renamed into place.
-
-    Refuses, writing nothing, when any of them exists already, unless `force`.
-    """
-    existing = sorted(
-        (name for name in files if (folder / name).exists()),
-        key=lambda name: (not name.endswith(".xlsx"), name),
-    )
-    if existing and not force:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        label = round_label or folder.name
-        raise SurveyError(
-            f"round '{label}' already has surveys in {folder} ({existing[0]}{more}), and "
-            "they may hold answers already. Start a new round with --round "
-            f"{next_round(folder.parent, label)}, or pass --force to replace them"
-        )
-    try:
-        replace_files(folder, files)
-    except OSError as error:
-        raise OutputError(f"could not write the surveys: {describe(error)}") from None
-
-
-def next_round(surveys_dir: Path, label: str) -> str:
-    """A label after `label` whose folder does not exist yet: round-1 -> round-2."""
-    match = re.match(r"^(.*?)(\d+)$", label)
-    stem, number = (match.group(1), int(match.group(2))) if match else (f"{label}-", 1)
-    while True:
-        number += 1
-        candidate = f"{stem}{number}"
-        if not (surveys_dir / candidate).exists():
-            return candidate

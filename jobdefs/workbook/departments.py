@@ -13,11 +13,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from jobdefs.model import HandOff, Organization
+from jobdefs.output import WINDOWS_RESERVED
 
 SLUG_MAX = 60
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
-    f"{port}{digit}" for port in ("com", "lpt") for digit in "123456789"
-}
 
 
 def department_slugs(departments: Iterable[str]) -> dict[str, str]:
@@ -56,7 +54,7 @@ def _slug(name: str) -> str:
             slug = slug[: slug.rfind("-")]
     if not slug:
         return "department"
-    return f"{slug}-department" if slug in _WINDOWS_RESERVED else slug
+    return f"{slug}-department" if slug in WINDOWS_RESERVED else slug
 
 
 def handoffs_by_department(
