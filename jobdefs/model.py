@@ -7,7 +7,7 @@ hand-offs, suppliers and lines of sight; the generators only ever read these obj
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
 
@@ -248,6 +248,17 @@ class HandOff:
 def fold_name(name: str) -> str:
     """Product names are compared case-insensitively with runs of white space folded."""
     return " ".join(name.split()).casefold()
+
+
+def open_gaps(
+    expected: Iterable[ReceivedProduct], received: Iterable[HandOff]
+) -> list[ReceivedProduct]:
+    """The products a role expects (`receives`) that no supplier lists for it: its open gaps.
+
+    The one rule for both the receives-mismatch finding and the gaps a job aid shows.
+    """
+    supplied = {(handoff.supplier.id, fold_name(handoff.product)) for handoff in received}
+    return [e for e in expected if (e.supplier, fold_name(e.product)) not in supplied]
 
 
 def handoff_id(supplier: str, product: str, customer_key: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jobdefs.documents.job_aid import job_aid_context
 from jobdefs.model import HandOff, Organization
 from jobdefs.workbook.load import load_workbook
 
@@ -120,3 +121,15 @@ def test_hand_offs_are_what_their_constructor_makes(org: Organization) -> None:
             made.id,
             made.fingerprint,
         )
+
+
+def test_the_gap_a_job_aid_shows_is_the_one_the_check_reports() -> None:
+    # One rule decides both: a product a role expects that its supplier does not list.
+    workbook = load_workbook(Path(__file__).parent / "data" / "findings" / "receives-mismatch")
+    (finding,) = [f for f in workbook.findings if f.code == "receives-mismatch"]
+    assert "clerk lists no product 'Patient registration' for nurse" in finding.message
+    organization = workbook.organization
+    gaps = job_aid_context(organization, organization.role("nurse"))["gaps"]
+    assert [(gap["product"], gap["supplier"]) for gap in gaps] == [
+        ("Patient registration", organization.role("clerk").title)
+    ]

@@ -320,6 +320,7 @@ def test_role_figures_for_the_job_aid(card: scoring.Scorecard) -> None:
     assert (figures["share_met"], figures["share_met_text"]) == (1.0, "100%")
     assert (figures["mean_rating"], figures["mean_rating_text"]) == (4.5, "4.5")
     assert figures["change_text"] == "+75 pts since round-1"
+    assert figures["change_points_text"] == "+75 pts"  # what a job aid shows
     assert figures["summary"] == (
         "100% met in 2 of 2 answers (+75 pts since round-1); mean rating 4.5 of 5"
     )

@@ -16,7 +16,7 @@ from jobdefs.documents.template_files import (
     load_job_aid_template,
 )
 from jobdefs.documents.word_template import JobAidTemplate
-from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, fold_name
+from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, open_gaps
 
 ARROW = " \u2192 "
 
@@ -97,7 +97,6 @@ def job_aid_context(
     for entry in customers:
         entry["products_text"] = "\n".join(entry["products"])
 
-    supplied = {(h.supplier.id, fold_name(h.product)) for h in received}
     gaps = [
         {
             "product": expected.product,
@@ -107,8 +106,7 @@ def job_aid_context(
                 dict.fromkeys(h.product for h in received if h.supplier.id == expected.supplier)
             ),
         }
-        for expected in role.receives
-        if (expected.supplier, fold_name(expected.product)) not in supplied
+        for expected in open_gaps(role.receives, received)
     ]
 
     lines = []
@@ -199,14 +197,11 @@ def scorecard_context(figures: Mapping[str, Any] | None) -> dict[str, Any]:
     def text(key: str) -> str:
         return str(figures.get(key) or "") if found else ""
 
-    def compact(change: str) -> str:
-        return change.split(" since ", 1)[0]
-
     handoffs = []
     for item in figures.get("handoffs", []) if found else []:
         share, rating = item["share_met_text"], item["mean_rating_text"]
         answered = f"{item['responses']} of {item['asked']}"
-        change = compact(item["change_text"])
+        change = str(item.get("change_points_text") or "")
         line = f"{item['product']}{ARROW}{item['customer']}: {share} met ({answered} answers)"
         if item.get("mean_rating") is not None:
             line += f", mean rating {rating}"
@@ -233,7 +228,7 @@ def scorecard_context(figures: Mapping[str, Any] | None) -> dict[str, Any]:
         "summary": text("summary"),
         "share_met": text("share_met_text"),
         "mean_rating": text("mean_rating_text"),
-        "change": compact(text("change_text")),
+        "change": text("change_points_text"),
         "responses": int(figures.get("responses") or 0) if found else 0,
         "asked": int(figures.get("asked") or 0) if found else 0,
         "handoffs": handoffs,

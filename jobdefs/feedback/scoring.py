@@ -477,4 +477,6 @@ def _figure_fields(figures: Figures, change: Change | None, since: str) -> dict[
         "change_share_met": round_half_up(share_change, 4),
         "change_mean_rating": round_half_up(rating_moved, 2),
         "change_text": f"{points(share_change)} since {since}" if share_change is not None else "",
+        # The same change without the baseline's name, for a line that names it elsewhere.
+        "change_points_text": points(share_change) if share_change is not None else "",
     }

@@ -23,6 +23,7 @@ from jobdefs.model import (
     Settings,
     filled,
     fold_name,
+    open_gaps,
 )
 from jobdefs.text import did_you_mean
 from jobdefs.workbook import dates, upkeep
@@ -65,7 +66,7 @@ def organize(
             findings.append(
                 _unknown_role(role.location("reports_to"), "reports_to", role.reports_to, role_ids)
             )
-        _check_receives(role, by_id, role_ids, handoffs_from, findings, broken_ids)
+        _check_receives(role, by_id, role_ids, handoffs_to, findings, broken_ids)
     findings.extend(_reporting_cycles(ordered, by_id))
 
     sight = lines_of_sight(ordered, external_customers, handoffs_to)
@@ -214,44 +215,39 @@ def _check_receives(
     role: Role,
     by_id: Mapping[str, Role],
     role_ids: list[str],
-    handoffs_from: Mapping[str, list[HandOff]],
+    handoffs_to: Mapping[str, list[HandOff]],
     findings: list[Finding],
     broken_ids: frozenset[str],
 ) -> None:
-    for received in role.receives:
-        supplier = by_id.get(received.supplier)
+    received = handoffs_to.get(role.id, ())
+    for expected in open_gaps(role.receives, received):
+        supplier = by_id.get(expected.supplier)
         if supplier is None:
-            if received.supplier in broken_ids:
+            if expected.supplier in broken_ids:
                 continue
             findings.append(
-                _unknown_role(received.where, "receives.from", received.supplier, role_ids)
+                _unknown_role(expected.where, "receives.from", expected.supplier, role_ids)
             )
             continue
-        offered = [
-            h.product
-            for h in handoffs_from.get(supplier.id, ())
-            if h.customer.kind == "role" and h.customer.id == role.id
-        ]
-        wanted = fold_name(received.product)
-        if any(fold_name(name) == wanted for name in offered):
-            continue
-        problem = f"{supplier.id} lists no product '{received.product}' for {role.id}"
+        offered = [h.product for h in received if h.supplier.id == supplier.id]
+        wanted = fold_name(expected.product)
+        problem = f"{supplier.id} lists no product '{expected.product}' for {role.id}"
         if any(fold_name(p.name) == wanted for p in supplier.products):
             fix = (
                 f"add '- role: {role.id}' with its need to the customers of "
-                f"'{received.product}' in {supplier.file}"
+                f"'{expected.product}' in {supplier.file}"
             )
         elif offered:
             names = ", ".join(f"'{name}'" for name in offered)
             fix = (
-                f"it hands {role.id} {names}{did_you_mean(received.product, offered) or '.'} "
+                f"it hands {role.id} {names}{did_you_mean(expected.product, offered) or '.'} "
                 f"Use the supplier's name for the product, or add the product to "
                 f"{supplier.file}"
             )
         else:
             fix = f"add {role.id} as a customer in {supplier.file}, or remove this entry"
         findings.append(
-            Finding.at(received.where, "warning", "receives-mismatch", f"{problem}; {fix}")
+            Finding.at(expected.where, "warning", "receives-mismatch", f"{problem}; {fix}")
         )
 
 
