@@ -107,6 +107,23 @@ def header_cell(cell: Any, text: str) -> None:
     cell.border = grid_border()
 
 
+def drop_down(title: str, options: Sequence[str], prompt: str) -> Any:
+    """A list of choices for the cells it is added to, refusing anything else."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(options) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=title,
+        error=f"Choose {', '.join(options[:-1])} or {options[-1]}.",
+        showInputMessage=True,
+        promptTitle=title,
+        prompt=prompt + " / ".join(options),
+    )
+
+
 def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1) -> float:
     """Points enough for the longest wrapped cell of a row (an estimate, on the safe side).
 

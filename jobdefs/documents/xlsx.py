@@ -36,6 +36,7 @@ from jobdefs.documents.sheets import (
     TEXT_COLOR,
     Column,
     cell_text,
+    drop_down,
     print_setup,
 )
 
@@ -236,7 +237,6 @@ def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) 
 
 def _table(sheet: Any, shape: _ListShape) -> None:
     """The Hand-offs table, and the Status drop-down in each of its rows."""
-    from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.filters import AutoFilter
     from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
@@ -252,17 +252,8 @@ def _table(sheet: Any, shape: _ListShape) -> None:
     sheet.tables.add(table)  # add_table() warns in write-only mode; the columns are set
 
     status = _column_letter([column.header for column in shape.columns].index(STATUS_HEADER) + 1)
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STATUS_OPTIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=STATUS_HEADER,
-        error=f"Choose {', '.join(STATUS_OPTIONS[:-1])} or {STATUS_OPTIONS[-1]}.",
-        showInputMessage=True,
-        promptTitle=STATUS_HEADER,
-        prompt="Is this hand-off right as written? Choose " + " / ".join(STATUS_OPTIONS),
-    )
+    prompt = "Is this hand-off right as written? Choose "
+    validation = drop_down(STATUS_HEADER, STATUS_OPTIONS, prompt)
     validation.add(f"{status}2:{status}{last_row}")
     sheet.data_validations.append(validation)
 

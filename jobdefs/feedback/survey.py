@@ -33,6 +33,7 @@ from jobdefs.documents.sheets import (
     QUIET_TEXT,
     SUBTITLE_TEXT,
     Column,
+    drop_down,
     font,
     grid_border,
     header_cell,
@@ -266,17 +267,7 @@ def survey_workbook(
         set_text(sheet.cell(row=first, column=1), nothing)
 
     answer = get_column_letter(ANSWER_COLUMN)
-    answers = DataValidation(
-        type="list",
-        formula1='"' + ",".join(ANSWERS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=ANSWER_HEADER,
-        error=f"Choose {MET}, {PARTLY_MET}, {NOT_MET} or {NOT_RECEIVED}.",
-        showInputMessage=True,
-        promptTitle=ANSWER_HEADER,
-        prompt="Is your need met? " + " / ".join(ANSWERS),
-    )
+    answers = drop_down(ANSWER_HEADER, ANSWERS, "Is your need met? ")
     answers.add(f"{answer}{first}:{answer}{last}")
     rating = get_column_letter(RATING_COLUMN)
     ratings = DataValidation(
