@@ -1,0 +1,72 @@
+"""Two installs of jobdefs side by side: `jobdefs --help` and a cold build of N roles.
+
+    python benchmarks/bench_versions.py --before /path/to/other/venv/bin/python [--roles 1000]
+
+For a change that should not change speed (a refactoring, a dependency bump): each
+measurement alternates the two installs in one run, so that the noise of a busy machine
+falls on both alike, and the table gives the median of each and their ratio. The build is
+cold: an empty output folder and no role cache (JOBDEFS_NO_CACHE=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import write_organization
+
+MOMENT = "1764000000"  # every build carries the same date, as in CI
+
+
+def timed(python: str, arguments: list[str]) -> float:
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": MOMENT, "JOBDEFS_NO_CACHE": "1"}
+    start = time.perf_counter()
+    subprocess.run(
+        [python, "-m", "jobdefs", *arguments],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=environment,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", required=True, help="the Python of the install to compare")
+    parser.add_argument("--after", default=sys.executable, help="this Python, by default")
+    parser.add_argument("--roles", type=int, default=1000)
+    parser.add_argument("--help-runs", type=int, default=15)
+    parser.add_argument("--build-runs", type=int, default=3)
+    options = parser.parse_args()
+    installs = {"before": options.before, "after": options.after}
+    times: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="jobdefs-versions-") as folder:
+        root = write_organization(Path(folder) / "workbook", options.roles)
+        out = Path(folder) / "out"
+        for _ in range(options.help_runs):
+            for name, python in installs.items():
+                times.setdefault(("jobdefs --help", name), []).append(timed(python, ["--help"]))
+        build = f"cold build, {options.roles} roles"
+        for _ in range(options.build_runs):
+            for name, python in installs.items():
+                shutil.rmtree(out, ignore_errors=True)
+                arguments = ["build", "-w", str(root), "-o", str(out), "-q"]
+                times.setdefault((build, name), []).append(timed(python, arguments))
+        print(f"{'':28} {'before':>9} {'after':>9} {'after/before':>13}")
+        for measure in ("jobdefs --help", build):
+            before = statistics.median(times[(measure, "before")])
+            after = statistics.median(times[(measure, "after")])
+            print(f"{measure:28} {before:8.3f}s {after:8.3f}s {after / before:12.2f}x")
+
+
+if __name__ == "__main__":
+    main()
