@@ -27,14 +27,19 @@ from synthetic import write_organization
 MOMENT = "1764000000"  # every build carries the same date, as in CI
 
 
-def timed(python: str, arguments: list[str]) -> float:
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": MOMENT, "JOBDEFS_NO_CACHE": "1"}
+def timed(python: str, arguments: list[str], folder: Path, *, cache: bool = False) -> float:
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": MOMENT}
+    if not cache:
+        environment["JOBDEFS_NO_CACHE"] = "1"
     start = time.perf_counter()
+    # Run from a folder of no package: `python -m` puts the current folder first on the
+    # path, and a checkout's jobdefs/ would stand in for the install being measured.
     subprocess.run(
         [python, "-m", "jobdefs", *arguments],
         check=True,
         stdout=subprocess.DEVNULL,
         env=environment,
+        cwd=folder,
     )
     return time.perf_counter() - start
 
@@ -52,17 +57,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jobdefs-versions-") as folder:
         root = write_organization(Path(folder) / "workbook", options.roles)
         out = Path(folder) / "out"
+        here = Path(folder)
         for _ in range(options.help_runs):
             for name, python in installs.items():
-                times.setdefault(("jobdefs --help", name), []).append(timed(python, ["--help"]))
+                help_time = timed(python, ["--help"], here)
+                times.setdefault(("jobdefs --help", name), []).append(help_time)
         build = f"cold build, {options.roles} roles"
+        again = "rebuild, nothing changed"
         for _ in range(options.build_runs):
             for name, python in installs.items():
-                shutil.rmtree(out, ignore_errors=True)
-                arguments = ["build", "-w", str(root), "-o", str(out), "-q"]
-                times.setdefault((build, name), []).append(timed(python, arguments))
+                target = out / name
+                shutil.rmtree(target, ignore_errors=True)
+                arguments = ["build", "-w", str(root), "-o", str(target), "-q"]
+                times.setdefault((build, name), []).append(timed(python, arguments, here))
+                timed(python, arguments, here, cache=True)  # fills the build cache
+                rebuilt = timed(python, arguments, here, cache=True)
+                times.setdefault((again, name), []).append(rebuilt)
         print(f"{'':28} {'before':>9} {'after':>9} {'after/before':>13}")
-        for measure in ("jobdefs --help", build):
+        for measure in ("jobdefs --help", build, again):
             before = statistics.median(times[(measure, "before")])
             after = statistics.median(times[(measure, "after")])
             print(f"{measure:28} {before:8.3f}s {after:8.3f}s {after / before:12.2f}x")

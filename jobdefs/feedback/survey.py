@@ -18,11 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from openpyxl import Workbook as XlsxWorkbook
-from openpyxl.styles import Alignment, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from typing import Any
 
 from jobdefs import __version__
 from jobdefs.documents.sheets import (
@@ -174,14 +170,6 @@ def served_outside(organization: Organization, role_id: str) -> tuple[HandOff, .
 # ---------------------------------------------------------------------------------------
 # The survey workbook
 
-_GRID = grid_border()
-_ANSWER_FILL = solid_fill(ANSWER_FILL)
-_TOP = Alignment(horizontal="left", vertical="top")
-_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
-_CENTER = Alignment(horizontal="center", vertical="top")
-_LOCKED = Protection(locked=True)
-_UNLOCKED = Protection(locked=False)
-
 
 def instructions() -> tuple[str, ...]:
     """The plain-words block at the top of a survey, one line per row."""
@@ -204,6 +192,17 @@ def survey_workbook(
     organization: Organization, role: Role, round_label: str, moment: datetime.datetime
 ) -> bytes:
     """surveys/<round>/<role-id>.xlsx: one row per product the role receives."""
+    # openpyxl here: a build reads the survey's vocabulary, and need not pay for openpyxl.
+    from openpyxl import Workbook as XlsxWorkbook
+    from openpyxl.styles import Alignment, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    grid, answer_fill = grid_border(), solid_fill(ANSWER_FILL)
+    top = Alignment(horizontal="left", vertical="top")
+    wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
+    center = Alignment(horizontal="center", vertical="top")
+    locked, unlocked = Protection(locked=True), Protection(locked=False)
     handoffs = received(organization, role.id)
     book = XlsxWorkbook()
     sheet = book.active
@@ -250,14 +249,14 @@ def survey_workbook(
             cell = sheet.cell(row=row, column=number)
             if value:
                 set_text(cell, value)
-            cell.border = _GRID
+            cell.border = grid
             if column.style == "answer":
-                cell.fill = _ANSWER_FILL
-                cell.protection = _UNLOCKED
-                cell.alignment = _CENTER if number == RATING_COLUMN else _WRAP
+                cell.fill = answer_fill
+                cell.protection = unlocked
+                cell.alignment = center if number == RATING_COLUMN else wrap
             else:
-                cell.protection = _LOCKED
-                cell.alignment = _WRAP if column.style == "prose" else _TOP
+                cell.protection = locked
+                cell.alignment = wrap if column.style == "prose" else top
                 if column.style == "code":
                     cell.font = font(color=QUIET_TEXT)
         # Spreadsheets do not grow a row for wrapped text they did not type themselves.
@@ -304,7 +303,7 @@ def survey_workbook(
 
 
 def _about(
-    book: XlsxWorkbook,
+    book: Any,
     organization: Organization,
     role: Role,
     round_label: str,
