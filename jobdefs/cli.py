@@ -31,6 +31,18 @@ class JobdefsGroup(click.Group):
             sys.exit(1)
 
 
+def format_option(choices: list[str], help: str) -> Callable[[F], F]:
+    """--format, text by default: the same option wherever a command prints a report."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def workbook_option(command: F) -> F:
     return click.option(
         "--workbook",
@@ -63,13 +75,9 @@ def cli() -> None:
 @cli.command()
 @workbook_option
 @strict_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, github for Actions annotations.",
+@format_option(
+    ["text", "json", "github"],
+    "text for people, json for programs, github for Actions annotations.",
 )
 def check(workbook: Path, strict: bool, output_format: str) -> None:
     """Validate the role files without writing anything.
@@ -301,14 +309,7 @@ def show(workbook: Path, role: str) -> None:
 
 @cli.command()
 @workbook_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@format_option(["text", "json"], "text for people, json for programs.")
 def roles(workbook: Path, output_format: str) -> None:
     """List every role with its numbers of products, customers and suppliers.
 
@@ -337,13 +338,9 @@ def roles(workbook: Path, output_format: str) -> None:
 @workbook_option
 @click.argument("old")
 @click.argument("new", required=False)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a pull-request comment, json for programs.",
+@format_option(
+    ["text", "markdown", "json"],
+    "text for people, markdown for a pull-request comment, json for programs.",
 )
 def diff(workbook: Path, old: str, new: str | None, output_format: str) -> None:
     """Compare two versions of the workbook, hand-off by hand-off.
@@ -606,13 +603,9 @@ def survey(
     type=click.Path(path_type=Path),
     help="An earlier round's answered survey, or its folder (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, markdown for a report or a PR comment.",
+@format_option(
+    ["text", "json", "markdown"],
+    "text for people, json for programs, markdown for a report or a PR comment.",
 )
 @click.option(
     "--output",
@@ -671,14 +664,7 @@ def scorecard(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="How to print the summary.",
-)
+@format_option(["text", "json", "markdown"], "How to print the summary.")
 @click.option(
     "--fail-on",
     type=click.Choice(["needs-change", "suspect"]),
