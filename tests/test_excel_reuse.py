@@ -362,8 +362,15 @@ def test_a_build_that_reuses_everything_does_not_import_openpyxl(
         "assert data == previous\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl'))\n"
     )
+    # From a folder of no package: `python -c` puts the current folder first on the path,
+    # and a checkout's jobdefs/ would stand in for the installed one the matrix was made by.
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
