@@ -110,9 +110,10 @@ def validate_round(label: str) -> str:
         or label.split(".")[0].casefold() in WINDOWS_RESERVED
     ):
         raise SurveyError(
-            f"--round '{shown}' cannot be a folder name; use letters, digits, '-', '_' "
+            f"the round '{shown}' cannot be a folder name; use letters, digits, '-', '_' "
             f"and single dots, starting with a letter or digit, at most {ROUND_MAX} "
-            "characters (e.g. round-2 or 2025-q1)"
+            "characters (e.g. round-2 or 2025-q1)",
+            option="round",
         )
     return label
 
