@@ -569,3 +569,24 @@ def test_job_aids_convert_to_pdf(clinic: Organization, tmp_path: Path) -> None:
     assert [pdf.name for pdf in pdfs] == [f"{role.id}.pdf" for role in clinic.roles]
     for pdf in pdfs:
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("tag", "refused"),
+    [
+        ("{{ ''.__class__.__mro__ }}", "unsafe"),
+        ("{{ role.title.__class__ }}", "unsafe"),
+        ("{% for c in ''.__class__.__mro__[1].__subclasses__() %}{{ c }}{% endfor %}", "unsafe"),
+        ("{{ role.title.format(1) }}{{ [].append(1) }}", "unsafe|not safely callable"),
+        ("{{ 'A' * 1500000000 }}", "would make more than"),
+        ("{{ 2 ** 100000000 }}", "power above"),
+        ("{% for i in range(30000) %}{{ 'x' * 1000 }}{% endfor %}", "grew past"),
+    ],
+)
+def test_a_template_that_reaches_for_python_gets_an_error(
+    tmp_path: Path, clinic: Organization, tag: str, refused: str
+) -> None:
+    # Templates come from other people: they render in a sandbox, with a bounded output.
+    path = make_template(tmp_path / "aid.docx", f"Title: {tag}")
+    with pytest.raises(TemplateError, match=refused):
+        render_job_aid(clinic, clinic.role("nurse"), JobAidTemplate.from_file(path, "aid.docx"))

@@ -28,9 +28,9 @@ from jinja2 import nodes
 
 from jobdefs.documents.ooxml import read_parts
 from jobdefs.documents.template_files import job_aid_template_path
+from jobdefs.documents.template_sandbox import template_environment
 from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.documents.word_template import (
-    template_environment,
     template_source,
     templated_parts,
     unclosed_block,

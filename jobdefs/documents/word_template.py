@@ -24,6 +24,7 @@ import jinja2
 import jinja2.meta
 
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
+from jobdefs.documents.template_sandbox import bounded, template_environment
 from jobdefs.documents.template_store import CleanPart, TemplateStore
 from jobdefs.documents.template_variables import TOP_LEVEL_VARIABLES
 from jobdefs.errors import TemplateError
@@ -84,16 +85,6 @@ def _word_breaks(xml: str) -> str:
     """Newlines and tabs in text (role text, escaped) become Word line breaks and tabs."""
     return _TEXT_WITH_BREAKS.sub(
         lambda m: m.group(1) + m.group(2).replace("\n", _BREAK).replace("\t", _TAB), xml
-    )
-
-
-def template_environment(**options: Any) -> jinja2.Environment:
-    """The Jinja environment job-aid templates are compiled in (`options`: e.g. a loader)."""
-    return jinja2.Environment(
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        **options,
     )
 
 
@@ -273,7 +264,7 @@ class JobAidTemplate:
         rendered: dict[str, str] = {}
         for part in self._parts.values():
             try:
-                xml = part.template.render(context)
+                xml = bounded(part.template.generate(context))
             except Exception as error:  # anything the template's own code raises, e.g. 1/0
                 raise TemplateError(self._render_message(part, error)) from None
             if "\n" in xml or "\t" in xml:
