@@ -10,7 +10,7 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
-SAMPLE_CLINIC = REPO.parent / "shared" / "sample-clinic"
+SMALL_CLINIC = DATA / "small-clinic"  # eight roles, three external customers, one warning
 
 # The benchmarks' organization generator doubles as a fixture for large workbooks.
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from jobdefs.cli import cli
 
 DATA = Path(__file__).parent / "data"
-SAMPLE = Path(__file__).parent.parent.parent / "shared" / "sample-clinic"
+SMALL_CLINIC = Path(__file__).parent / "data" / "small-clinic"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -90,9 +90,8 @@ def test_an_unknown_option_is_a_usage_error() -> None:
     assert run("check", "--strcit")[0] == 2
 
 
-@pytest.mark.skipif(not SAMPLE.is_dir(), reason="the shared sample clinic is not beside the repo")
-def test_sample_clinic_gives_exactly_one_receives_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(SAMPLE)
+def test_small_clinic_gives_exactly_one_receives_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(SMALL_CLINIC)
     status, out, _ = run("check", "--format", "json")
     document = json.loads(out)
     assert status == 0
