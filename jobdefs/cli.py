@@ -423,6 +423,8 @@ def init_command(folder: Path, organization: str | None) -> None:
         click.echo(f"created {path}", err=True)
     for path, reason in result.skipped:
         click.echo(f"skipped {path} ({reason})", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if result.created:
         click.echo(
             f"{len(result.created)} files created in {folder}; next: edit the roles, "

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from jobdefs import __version__
 from jobdefs.cli import cli
+from jobdefs.workbook import scaffold, starter_files
 from jobdefs.workbook.json_schema import as_json
 from jobdefs.workbook.load import load_workbook
 
@@ -50,7 +54,10 @@ def modeline_target(path: Path) -> Path:
 # init
 
 
-def test_init_creates_a_workbook_that_passes_check_strict(tmp_path: Path) -> None:
+def test_init_creates_a_workbook_that_passes_check_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scaffold, "installed_requirement", lambda: "jobdefs==1.0")  # a release
     root = tmp_path / "riverside-clinic"
     status, out, err = run("init", str(root))
     assert status == 0
@@ -405,3 +412,63 @@ def test_schema_refuses_an_unknown_kind() -> None:
     status, _, err = run("schema", "department")
     assert status == 2
     assert "'department' is not one of 'role', 'organization'" in err
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (None, f"jobdefs=={__version__}"),  # from a package index, which holds this release
+        (
+            {
+                "url": "https://example.org/team/jobdefs.git",
+                "vcs_info": {"vcs": "git", "commit_id": "0123abcd"},
+            },
+            "jobdefs @ git+https://example.org/team/jobdefs.git@0123abcd",
+        ),
+        (
+            {"url": "https://example.org/jobdefs-1.0.tar.gz", "archive_info": {}},
+            "jobdefs @ https://example.org/jobdefs-1.0.tar.gz",
+        ),
+        ({"url": "file:///home/me/jobdefs", "dir_info": {"editable": True}}, None),
+        ({"url": "file:///home/me/jobdefs-1.0.tar.gz", "archive_info": {}}, None),
+        ({"url": "https://example.org/x", "vcs_info": {"vcs": "hg", "commit_id": "1"}}, None),
+    ],
+)
+def test_the_workflow_installs_jobdefs_from_where_it_came(
+    direct_url: dict[str, Any] | None, expected: str | None
+) -> None:
+    assert starter_files.requirement_for(direct_url) == expected
+
+
+def test_init_from_a_local_copy_writes_a_line_to_edit_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scaffold, "installed_requirement", lambda: None)
+    status, _, err = run("init", str(tmp_path))
+    assert status == 0
+    assert "note: .github/workflows/jobdefs.yml cannot tell where CI gets this jobdefs" in err
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/jobdefs.yml").read_text("utf-8"))
+    assert workflow["env"]["JOBDEFS"] == starter_files.EDIT_ME
+    install = next(
+        s["run"]
+        for s in workflow["jobs"]["documents"]["steps"]
+        if s.get("name") == "Install jobdefs"
+    )
+    # The first run stops with what to do, before pip tries to install a line meant for a person.
+    script = f'JOBDEFS="{starter_files.EDIT_ME}"\n' + install.replace("python -m pip", "echo pip")
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "::error file=.github/workflows/jobdefs.yml::set JOBDEFS" in done.stdout
+    assert "pip install" not in done.stdout
+
+
+def test_init_from_a_git_install_pins_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        scaffold, "installed_requirement", lambda: "jobdefs @ git+https://example.org/j.git@abc"
+    )
+    status, _, err = run("init", str(tmp_path))
+    assert status == 0 and "note:" not in err
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/jobdefs.yml").read_text("utf-8"))
+    assert workflow["env"]["JOBDEFS"] == "jobdefs @ git+https://example.org/j.git@abc"

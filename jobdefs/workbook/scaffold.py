@@ -24,6 +24,7 @@ from jobdefs.workbook.starter_files import (
     GITIGNORE,
     PRE_COMMIT_CONFIG,
     github_workflow,
+    installed_requirement,
 )
 
 SCHEMA_FOLDER = ".jobdefs"  # the schema files the modelines point to, inside the workbook
@@ -43,6 +44,7 @@ class Scaffolded:
     root: Path
     created: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what to do next, besides
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,7 +136,13 @@ def init_workbook(root: Path, organization: str | None = None) -> Scaffolded:
         files[f"{SCHEMA_FOLDER}/{file_name}"] = as_json(schema_name)
     files[".gitignore"] = GITIGNORE
     files[PRE_COMMIT_FILE] = PRE_COMMIT_CONFIG
-    files[WORKFLOW_FILE] = github_workflow()
+    requirement = installed_requirement()
+    files[WORKFLOW_FILE] = github_workflow(requirement)
+    if requirement is None:
+        result.notes.append(
+            f"{WORKFLOW_FILE} cannot tell where CI gets this jobdefs (it was installed from "
+            "a folder): set JOBDEFS in it to a package index release or a Git URL"
+        )
 
     for relative, text in files.items():
         if _create(root / relative, text):

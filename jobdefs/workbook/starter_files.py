@@ -3,6 +3,10 @@ pre-commit configuration and a CI workflow that checks and builds on every chang
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+from typing import Any
+
 from jobdefs import __version__
 
 # The paths whose change re-runs the checks, and the build, in CI and before a commit.
@@ -137,8 +141,52 @@ repos:
 """
 
 
-def github_workflow() -> str:
-    """The GitHub Actions workflow init writes (and docs/examples/jobdefs.yml shows)."""
+# What the workflow installs when it cannot tell where this jobdefs came from: a line to
+# edit, which the workflow's first run refuses with the reason rather than a pip error.
+EDIT_ME = "EDIT ME: where pip gets jobdefs"
+
+
+def requirement_for(direct_url: dict[str, Any] | None, version: str = __version__) -> str | None:
+    """The pip requirement that installs this very jobdefs elsewhere, or None for a copy
+    installed from a folder on this computer, which a CI machine cannot reach.
+
+    `direct_url` is what pip recorded of a direct installation (PEP 610): a Git URL and
+    its commit, an archive's URL or a local folder. Without it jobdefs came from a package
+    index, which then holds this version.
+    """
+    if direct_url is None:
+        return f"jobdefs=={version}"
+    url = direct_url.get("url")
+    if type(url) is not str or not url.startswith(("https://", "http://", "ssh://", "git@")):
+        return None
+    vcs = direct_url.get("vcs_info")
+    if isinstance(vcs, dict):
+        commit = vcs.get("commit_id")
+        if vcs.get("vcs") != "git" or type(commit) is not str:
+            return None
+        return f"jobdefs @ git+{url}@{commit}"
+    return f"jobdefs @ {url}" if "archive_info" in direct_url else None
+
+
+def installed_requirement() -> str | None:
+    """`requirement_for` this installation of jobdefs (None when it cannot tell)."""
+    try:
+        recorded = importlib.metadata.distribution("jobdefs").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None  # run from a checkout, not installed
+    if recorded is None:
+        return requirement_for(None)
+    try:
+        direct_url = json.loads(recorded)
+    except ValueError:
+        return None
+    return requirement_for(direct_url) if isinstance(direct_url, dict) else None
+
+
+def github_workflow(requirement: str | None = None) -> str:
+    """The GitHub Actions workflow init writes (and docs/examples/jobdefs.yml shows), which
+    installs `requirement`, or asks for it to be filled in."""
+    install = json.dumps(requirement or EDIT_ME)
     return f"""\
 # Checks the role files and builds the documents whenever they change; the documents
 # are kept as a download ("jobdefs-documents") on the run's page.
@@ -163,10 +211,10 @@ permissions:
   contents: read
 
 env:
-  # Where pip gets jobdefs: a release from your package index, or a Git URL such as
-  # "jobdefs @ git+https://example.org/you/jobdefs@v{__version__}". Pin the version,
-  # so that the documents change only when the role files do.
-  JOBDEFS: jobdefs=={__version__}
+  # Where pip gets jobdefs: a release from your package index ("jobdefs=={__version__}") or a
+  # Git URL and commit ("jobdefs @ git+https://example.org/you/jobdefs@<commit>"). Pin the
+  # version, so that the documents change only when the role files do.
+  JOBDEFS: {install}
 
 jobs:
   documents:
@@ -177,7 +225,13 @@ jobs:
         with:
           python-version: "3.12"
       - name: Install jobdefs
-        run: python -m pip install "$JOBDEFS"
+        run: |
+          case "$JOBDEFS" in
+            "{EDIT_ME}"*)
+              echo "::error file=.github/workflows/jobdefs.yml::set JOBDEFS to where pip gets it"
+              exit 1 ;;
+          esac
+          python -m pip install "$JOBDEFS"
       - name: Check the role files
         run: jobdefs check --format github
       - name: Build the documents
