@@ -19,16 +19,13 @@ class JobdefsGroup(click.Group):
     """Reports a problem the user can fix once, here, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from jobdefs.errors import JobdefsError, NotAWorkbook
+        from jobdefs.errors import JobdefsError
 
         try:
             return super().invoke(ctx)
-        except NotAWorkbook as error:
-            click.echo(f"Error: {error.shown_with_option()}", err=True)
-            sys.exit(2)
         except JobdefsError as error:
             click.echo(f"Error: {error.shown_with_option()}", err=True)
-            sys.exit(1)
+            sys.exit(2 if error.usage else 1)
 
 
 def format_option(choices: list[str], help: str) -> Callable[[F], F]:

@@ -8,11 +8,17 @@ class JobdefsError(Exception):
 
     `option` names the setting the problem is about ("only", "role"): the library's
     message names the thing, and the command line puts its own option's name before it.
+    `usage` marks a mistake in what was asked rather than in the files (a role named that
+    the workbook does not have, options that exclude each other): exit status 2.
     """
 
-    def __init__(self, message: str, *, option: str = "") -> None:
+    usage = False
+
+    def __init__(self, message: str, *, option: str = "", usage: bool | None = None) -> None:
         super().__init__(message)
         self.option = option
+        if usage is not None:
+            self.usage = usage
 
     def shown_with_option(self) -> str:
         """The message as the command line shows it: '--only: no role ...'."""
@@ -21,6 +27,8 @@ class JobdefsError(Exception):
 
 class NotAWorkbook(JobdefsError):
     """The folder given is not a workbook (a usage error, exit status 2)."""
+
+    usage = True
 
 
 class TemplateError(JobdefsError):

@@ -9,6 +9,9 @@ import difflib
 import re
 from collections.abc import Sequence
 
+# What to add to "no role 'x'" when no role id is close to what was typed.
+ROLE_IDS_HINT = "; run 'jobdefs roles' to list the role ids"
+
 
 def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     """ "; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""

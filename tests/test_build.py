@@ -270,8 +270,8 @@ def test_only_writes_the_listed_job_aids(workbook: Path) -> None:
     assert status == 0
     assert set(snapshot(workbook / "build")) == {"job-aids/coder.docx", MANIFEST}
     status, message = run("build", "-w", str(workbook), "--only", "codr")
-    assert status == 1
-    assert "no role 'codr'" in message
+    assert status == 2  # a usage error, as for `show codr`
+    assert "Error: --only: no role 'codr' in this workbook; did you mean 'coder'?" in message
 
 
 def test_output_option_and_check_agree(workbook: Path, tmp_path: Path) -> None:
@@ -291,8 +291,10 @@ def test_the_library_names_the_role_and_the_command_line_names_its_option(
 ) -> None:
     with pytest.raises(JobdefsError) as raised:
         build(load_workbook(workbook), only=["nobody"])
-    assert str(raised.value) == "no role 'nobody' in this workbook"
+    assert str(raised.value) == (
+        "no role 'nobody' in this workbook; run 'jobdefs roles' to list the role ids"
+    )
     assert raised.value.option == "only"
     status, output = run("build", "-w", str(workbook), "--only", "nobody")
-    assert status == 1
-    assert "Error: --only: no role 'nobody' in this workbook" in output
+    assert status == 2
+    assert "Error: --only: no role 'nobody' in this workbook; run 'jobdefs roles'" in output

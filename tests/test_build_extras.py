@@ -120,7 +120,7 @@ def test_check_with_handbook_reports_it_missing(workbook: Path) -> None:
 
 def test_handbook_with_only_is_a_clear_error(workbook: Path) -> None:
     status, message = run("build", "-w", str(workbook), "--handbook", "--only", "coder")
-    assert status == 1
+    assert status == 2
     assert message == (
         "Error: --handbook binds every role's job aid, so it cannot be combined with --only\n"
     )
@@ -341,7 +341,7 @@ def test_a_baseline_without_a_scorecard_is_an_error(clinic: Path) -> None:
         "--scorecard-baseline",
         str(clinic / "answers" / "surveys" / "round-1"),
     )
-    assert status == 1
+    assert status == 2
     assert message == (
         "Error: --scorecard-baseline needs --scorecard: the answered surveys "
         "of the latest round, to compare with the baseline\n"

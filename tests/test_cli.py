@@ -121,3 +121,16 @@ def test_a_bad_source_date_epoch_is_the_same_error_for_check_and_build(
         "'yesterday': set it to a number such as $(git log -1 --format=%ct), or unset it\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_role_the_workbook_lacks_is_a_usage_error_for_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("init", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for command in (["show"], ["build", "--only"], ["survey", "--role"]):
+        status, _, err = run(*command, "nurze")
+        assert status == 2, (command, err)
+        assert "'nurze'" in err and "did you mean 'nurse'?" in err, (command, err)
+        assert "Traceback" not in err
+    assert not (tmp_path / "build").exists() and not (tmp_path / "surveys").exists()

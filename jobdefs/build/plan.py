@@ -37,6 +37,7 @@ from jobdefs.output import (
     JOB_AIDS,
     MATRIX,
 )
+from jobdefs.text import ROLE_IDS_HINT, did_you_mean
 from jobdefs.workbook import departments
 from jobdefs.workbook.dates import document_moment
 from jobdefs.workbook.load import CONFIG_FILE, Workbook
@@ -115,10 +116,16 @@ class Plan:
         organization = workbook.organization
         unknown = [role_id for role_id in only if not organization.has_role(role_id)]
         if unknown:
-            raise JobdefsError(f"no role '{unknown[0]}' in this workbook", option="only")
+            hint = did_you_mean(unknown[0], [role.id for role in organization.roles])
+            raise JobdefsError(
+                f"no role '{unknown[0]}' in this workbook{hint or ROLE_IDS_HINT}",
+                option="only",
+                usage=True,
+            )
         if only and handbook:
             raise JobdefsError(
-                "--handbook binds every role's job aid, so it cannot be combined with --only"
+                "--handbook binds every role's job aid, so it cannot be combined with --only",
+                usage=True,
             )
         if handbook and not organization.roles:
             raise JobdefsError(

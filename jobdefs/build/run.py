@@ -64,7 +64,8 @@ def scorecard_figures(
         if baseline:
             raise JobdefsError(
                 "--scorecard-baseline needs --scorecard: the answered surveys of the latest "
-                "round, to compare with the baseline"
+                "round, to compare with the baseline",
+                usage=True,
             )
         return None, []
     card = scoring.make_scorecard(workbook.organization, list(surveys), list(baseline))

@@ -42,7 +42,7 @@ from jobdefs.documents.sheets import (
 from jobdefs.errors import JobdefsError
 from jobdefs.model import HandOff, Organization, Role, fold_name
 from jobdefs.output import WINDOWS_RESERVED
-from jobdefs.text import did_you_mean
+from jobdefs.text import ROLE_IDS_HINT, did_you_mean
 
 DEFAULT_ROUND = "round-1"
 SURVEY_SHEET = "Survey"
@@ -128,14 +128,18 @@ def select_roles(
     role_ids = [role.id for role in organization.roles]
     for role_id in roles:
         if not organization.has_role(role_id):
-            hint = did_you_mean(role_id, role_ids) or "; role ids are role file names"
-            raise SurveyError(f"no role '{role_id}' in this workbook{hint}", option="role")
+            hint = did_you_mean(role_id, role_ids) or ROLE_IDS_HINT
+            raise SurveyError(
+                f"no role '{role_id}' in this workbook{hint}", option="role", usage=True
+            )
     known = {fold_name(name): name for name in organization.departments()}
     wanted_departments = set()
     for name in departments:
         if fold_name(name) not in known:
             hint = did_you_mean(name, list(known.values()))
-            raise SurveyError(f"no department '{name}' in this workbook{hint}", option="department")
+            raise SurveyError(
+                f"no department '{name}' in this workbook{hint}", option="department", usage=True
+            )
         wanted_departments.add(known[fold_name(name)])
     if not roles and not departments:
         return organization.roles

@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 from jobdefs.errors import JobdefsError
 from jobdefs.model import Finding, HandOff, Organization, Party, Role
-from jobdefs.text import did_you_mean, fold_spaces
+from jobdefs.text import ROLE_IDS_HINT, did_you_mean, fold_spaces
 from jobdefs.workbook.load import ROLE_SUFFIXES, Workbook
 
 WIDTH = 88
@@ -58,7 +58,7 @@ def find_role(workbook: Workbook, role_id: str) -> Role:
         if close:
             hint = f"; did you mean '{by_title[close[0]]}'?"
     if not hint:
-        hint = "; run 'jobdefs roles' to list the role ids" if ids else "; it has no roles yet"
+        hint = ROLE_IDS_HINT if ids else "; it has no roles yet"
     raise UnknownRole(f"there is no role '{role_id}' in {organization.name}{hint}")
 
 
