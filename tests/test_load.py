@@ -44,6 +44,7 @@ EXPECTED = {
     "self-customer": ("warning", "roles/nurse.yaml", 9, 9, "products[0].customers[1].role"),
     "no-line-of-sight": ("warning", "roles/clerk.yaml", 4, 1, "products"),
     "unserved-external": ("warning", "jobdefs.yaml", 5, 3, "external_customers.payer"),
+    "department-spelling": ("warning", "roles/night-nurse.yaml", 2, 1, "department"),
 }
 
 
@@ -229,3 +230,12 @@ def test_jobdefs_yaml_is_validated_too(make_workbook: Callable[..., Path]) -> No
     codes = [(f.code, f.file, f.line) for f in findings_of(root)]
     assert ("unknown-key", "jobdefs.yaml", 1) in codes
     assert ("unknown-key", "jobdefs.yaml", 4) in codes
+
+
+def test_departments_that_differ_only_by_case_or_spaces_are_named_together() -> None:
+    workbook = load_workbook(FINDINGS / "department-spelling")
+    assert [f.message for f in workbook.findings] == [
+        "the department 'nursing' is written 'Nursing' in roles/aide.yaml, roles/nurse.yaml; "
+        "as spelled they are two departments, with two review workbooks. Write 'Nursing', or "
+        "give the two departments names that differ in more than case and spaces"
+    ]

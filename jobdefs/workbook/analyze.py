@@ -26,7 +26,7 @@ from jobdefs.model import (
     open_gaps,
 )
 from jobdefs.text import did_you_mean
-from jobdefs.workbook import dates, upkeep
+from jobdefs.workbook import dates, departments, upkeep
 
 
 def role_order(role: Role) -> tuple[str, str, str]:
@@ -104,6 +104,7 @@ def organize(
             upkeep.review_due(ordered, settings.review_every_months, review_date or dates.today())
         )
     findings.extend(upkeep.vague_standards(ordered))
+    findings.extend(departments.spelling_findings(ordered))
     findings[:] = [f for f in findings if f.is_error or settings.warns(f.code)]
 
     return Organization(

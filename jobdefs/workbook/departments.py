@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from jobdefs.model import HandOff, Organization
+from jobdefs.model import Finding, HandOff, Organization, Role, fold_name
 from jobdefs.output import WINDOWS_RESERVED
 
 SLUG_MAX = 60
@@ -119,3 +119,41 @@ def department_members(
         for handoff in organization.handoffs_to(role.id):
             found.update((handoff.supplier.id, role.id))
     return members
+
+
+def spelling_findings(roles: Sequence[Role]) -> list[Finding]:
+    """A warning for each role whose department is another's but for case or spaces.
+
+    "Nursing" and "nursing" are two departments to every output (two review workbooks, two
+    columns of counts), which is almost never what was meant. The spelling most roles use
+    (the first one written, on a tie) is taken as the right one.
+    """
+    spellings: dict[str, dict[str, list[Role]]] = {}
+    for role in roles:
+        spellings.setdefault(fold_name(role.department), {}).setdefault(role.department, []).append(
+            role
+        )
+    findings = []
+    for variants in spellings.values():
+        if len(variants) < 2:
+            continue
+        usual = max(variants, key=lambda name: len(variants[name]))  # the first on a tie
+        others = variants[usual]
+        files = ", ".join(sorted(role.where.file for role in others)[:3])
+        files += f" and {len(others) - 3} more" if len(others) > 3 else ""
+        for name, spelled in variants.items():
+            if name == usual:
+                continue
+            for role in spelled:
+                findings.append(
+                    Finding.at(
+                        role.location("department"),
+                        "warning",
+                        "department-spelling",
+                        f"the department '{name}' is written '{usual}' in {files}; as spelled "
+                        f"they are two departments, with two review workbooks. Write "
+                        f"'{usual}', or give the two departments names that differ in more "
+                        "than case and spaces",
+                    )
+                )
+    return findings

@@ -17,6 +17,7 @@ WARNING_CODES = (
     "unserved-external",
     "review-due",
     "vague-standard",
+    "department-spelling",
 )
 
 # A standard is vague when it leans on one of these words and offers nothing to measure.
