@@ -36,6 +36,7 @@ from jobdefs.workbook.schema import (
     ROLE_ID_MAX,
     ROLE_ID_PATTERN,
     TEXT_MAX,
+    WRITTEN_UNDER_THE_WRONG_KEY,
     Key,
     KeyType,
     Shape,
@@ -109,6 +110,8 @@ class _FileReader:
         if node.kind != "mapping":
             self.wrong_type(node, path, f"a mapping ({shape.name})")
             return None
+        if self._written_under_the_wrong_key(node, shape, path):
+            return None
         record = Record(self.where(node, path))
         first_seen: dict[str, Node] = {}
         misspelt: set[str] = set()  # required keys already suggested for an unknown key
@@ -159,6 +162,16 @@ class _FileReader:
                     f"({key.doc.rstrip('.')})",
                 )
         return record
+
+    def _written_under_the_wrong_key(self, node: Node, shape: Shape, path: str) -> bool:
+        meant, advice = WRITTEN_UNDER_THE_WRONG_KEY.get(shape.name, (None, ""))
+        names = {key.text for key, _ in node.pairs if key.kind == "scalar"}
+        if meant is None or not names or names & set(shape.names) or names - set(meant.names):
+            return False
+        keys = ", ".join(f"'{name}'" for name in meant.names if name in names)
+        message = f"this looks like a {meant.name} (it has {keys}), not a {shape.name}: {advice}"
+        self.error(node, path, "unknown-key", message)
+        return True
 
     def value(self, node: Node, key: Key, path: str) -> Any:
         if node.is_null:

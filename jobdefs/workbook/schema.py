@@ -124,6 +124,17 @@ RECEIVED = Shape(
     ),
 )
 
+# Entries written under the wrong key, whose keys give away what they are meant to be: one
+# finding that says where they belong, instead of one for each key.
+WRITTEN_UNDER_THE_WRONG_KEY = {
+    RECEIVED.name: (
+        PRODUCT,
+        "products go under 'products:'; under 'receives:' write what this role gets from "
+        "another role, as 'product:' (its name as the supplier gives it) and 'from:' (the "
+        "supplier's role id)",
+    ),
+}
+
 MOMENT = Shape(
     "moment of truth",
     (

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from jobdefs.model import Finding
+from jobdefs.workbook import syntax_advice
 from jobdefs.workbook.schema import FILE_MAX_BYTES
 
 try:
@@ -219,11 +220,9 @@ def parse_yaml(content: bytes) -> Node:
         mark = error.problem_mark or error.context_mark
         if error.context_mark is not None and mark is not None and mark.index >= len(text):
             mark = error.context_mark  # an unclosed quote or bracket: point at its start
-        message = (
-            f"{error.problem or 'this is not valid YAML'}; check the indentation and "
-            "quoting near here (quote text that contains ': ' or starts with a special "
-            "character)"
-        )
+        problem = error.problem or "this is not valid YAML"
+        where = _mark_position(mark, _Lines(text))[0] if mark is not None else 0
+        message = syntax_advice.message(problem, text, where)
         if mark is error.context_mark:
             message = UNCLOSED.get(
                 error.context or "", f"{error.context} (started here) is never finished"
