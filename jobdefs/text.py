@@ -13,10 +13,10 @@ from collections.abc import Sequence
 ROLE_IDS_HINT = "; run 'jobdefs roles' to list the role ids"
 
 
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+def did_you_mean(word: str, candidates: Sequence[str], cutoff: float = 0.6) -> str:
     """ "; did you mean 'x'?" when one candidate is close (or equal but for case), else ""."""
     by_case = {c.casefold(): c for c in candidates}
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     if word.casefold() in by_case:
         close = [by_case[word.casefold()]]
     return f"; did you mean '{close[0]}'?" if close else ""

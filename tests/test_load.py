@@ -239,3 +239,66 @@ def test_departments_that_differ_only_by_case_or_spaces_are_named_together() -> 
         "as spelled they are two departments, with two review workbooks. Write 'Nursing', or "
         "give the two departments names that differ in more than case and spaces"
     ]
+
+
+CLERK_WITH_A_TYPO = (
+    "title: Clerk\ndepartment: Ward\npurpose: Charts.\nproducts:\n  - name: Chart\n"
+    "    customers:\n      - role: nurze\n        need: The chart before rounds.\n"
+)
+NURSE_WHO_RECEIVES_THE_CHART = (
+    "title: Nurse\ndepartment: Ward\npurpose: Care.\nproducts:\n  - name: Care plan\n"
+    "    customers:\n      - role: clerk\n        need: What to file.\n"
+    "receives:\n  - product: Chart\n    from: clerk\n"
+)
+
+
+def test_a_typo_in_a_role_id_is_one_finding(make_workbook: Callable[..., Path]) -> None:
+    root = make_workbook(
+        {
+            "jobdefs.yaml": "organization: Tiny Clinic\n",
+            "roles/clerk.yaml": CLERK_WITH_A_TYPO,
+            "roles/nurse.yaml": NURSE_WHO_RECEIVES_THE_CHART,
+        }
+    )
+    assert [f.as_text() for f in load_workbook(root).findings] == [
+        "roles/clerk.yaml:7:9: error[unknown-role]: customer role 'nurze' does not exist; "
+        "did you mean 'nurse'?"
+    ]  # and no receives-mismatch in nurse.yaml for the chart the typo sends elsewhere
+
+
+def test_a_typo_naming_a_broken_file_still_gets_its_suggestion(
+    make_workbook: Callable[..., Path],
+) -> None:
+    root = make_workbook(
+        {
+            "jobdefs.yaml": "organization: Tiny Clinic\n",
+            "roles/clerk.yaml": CLERK_WITH_A_TYPO,
+            "roles/nurse.yaml": NURSE_WHO_RECEIVES_THE_CHART + "oops: [\n",
+        }
+    )
+    messages = [f.as_text() for f in load_workbook(root).findings]
+    assert messages == [
+        "roles/clerk.yaml:7:9: error[unknown-role]: customer role 'nurze' does not exist; "
+        "did you mean 'nurse'?",
+        "roles/nurse.yaml:13:1: error[yaml-syntax]: a '[' or '{' above is never closed; close "
+        "each '[' with ']' and each '{' with '}', or put the value that holds it in quotes",
+    ]
+
+
+def test_an_unknown_role_gets_only_a_close_suggestion_or_how_to_add_it(
+    make_workbook: Callable[..., Path],
+) -> None:
+    assistant = (
+        "title: Medical Assistant\ndepartment: Clinic\nreports_to: medical-director\n"
+        "purpose: Room patients.\nproducts:\n  - name: Roomed patient\n    customers:\n"
+        "      - role: medical-assistant\n        need: x\n"
+    )
+    root = make_workbook(
+        {"jobdefs.yaml": "organization: Tiny Clinic\n", "roles/medical-assistant.yaml": assistant}
+    )
+    [unknown] = [f for f in load_workbook(root).findings if f.code == "unknown-role"]
+    assert unknown.message == (
+        "reports_to role 'medical-director' does not exist; role ids are role file names "
+        "without .yaml. If it is a new role, add its file (jobdefs new medical-director "
+        "--title ... --department ...)"
+    )

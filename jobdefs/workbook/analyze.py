@@ -54,7 +54,7 @@ def organize(
     ordered = tuple(sorted(roles, key=role_order))
     by_id = {role.id: role for role in ordered}
     externals = {x.id: x for x in external_customers}
-    role_ids = sorted(by_id)
+    role_ids = sorted(set(by_id) | broken_ids)  # a broken file's id is still a suggestion
 
     handoffs, handoffs_from, handoffs_to = _handoffs(
         ordered, by_id, role_ids, externals, findings, broken_ids
@@ -121,10 +121,18 @@ def organize(
     )
 
 
+# Role ids are short and share words ("medical-assistant", "medical-director"): only a close
+# match is worth suggesting.
+ROLE_ID_CUTOFF = 0.7
+
+
 def _unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) -> Finding:
-    hint = did_you_mean(role_id, role_ids)
+    hint = did_you_mean(role_id, role_ids, cutoff=ROLE_ID_CUTOFF)
     if not hint:
-        hint = "; role ids are role file names without .yaml"
+        hint = (
+            f"; role ids are role file names without .yaml. If it is a new role, add its "
+            f"file (jobdefs new {role_id} --title ... --department ...)"
+        )
     return Finding.at(
         where, "error", "unknown-role", f"{key} role '{role_id}' does not exist{hint}"
     )
@@ -232,6 +240,15 @@ def _check_receives(
             continue
         offered = [h.product for h in received if h.supplier.id == supplier.id]
         wanted = fold_name(expected.product)
+        if any(
+            fold_name(product.name) == wanted
+            and any(
+                c.role is not None and c.role not in by_id and c.role not in broken_ids
+                for c in product.customers
+            )
+            for product in supplier.products
+        ):
+            continue  # the product names a customer that does not exist: one typo, one finding
         problem = f"{supplier.id} lists no product '{expected.product}' for {role.id}"
         if any(fold_name(p.name) == wanted for p in supplier.products):
             fix = (

@@ -49,6 +49,8 @@ UNCLOSED = {
     "the closing ']'",
     "while parsing a flow mapping": "the '{' mapping that starts here is never closed; add "
     "the closing '}'",
+    "while parsing a flow node": "a '[' or '{' above is never closed; close each '[' with "
+    "']' and each '{' with '}', or put the value that holds it in quotes",
 }
 
 NodeKind = Literal["scalar", "list", "mapping"]
