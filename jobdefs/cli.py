@@ -45,10 +45,17 @@ def workbook_option(command: F) -> F:
         "--workbook",
         "-w",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        show_default="the current folder",
+        default=None,
+        callback=_find_workbook,
+        show_default="the current folder, or the nearest above it with jobdefs.yaml",
         help="The workbook folder (holding jobdefs.yaml and roles/).",
     )(command)
+
+
+def _find_workbook(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    from jobdefs.workbook.load import find_workbook
+
+    return value if value is not None else find_workbook(Path("."))
 
 
 def strict_option(command: F) -> F:

@@ -134,3 +134,17 @@ def test_a_role_the_workbook_lacks_is_a_usage_error_for_every_command(
         assert "'nurze'" in err and "did you mean 'nurse'?" in err, (command, err)
         assert "Traceback" not in err
     assert not (tmp_path / "build").exists() and not (tmp_path / "surveys").exists()
+
+
+def test_every_command_finds_the_workbook_from_a_folder_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("init", str(tmp_path))
+    monkeypatch.chdir(tmp_path / "roles")
+    status, out, _ = run("check", "--format", "json")
+    assert (status, json.loads(out)["errors"]) == (0, 0)
+    assert run("show", "nurse")[0] == 0
+    status, _, err = run("build", "-q")
+    assert status == 0, err
+    assert (tmp_path / "build" / "job-aids" / "nurse.docx").is_file()
+    assert not (tmp_path / "roles" / "build").exists()

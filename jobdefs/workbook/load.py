@@ -337,6 +337,19 @@ class _FileReader:
         )
 
 
+def find_workbook(start: Path) -> Path:
+    """The workbook `start` is in: `start` itself if it is one, else the nearest folder
+    above it holding jobdefs.yaml (as git finds a repository from any of its folders), else
+    `start`, for load_workbook to say what is missing."""
+    config, roles = find_workbook_paths(start)
+    if config.is_file() or roles.is_dir():
+        return start
+    for folder in start.resolve().parents:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return start
+
+
 def find_workbook_paths(root: Path) -> tuple[Path, Path]:
     """The config file and the folder that must exist for `root` to be a workbook."""
     return root / CONFIG_FILE, root / "roles"
