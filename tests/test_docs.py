@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from jobdefs import reference
 from jobdefs.cli import cli
 from jobdefs.workbook.json_schema import TEXT_PATTERN, json_schema
-from jobdefs.workbook.load import BAD_CHARACTER
+from jobdefs.workbook.records import BAD_CHARACTER
 
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

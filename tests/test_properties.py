@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from jobdefs.build.replace import MANIFEST_VERSION, Entry, Manifest
 from jobdefs.reports import findings as report
-from jobdefs.workbook.load import BAD_CHARACTER, load_workbook
+from jobdefs.workbook.load import load_workbook
+from jobdefs.workbook.records import BAD_CHARACTER
 from jobdefs.workbook.schema import ORGANIZATION, ROLE, TEXT_MAX, Key, Shape
 from jobdefs.workbook.source import NOT_YAML_PRINTABLE
 

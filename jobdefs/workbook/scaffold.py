@@ -16,8 +16,9 @@ import yaml
 from jobdefs.errors import JobdefsError, NotAWorkbook
 from jobdefs.output import replace_files
 from jobdefs.workbook.json_schema import FILE_NAMES, SchemaName, as_json
-from jobdefs.workbook.load import BAD_CHARACTER, CONFIG_FILE, ROLE_ID, load_workbook
+from jobdefs.workbook.load import CONFIG_FILE, ROLE_ID, load_workbook
 from jobdefs.workbook.load import _role_files as role_files_below
+from jobdefs.workbook.records import BAD_CHARACTER
 from jobdefs.workbook.schema import ROLE_ID_MAX, TEXT_MAX
 from jobdefs.workbook.starter_files import (
     EXAMPLE_ROLES,
