@@ -286,6 +286,43 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class JourneyStep:
+    """One step of a journey: the hand-off its file names, once it is found."""
+
+    supplier: str  # the `from` role id
+    product: str
+    to: str  # a role id or an external customer's id
+    where: Location = field(default=Location(""), compare=False)
+    handoff: HandOff | None = None  # None when the step names no declared hand-off
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The path one external customer lives through the organization, step by step."""
+
+    id: str
+    title: str
+    customer: str  # an external customer's id
+    steps: tuple[JourneyStep, ...]
+    description: str = ""
+    where: Location = field(default=Location(""), compare=False)
+
+    @property
+    def file(self) -> str:
+        return self.where.file
+
+    def roles(self) -> tuple[str, ...]:
+        """The ids of the roles that take part, in the order they first appear."""
+        seen: dict[str, None] = {}
+        for step in self.steps:
+            if step.handoff is not None:
+                for party in (step.handoff.supplier, step.handoff.customer):
+                    if party.kind == "role":
+                        seen.setdefault(party.id)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
 class Organization:
     """The whole organization, with every derived relation precomputed."""
 
@@ -296,6 +333,8 @@ class Organization:
     handoffs: tuple[HandOff, ...]
     lines_of_sight: Mapping[str, tuple[LineOfSight, ...]]
     settings: Settings = field(default_factory=Settings)
+    journeys: tuple[Journey, ...] = ()
+    discharge_questions: tuple[str, ...] = ()
     _roles_by_id: Mapping[str, Role] = field(default_factory=dict, repr=False, compare=False)
     _handoffs_from: Mapping[str, tuple[HandOff, ...]] = field(
         default_factory=dict, repr=False, compare=False

@@ -21,6 +21,7 @@ from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.workbook.json_schema import FILE_NAMES, INTEGER_MAX, INTEGER_MIN, as_json
 from jobdefs.workbook.schema import (
     FILE_MAX_BYTES,
+    JOURNEY,
     ORGANIZATION,
     ROLE,
     ROLE_ID_MAX,
@@ -66,7 +67,7 @@ def generated_files() -> dict[str, str]:
 def role_files_markdown() -> str:
     """The role-file reference: the rules for every file, then every key of both files."""
     from jobdefs.workbook.scaffold import role_skeleton, schema_modeline
-    from jobdefs.workbook.starter_files import EXAMPLE_ROLES
+    from jobdefs.workbook.starter_files import EXAMPLE_JOURNEYS, EXAMPLE_ROLES
 
     lines = [
         "# Role files and jobdefs.yaml",
@@ -115,6 +116,23 @@ def role_files_markdown() -> str:
     ]
     lines += _shape_sections("jobdefs.yaml", ORGANIZATION, "")
     lines += _shape_sections("roles/<role-id>.yaml", ROLE, "")
+    lines += _shape_sections("journeys/<journey-id>.yaml", JOURNEY, "")
+    lines += [
+        "A journey is the path one external customer lives through the organization, from "
+        "the first contact to the moment they leave: its steps are hand-offs the role files "
+        "declare, in the order they are lived. Its id is its file's name, by the rule of a "
+        "role id; the folder is `journeys/` unless `journeys:` in jobdefs.yaml says "
+        "otherwise. `jobdefs check` reports a step that names no declared hand-off "
+        "(`unknown-handoff`, with the products the supplier does hand that customer), a "
+        "step whose supplier takes no part in the steps before it (`journey-break`) and a "
+        "journey that never reaches its customer (`journey-end`). The journey `jobdefs "
+        "init` writes (`journeys/clinic-visit.yaml`):",
+        "",
+        "```yaml",
+        *EXAMPLE_JOURNEYS["clinic-visit"].rstrip("\n").split("\n"),
+        "```",
+        "",
+    ]
 
     nurse = schema_modeline(Path("roles"), Path("."), "role") + "\n" + EXAMPLE_ROLES["nurse"]
     skeleton = role_skeleton(

@@ -88,6 +88,7 @@ def test_workbook_files_validate_against_the_schemas(root: Path) -> None:
     role_files = sorted(root.glob("roles/**/*.yaml"))
     assert role_files
     found = [p for path in role_files for p in problems("role", path)]
+    found += [p for path in sorted(root.glob("journeys/*.yaml")) for p in problems("journey", path)]
     found += problems("organization", root / "jobdefs.yaml")
     assert found == []
 
@@ -101,8 +102,11 @@ def test_init_files_validate_and_the_new_skeleton_does_not(tmp_path: Path) -> No
     for role in ("scheduler", "nurse", "billing-clerk"):
         assert problems("role", tmp_path / "roles" / f"{role}.yaml") == []
     assert problems("organization", tmp_path / "jobdefs.yaml") == []
+    assert problems("journey", tmp_path / "journeys" / "clinic-visit.yaml") == []
     # The skeleton's empty keys are what `jobdefs check` reports; an editor flags them too.
     assert len(problems("role", tmp_path / "roles" / "clerk.yaml")) == 4
+    runner.invoke(cli, ["new", "visit", "--journey", "--title", "Visit", "-w", str(tmp_path)])
+    assert len(problems("journey", tmp_path / "journeys" / "visit.yaml")) == 3
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,9 @@ EXPECTED = {
     "no-line-of-sight": ("warning", "roles/clerk.yaml", 4, 1, "products"),
     "unserved-external": ("warning", "jobdefs.yaml", 5, 3, "external_customers.payer"),
     "department-spelling": ("warning", "roles/night-nurse.yaml", 2, 1, "department"),
+    "unknown-handoff": ("error", "journeys/visit.yaml", 7, 5, "steps[1]"),
+    "journey-break": ("warning", "journeys/visit.yaml", 7, 5, "steps[1]"),
+    "journey-end": ("warning", "journeys/visit.yaml", 3, 1, "steps"),
 }
 
 

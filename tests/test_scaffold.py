@@ -26,6 +26,8 @@ INIT_FILES = [
     "roles/billing-clerk.yaml",
     ".jobdefs/role.schema.json",
     ".jobdefs/jobdefs.schema.json",
+    ".jobdefs/journey.schema.json",
+    "journeys/clinic-visit.yaml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".github/workflows/jobdefs.yml",
@@ -63,13 +65,13 @@ def test_init_creates_a_workbook_that_passes_check_strict(
     assert status == 0
     assert out == ""
     assert err.splitlines() == [f"created {path}" for path in INIT_FILES] + [
-        f"9 files created in {root}; next: edit the roles, then run 'jobdefs check' and "
+        f"11 files created in {root}; next: edit the roles, then run 'jobdefs check' and "
         "'jobdefs build' there"
     ]
     assert sorted(snapshot(root)) == sorted(INIT_FILES)
 
     status, _, err = run("check", "--strict", "--workbook", str(root))
-    assert (status, err) == (0, "0 errors, 0 warnings in 3 roles\n")
+    assert (status, err) == (0, "0 errors, 0 warnings in 3 roles and 1 journey\n")
 
     workbook = load_workbook(root)
     organization = workbook.organization
@@ -126,7 +128,7 @@ def test_init_never_replaces_an_existing_file(tmp_path: Path) -> None:
         assert (tmp_path / relative).read_text(encoding="utf-8") == text
         assert f"skipped {relative} (already exists)" in err.splitlines()
     assert "created roles/nurse.yaml" in err.splitlines()
-    assert "6 files created" in err
+    assert "8 files created" in err
 
 
 def test_init_adds_no_examples_to_roles_already_there(tmp_path: Path) -> None:
@@ -241,7 +243,7 @@ def test_new_writes_a_skeleton_that_check_reports_until_filled(workbook: Path) -
     )
     path.write_text(filled, encoding="utf-8")
     status, _, err = run("check", "-w", str(workbook))
-    assert (status, err) == (0, "0 errors, 0 warnings in 4 roles\n")
+    assert (status, err) == (0, "0 errors, 0 warnings in 4 roles and 1 journey\n")
     role = load_workbook(workbook).organization.role("registration-clerk")
     assert (role.title, role.department) == ("Registration Clerk", "Patient Access")
 
@@ -314,7 +316,7 @@ def test_new_refuses_a_bad_role_id(workbook: Path) -> None:
     )
     assert status == 2
     assert err.endswith(
-        "Error: Invalid value for 'ROLE-ID': 'Lab Tech' is not a valid role id: use "
+        "Error: Invalid value for 'ID': 'Lab Tech' is not a valid role id: use "
         "lower-case letters, digits and single hyphens, 1 to 64 characters, e.g. "
         "'lab-tech'\n"
     )

@@ -101,7 +101,12 @@ def check(workbook: Path, strict: bool, output_format: str) -> None:
         click.echo(report.as_github(findings), nl=False)
     else:
         click.echo(report.as_text(findings), nl=False, err=True)
-        click.echo(report.summary(findings, len(loaded.organization.roles)), err=True)
+        click.echo(
+            report.summary(
+                findings, len(loaded.organization.roles), len(loaded.organization.journeys)
+            ),
+            err=True,
+        )
     sys.exit(report.exit_status(findings, strict=strict))
 
 
@@ -127,7 +132,9 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
         click.echo(report.as_text(loaded.findings), nl=False, err=True)
     if status:
         click.echo(
-            report.summary(loaded.findings, len(loaded.organization.roles))
+            report.summary(
+                loaded.findings, len(loaded.organization.roles), len(loaded.organization.journeys)
+            )
             + "; nothing was written",
             err=True,
         )
@@ -443,11 +450,9 @@ def init_command(folder: Path, organization: str | None) -> None:
 
 
 @cli.command("new")
-@click.argument("role_id", metavar="ROLE-ID", callback=_valid_role_id)
-@click.option("--title", required=True, callback=_valid_text, help="The job title.")
-@click.option(
-    "--department", required=True, callback=_valid_text, help="The department the role belongs to."
-)
+@click.argument("role_id", metavar="ID", callback=_valid_role_id)
+@click.option("--title", required=True, callback=_valid_text, help="The job or journey title.")
+@click.option("--department", callback=_valid_text, help="The department the role belongs to.")
 @workbook_option
 @click.option(
     "--folder",
@@ -455,25 +460,44 @@ def init_command(folder: Path, organization: str | None) -> None:
     callback=_valid_folder,
     help="A sub-folder of roles/ to write the file in, e.g. laboratory.",
 )
+@click.option("--journey", is_flag=True, help="Write a journey file instead of a role file.")
+@click.option(
+    "--customer",
+    default="patient",
+    show_default=True,
+    help="The external customer who lives the journey (with --journey).",
+)
 def new_command(
-    role_id: str, title: str, department: str, workbook: Path, folder: str | None
+    role_id: str,
+    title: str,
+    department: str | None,
+    workbook: Path,
+    folder: str | None,
+    journey: bool,
+    customer: str,
 ) -> None:
-    """Write a new role file, a commented skeleton to fill in.
+    """Write a new role file (or, with --journey, a journey file) to fill in.
 
-    The file is roles/[SUBFOLDER/]ROLE-ID.yaml. Every key is explained in a
-    comment. The keys only you can fill in (purpose, the first product, its
-    customer and need) are left empty and marked TODO, so 'jobdefs check'
-    reports each one until it is written.
-    Exit status 2 for a bad role id or text, 1 if the file or the id exists.
+    The file is roles/[SUBFOLDER/]ID.yaml, or journeys/ID.yaml. Every key is
+    explained in a comment. The keys only you can fill in (a role's purpose,
+    its first product, customer and need; a journey's first step) are left
+    empty and marked TODO, so 'jobdefs check' reports each one until it is
+    written. Exit status 2 for a bad id or text, 1 if the file or the id exists.
 
     \b
     Example:
         jobdefs new phlebotomist --title Phlebotomist \\
             --department Laboratory --folder laboratory
+        jobdefs new emergency-visit --journey --title "An emergency visit"
     """
-    from jobdefs.workbook.scaffold import new_role
+    from jobdefs.workbook.scaffold import new_journey, new_role
 
-    result = new_role(workbook, role_id, title=title, department=department, folder=folder)
+    if journey:
+        result = new_journey(workbook, role_id, title=title, customer=customer)
+    elif department is None:
+        raise click.UsageError("Missing option '--department' (or give --journey).")
+    else:
+        result = new_role(workbook, role_id, title=title, department=department, folder=folder)
     for path in result.created:
         click.echo(f"created {path}", err=True)
     click.echo(
@@ -485,9 +509,9 @@ def new_command(
 @cli.command("schema")
 @click.argument(
     "kind",
-    type=click.Choice(["role", "organization"]),
+    type=click.Choice(["role", "organization", "journey"]),
     default="role",
-    metavar="[role|organization]",
+    metavar="[role|organization|journey]",
 )
 @click.option(
     "--output",
@@ -496,7 +520,7 @@ def new_command(
     help="Write the schema to this file instead of printing it.",
 )
 def schema_command(kind: str, output: Path | None) -> None:
-    """Print the JSON Schema of a role file or of jobdefs.yaml.
+    """Print the JSON Schema of a role file, of jobdefs.yaml or of a journey file.
 
     The schema follows JSON Schema draft 2020-12. Editors use it to complete
     and check keys as you type: a file whose first line is

@@ -18,10 +18,11 @@ def exit_status(findings: Sequence[Finding], *, strict: bool) -> int:
     return 1 if strict and findings else 0
 
 
-def summary(findings: Sequence[Finding], roles: int) -> str:
+def summary(findings: Sequence[Finding], roles: int, journeys: int = 0) -> str:
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
-    return f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(roles, 'role')}"
+    checked = count(roles, "role") + (f" and {count(journeys, 'journey')}" if journeys else "")
+    return f"{count(errors, 'error')}, {count(warnings, 'warning')} in {checked}"
 
 
 def as_text(findings: Sequence[Finding]) -> str:

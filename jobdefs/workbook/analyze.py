@@ -64,7 +64,7 @@ def organize(
     for role in ordered:
         if role.reports_to is not None and role.reports_to not in known:
             findings.append(
-                _unknown_role(role.location("reports_to"), "reports_to", role.reports_to, role_ids)
+                unknown_role(role.location("reports_to"), "reports_to", role.reports_to, role_ids)
             )
         _check_receives(role, by_id, role_ids, handoffs_to, findings, broken_ids)
     findings.extend(_reporting_cycles(ordered, by_id))
@@ -126,7 +126,7 @@ def organize(
 ROLE_ID_CUTOFF = 0.7
 
 
-def _unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) -> Finding:
+def unknown_role(where: Location, key: str, role_id: str, role_ids: list[str]) -> Finding:
     hint = did_you_mean(role_id, role_ids, cutoff=ROLE_ID_CUTOFF)
     if not hint:
         hint = (
@@ -169,7 +169,7 @@ def _handoffs(
                     if party is None:
                         if customer.role not in broken_ids:
                             findings.append(
-                                _unknown_role(customer.where, "customer", customer.role, role_ids)
+                                unknown_role(customer.where, "customer", customer.role, role_ids)
                             )
                         continue
                     if party.id == role.id:
@@ -235,7 +235,7 @@ def _check_receives(
             if expected.supplier in broken_ids:
                 continue
             findings.append(
-                _unknown_role(expected.where, "receives.from", expected.supplier, role_ids)
+                unknown_role(expected.where, "receives.from", expected.supplier, role_ids)
             )
             continue
         offered = [h.product for h in received if h.supplier.id == supplier.id]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from jobdefs.workbook.schema import (
     CUSTOMER,
+    JOURNEY,
     ORGANIZATION,
     ROLE,
     ROLE_ID_MAX,
@@ -24,12 +25,30 @@ from jobdefs.workbook.schema import (
 )
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-SchemaName = Literal["role", "organization"]
-SCHEMAS: dict[SchemaName, Shape] = {"role": ROLE, "organization": ORGANIZATION}
+SchemaName = Literal["role", "organization", "journey"]
+SCHEMAS: dict[SchemaName, Shape] = {"role": ROLE, "organization": ORGANIZATION, "journey": JOURNEY}
 # The file each schema is committed as (schema/) and written as by `jobdefs init` (.jobdefs/).
 FILE_NAMES: dict[SchemaName, str] = {
     "role": "role.schema.json",
     "organization": "jobdefs.schema.json",
+    "journey": "journey.schema.json",
+}
+TITLES: dict[SchemaName, tuple[str, str]] = {
+    "role": (
+        "jobdefs role file",
+        "One role of the organization: what it produces and whom each product serves. "
+        "The role's id is the file's name without .yaml.",
+    ),
+    "organization": (
+        "jobdefs.yaml",
+        "The organization: its name, mission, external customers and folders.",
+    ),
+    "journey": (
+        "jobdefs journey file",
+        "The path one external customer lives through the organization, as the hand-offs "
+        "of the role files in the order lived. The journey's id is the file's name without "
+        ".yaml.",
+    ),
 }
 
 # The characters the loader reports as `bad-character`, written as \uXXXX escapes that
@@ -45,15 +64,10 @@ EXACTLY_ONE_OF = {CUSTOMER.name: ("role", "external")}
 
 
 def json_schema(name: SchemaName) -> dict[str, Any]:
-    """The JSON Schema of a role file ("role") or of jobdefs.yaml ("organization")."""
+    """The JSON Schema of a role file ("role"), of jobdefs.yaml ("organization") or of a
+    journey file ("journey")."""
     shape = SCHEMAS[name]
-    title = "jobdefs role file" if name == "role" else "jobdefs.yaml"
-    description = (
-        "One role of the organization: what it produces and whom each product serves. "
-        "The role's id is the file's name without .yaml."
-        if name == "role"
-        else "The organization: its name, mission, external customers and folders."
-    )
+    title, description = TITLES[name]
     return {"$schema": DRAFT, "title": title, "description": description, **_object(shape)}
 
 

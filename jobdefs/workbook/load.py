@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import gc
 import os
@@ -27,6 +28,7 @@ from jobdefs.model import (
     fold_name,
 )
 from jobdefs.workbook import analyze
+from jobdefs.workbook.journeys import DEFAULT_FOLDER, read_journeys
 from jobdefs.workbook.records import FileReader, Record
 from jobdefs.workbook.role_cache import FileOutcome, RoleCache
 from jobdefs.workbook.schema import (
@@ -52,6 +54,7 @@ class Workbook:
     roles_dir: Path
     templates_dir: Path
     output_dir: Path
+    journeys_dir: Path = Path(DEFAULT_FOLDER)
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # cache.content_digest of each role's bytes, when the build cache needed them.
     role_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -148,6 +151,14 @@ def load_workbook(
             review_date=review_date,
             broken_ids=frozenset(role_files) - {role.id for role in roles},
         )
+        journeys_dir = root / config.get("journeys", DEFAULT_FOLDER)
+        journeys = read_journeys(root, journeys_dir, organization, findings)
+        organization = dataclasses.replace(
+            organization,
+            journeys=journeys,
+            discharge_questions=tuple(config.get("discharge_questions", ())),
+        )
+        findings[:] = [f for f in findings if f.is_error or settings.warns(f.code)]
     findings.sort(key=Finding.sort_key)
     return Workbook(
         root=root,
@@ -156,6 +167,7 @@ def load_workbook(
         roles_dir=roles_dir,
         templates_dir=root / config.get("templates", "templates"),
         output_dir=output_dir,
+        journeys_dir=journeys_dir,
         role_sources=sources,
         role_digests=digests,
         role_cache=cache,

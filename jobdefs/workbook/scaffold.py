@@ -15,17 +15,21 @@ import yaml
 
 from jobdefs.errors import JobdefsError, NotAWorkbook
 from jobdefs.output import replace_files
+from jobdefs.workbook.journeys import DEFAULT_FOLDER as DEFAULT_JOURNEYS
+from jobdefs.workbook.journeys import journey_files
 from jobdefs.workbook.json_schema import FILE_NAMES, SchemaName, as_json
 from jobdefs.workbook.load import CONFIG_FILE, ROLE_ID, load_workbook
 from jobdefs.workbook.load import _role_files as role_files_below
 from jobdefs.workbook.records import BAD_CHARACTER
 from jobdefs.workbook.schema import ROLE_ID_MAX, TEXT_MAX
 from jobdefs.workbook.starter_files import (
+    EXAMPLE_JOURNEYS,
     EXAMPLE_ROLES,
     GITIGNORE,
     PRE_COMMIT_CONFIG,
     github_workflow,
     installed_requirement,
+    journey_skeleton,
 )
 
 SCHEMA_FOLDER = ".jobdefs"  # the schema files the modelines point to, inside the workbook
@@ -52,14 +56,15 @@ class Scaffolded:
 # Checking what a person typed on the command line
 
 
-def role_id_problem(role_id: str) -> str | None:
-    """Why `role_id` cannot be a role id (the rule the loader applies to file names)."""
+def role_id_problem(role_id: str, kind: str = "role") -> str | None:
+    """Why `role_id` cannot be a role id (the rule the loader applies to file names), or
+    the id of another `kind` of thing that follows the same rule (a journey)."""
     if len(role_id) <= ROLE_ID_MAX and ROLE_ID.match(role_id):
         return None
     suggestion = re.sub(r"[^a-z0-9]+", "-", role_id.lower()).strip("-")[:ROLE_ID_MAX].strip("-")
     advice = f", e.g. '{suggestion}'" if suggestion and ROLE_ID.match(suggestion) else ""
     return (
-        f"'{role_id}' is not a valid role id: use lower-case letters, digits and single "
+        f"'{role_id}' is not a valid {kind} id: use lower-case letters, digits and single "
         f"hyphens, 1 to {ROLE_ID_MAX} characters{advice}"
     )
 
@@ -135,6 +140,11 @@ def init_workbook(root: Path, organization: str | None = None) -> Scaffolded:
             files[f"{roles_label}{role_id}.yaml"] = f"{modeline}\n{body}"
     for schema_name, file_name in FILE_NAMES.items():
         files[f"{SCHEMA_FOLDER}/{file_name}"] = as_json(schema_name)
+    journeys_dir = root / DEFAULT_JOURNEYS
+    if not journey_files(journeys_dir):
+        modeline = schema_modeline(journeys_dir, root, "journey")
+        for journey_id, body in EXAMPLE_JOURNEYS.items():
+            files[f"{DEFAULT_JOURNEYS}/{journey_id}.yaml"] = f"{modeline}\n{body}"
     files[".gitignore"] = GITIGNORE
     files[PRE_COMMIT_FILE] = PRE_COMMIT_CONFIG
     requirement = installed_requirement()
@@ -236,6 +246,39 @@ def new_role(
     result.created.append(label)
     schema = f"{SCHEMA_FOLDER}/{FILE_NAMES['role']}"
     if _create(root / schema, as_json("role")):
+        result.created.append(schema)
+    return result
+
+
+def new_journey(
+    root: Path, journey_id: str, *, title: str, customer: str = "patient"
+) -> Scaffolded:
+    """Write a commented skeleton journey file in the workbook's journeys folder; refuse to
+    replace a file. The journey schema its modeline points to is created when missing."""
+    for problem in (
+        role_id_problem(journey_id, "journey"),
+        _labelled("--title", text_problem(title)),
+        _labelled("--customer", role_id_problem(customer, "customer")),
+    ):
+        if problem:
+            raise ValueError(problem)
+    workbook = load_workbook(root)
+    folder = workbook.journeys_dir
+    existing = [p for p in journey_files(folder) if p.stem == journey_id]
+    target = existing[0] if existing else folder / f"{journey_id}.yaml"
+    label = _label(target, root)
+    text = journey_skeleton(
+        journey_id,
+        title=_yaml_text(title.strip()),
+        customer=customer,
+        modeline=schema_modeline(folder, root, "journey"),
+    )
+    if existing or not _create(target, text):
+        raise RoleFileExists(f"{label} already exists; edit it, or choose another journey id")
+    result = Scaffolded(root)
+    result.created.append(label)
+    schema = f"{SCHEMA_FOLDER}/{FILE_NAMES['journey']}"
+    if _create(root / schema, as_json("journey")):
         result.created.append(schema)
     return result
 

@@ -88,6 +88,21 @@ ORGANIZATION = Shape(
             values="boolean",
             extension=True,
         ),
+        Key(
+            "journeys",
+            "text",
+            "Folder of journey files, relative to the workbook.",
+            extension=True,
+            example="journeys",
+        ),
+        Key(
+            "discharge_questions",
+            "list",
+            "What to ask every patient as they leave; `jobdefs survey` writes a sheet to "
+            "record the answers.",
+            items="text",
+            extension=True,
+        ),
     ),
 )
 
@@ -162,5 +177,46 @@ ROLE = Shape(
         Key("receives", "list", "What the role expects from its suppliers.", items=RECEIVED),
         Key("moments_of_truth", "list", "Points of contact with customers.", items=MOMENT),
         Key("feedback_questions", "list", "How to ask customers about the need.", items="text"),
+    ),
+)
+
+JOURNEY_STEP = Shape(
+    "journey step",
+    (
+        Key("from", "role-id", "The supplier's role id.", required=True),
+        Key(
+            "product",
+            "text",
+            "One of that role's products, named as its role file names it.",
+            required=True,
+        ),
+        Key(
+            "to",
+            "text",
+            "Whom the product goes to: a role's id, or an external customer's id.",
+            required=True,
+        ),
+    ),
+    doc="A hand-off declared in the `from` role's file.",
+)
+
+JOURNEY = Shape(
+    "journey file",
+    (
+        Key("title", "text", "The journey, as the customer would name it.", required=True),
+        Key(
+            "customer",
+            "text",
+            "The external customer who lives it: an id from jobdefs.yaml.",
+            required=True,
+        ),
+        Key("description", "text", "Where it starts and where it ends."),
+        Key(
+            "steps",
+            "list",
+            "The hand-offs, in the order the customer lives them.",
+            required=True,
+            items=JOURNEY_STEP,
+        ),
     ),
 )

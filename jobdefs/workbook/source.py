@@ -133,7 +133,8 @@ _OPEN_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _NOT_REGULAR = (
-    "this is not a regular file (a pipe, socket or device); a role file must be a plain text file"
+    "this is not a regular file (a pipe, socket or device); the files of a workbook are "
+    "plain text files"
 )
 
 
@@ -160,7 +161,7 @@ def read_source(path: Path | str, relative: str) -> bytes | Parsed:
                 relative,
                 "too-large",
                 f"the file is {size:,} bytes; the limit is {FILE_MAX_BYTES:,} bytes (1 MiB). "
-                "A role file is a page or two of text: split it or remove what does not "
+                "A role or journey file is a page or two of text: split it or remove what does not "
                 "belong in it",
             )
         chunks = []
@@ -265,7 +266,7 @@ def _decode(content: bytes) -> str:
         line = content.count(b"\n", 0, content.index(b"\x00")) + 1
         raise _Refused(
             "yaml-syntax",
-            "the file holds NUL bytes, so it is not a text file; a role file must be "
+            "the file holds NUL bytes, so it is not a text file; the files of a workbook must be "
             "plain UTF-8 text",
             line,
             1,

@@ -106,6 +106,64 @@ receives:
 """,
 }
 
+# The journey `jobdefs init` writes: a patient's visit through its three example roles.
+EXAMPLE_JOURNEYS = {
+    "clinic-visit": """\
+#
+# An example journey written by `jobdefs init`: the path a patient lives through the
+# clinic, as hand-offs the role files declare, in the order lived. Rewrite it as one of
+# your own patients' journeys, or delete it. Its id is this file's name without .yaml.
+
+title: A visit to the clinic
+customer: patient
+description: From booking the visit to going home with the instructions.
+steps:
+  - from: scheduler
+    product: Booked appointment
+    to: patient
+  - from: scheduler
+    product: Booked appointment
+    to: nurse
+  - from: nurse
+    product: Discharge instructions
+    to: patient
+""",
+}
+
+
+def journey_skeleton(journey_id: str, *, title: str, customer: str, modeline: str) -> str:
+    """A journey file that explains every key, with its first step left to fill in."""
+    return f"""\
+{modeline}
+#
+# A journey, written by `jobdefs new --journey`. Its id is this file's name without
+# .yaml: {journey_id}.
+#
+# A journey is the path one external customer lives through the organization, from the
+# first contact to the moment they leave. Each step is a hand-off that a role file
+# already declares: fill in every key marked TODO, then run `jobdefs check`, which names
+# the products a supplier does hand a customer when a step names none of them.
+
+# title: the journey, as the customer would name it.
+title: {title}
+
+# customer: the external customer who lives the journey: an id from jobdefs.yaml.
+customer: {customer}
+
+# description: where the journey starts and where it ends, in a sentence.
+# description: From the first phone call to going home with the instructions.
+
+# steps: the hand-offs in the order the customer lives them; at least one, each with
+#   from: the supplier's role id (its file's name without .yaml),
+#   product: one of that role's products, named as its role file names it, and
+#   to: whom it goes to: a role id, or an external customer's id such as patient.
+steps:
+  - from:  # TODO e.g. scheduler
+    product:  # TODO e.g. Booked appointment
+    to:  # TODO e.g. {customer}
+"""
+
+
 GITIGNORE = """\
 # What `jobdefs build` writes: rebuild it rather than commit it. The CI workflow builds
 # it on every change and keeps it as a download (.github/workflows/jobdefs.yml).

@@ -18,6 +18,8 @@ WARNING_CODES = (
     "review-due",
     "vague-standard",
     "department-spelling",
+    "journey-break",
+    "journey-end",
 )
 
 # A standard is vague when it leans on one of these words and offers nothing to measure.
