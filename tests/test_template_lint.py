@@ -5,7 +5,10 @@ reads about them."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +28,7 @@ from jobdefs.documents.template_lint import lint_template
 from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.documents.word_template import JobAidTemplate
 from jobdefs.errors import TemplateError
+from jobdefs.text import count, shorten
 from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent
@@ -369,6 +373,153 @@ def test_build_refuses_a_broken_template_with_the_same_messages(workbook: Path) 
     assert message == (
         "Error: the template templates/job-aid.docx has 1 error; fix the template (check it "
         f"with 'jobdefs templates check') and build again:\n{finding}\n"
+    )
+    assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+
+
+HOSTILE = [
+    # (the paragraph, what `templates check` says of it)
+    (
+        "Hi {{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "error[python-internals]: '{{ ''.__class__.__mro__[1].__subclasses__() }}' reaches "
+        "for Python's internals ('__class__'), which a template may not; a template can only "
+        f"show the documented variables and their fields {SEE_DOCS}",
+    ),
+    (
+        "Hi {% for c in ''.__class__.__mro__[1].__subclasses__() %}"
+        "{{ c.__init__.__globals__['sys'] }}{% endfor %}",
+        "reaches for Python's internals ('__class__')",
+    ),
+    ("Hi {{ cycler.__init__.__globals__ }}", "reaches for Python's internals ('__init__')"),
+    (
+        "Hi {{ self._TemplateReference__context }}",
+        "reaches for Python's internals ('_TemplateReference__context')",
+    ),
+    ("Hi {{ lipsum.__globals__['os'] }}", "reaches for Python's internals ('__globals__')"),
+    ("Hi {{ range.__self__ }}", "reaches for Python's internals ('__self__')"),
+    ("Hi {{ role['__class__'] }}", "reaches for Python's internals ('__class__')"),
+    ("Hi {{ '{0.__class__}'.format(role) }}", "reaches for Python's internals ('__class__')"),
+    (
+        "Hi {{ products.append(1) }}",
+        "error[changes-a-value]: '{{ products.append(1) }}' tries to change a value with "
+        "'append()', which a template may not; make a new value instead, e.g. "
+        "{% set names = products|map(attribute='name')|list %}",
+    ),
+    ("Hi {{ role.update(title='x') }}", "tries to change a value with 'update()'"),
+    (
+        "Hi {{ role.title.ljust(100000000) }}",
+        "error[not-callable]: '{{ role.title.ljust(100000000) }}' calls 'ljust()', which a "
+        "template may not; use the documented variables with filters, e.g. "
+        "{{ role.title|upper }} " + SEE_DOCS,
+    ),
+    (
+        "Hi {% for a in 'x' * 100000 %}{% for b in [1, 2] * 10000 %}{% endfor %}{% endfor %}",
+        "error[loop-work]: '{% for b in [1, 2] * 10000 %}' makes its loops go over "
+        "2,000,000,000 items for every job aid, more than the 1,000,000 a template may; loop "
+        "over the role's lists instead (products, customers, suppliers, ...), not over "
+        "numbers or repeated text",
+    ),
+    (
+        "Hi {% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        "'{% for b in range(100000) %}' makes its loops go over 10,000,000,000 items",
+    ),
+    (
+        "Hi {% macro m() %}{% for b in range(10000) %}{% endfor %}{% endmacro %}"
+        "{% for p in products %}{% for a in range(1000) %}{{ m() }}{% endfor %}{% endfor %}",
+        "makes its loops go over 10,000,000 items",
+    ),
+    (
+        "Hi {% for a in range(1000) %}{{ range(100000)|join }}{% endfor %}",
+        "makes its loops go over 100,000,000 items",
+    ),
+    (
+        "Hi {{ range(1000000)|sum }}",
+        "error[loop-work]: '{{ range(1000000)|sum }}' counts to more than 100,000 with "
+        "range(), which a template may not",
+    ),
+    (
+        "Hi {{ 'x' * 100000000 }}",
+        "error[too-large]: '{{ 'x' * 100000000 }}' would make more than 50,000,000 characters "
+        "with '*', which a template may not",
+    ),
+    ("Hi {{ 9 ** 99999999 }}", "raises a number to a power above 64"),
+]
+
+
+@pytest.mark.parametrize(("paragraph", "said"), HOSTILE)
+def test_check_reports_what_the_sandbox_would_refuse(paragraph: str, said: str) -> None:
+    found = lines(docx_bytes("Intro", paragraph))
+    where = f"job-aid.docx (word/document.xml), in the paragraph '{shorten(paragraph, 70)}': "
+    assert any(line.startswith(where) and said in line for line in found), found
+
+
+_BUILD_CAPPED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
+resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+from jobdefs.cli import main
+sys.argv = ["jobdefs", "build", "-w", sys.argv[1]]
+main()
+"""
+
+
+def build_capped(workbook: Path) -> subprocess.CompletedProcess[str]:
+    """`jobdefs build` in a child process whose memory and time are capped, so that a
+    template that escaped the sandbox fails the test instead of never ending."""
+    return subprocess.run(
+        [sys.executable, "-c", _BUILD_CAPPED, str(workbook)],
+        cwd=workbook.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "JOBDEFS_CACHE_DIR": str(workbook.parent / "cache")},
+    )
+
+
+@pytest.mark.parametrize(
+    "paragraph", [HOSTILE[1][0], HOSTILE[2][0], HOSTILE[4][0], HOSTILE[11][0], HOSTILE[13][0]]
+)
+def test_a_template_the_sandbox_would_refuse_never_gets_further_than_an_error(
+    workbook: Path, paragraph: str
+) -> None:
+    assert run("build", "-w", str(workbook), "-q")[0] == 0
+    output = workbook / "build"
+    before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    (workbook / "templates").mkdir()
+    (workbook / "templates" / "job-aid.docx").write_bytes(docx_bytes("Intro", paragraph))
+    status, checked = run("templates", "check", "-w", str(workbook))
+    assert status == 1
+    findings = checked.splitlines()[:-1]
+    assert findings and all("in the paragraph 'Hi " in line for line in findings)
+    built = build_capped(workbook)
+    assert built.returncode == 1
+    assert built.stderr == (
+        f"Error: the template templates/job-aid.docx has {count(len(findings), 'error')}; fix "
+        "the template (check it with 'jobdefs templates check') and build again:\n"
+        + "".join(f"{line}\n" for line in findings)
+    )
+    assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+
+
+def test_loops_the_check_cannot_weigh_stop_the_build_with_one_line(workbook: Path) -> None:
+    # How long a role's purpose is depends on the role: only the render can count this.
+    assert run("build", "-w", str(workbook), "-q")[0] == 0
+    output = workbook / "build"
+    before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    (workbook / "templates").mkdir()
+    loops = (
+        "Hi {% for a in role.purpose * 10000 %}{% for b in role.purpose * 10000 %}"
+        "{% endfor %}{% endfor %}"
+    )
+    (workbook / "templates" / "job-aid.docx").write_bytes(docx_bytes("Intro", loops))
+    assert run("templates", "check", "-w", str(workbook))[0] == 0
+    built = build_capped(workbook)
+    assert built.returncode == 1
+    [line] = built.stderr.splitlines()
+    assert line.startswith(
+        "Error: templates/job-aid.docx (word/document.xml), in the paragraph 'Hi': "
+        "'{% for b in role.purpose * 10000 %}': the template's loops and filters go over "
+        "more than 1,000,000 items for one job aid"
     )
     assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
 

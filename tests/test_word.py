@@ -6,6 +6,8 @@ import datetime
 import io
 import runpy
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -576,7 +578,7 @@ def test_job_aids_convert_to_pdf(clinic: Organization, tmp_path: Path) -> None:
         ("{{ role.title.format(1) }}{{ [].append(1) }}", "unsafe|not safely callable"),
         ("{{ 'A' * 1500000000 }}", "would make more than"),
         ("{{ 2 ** 100000000 }}", "power above"),
-        ("{% for i in range(30000) %}{{ 'x' * 1000 }}{% endfor %}", "grew past"),
+        ("{% for i in range(30000) %}{{ 'x' * 2000 }}{% endfor %}", "grew past"),
     ],
 )
 def test_a_template_that_reaches_for_python_gets_an_error(
@@ -586,3 +588,124 @@ def test_a_template_that_reaches_for_python_gets_an_error(
     path = make_template(tmp_path / "aid.docx", f"Title: {tag}")
     with pytest.raises(TemplateError, match=refused):
         render_job_aid(clinic, clinic.role("nurse"), JobAidTemplate.from_file(path, "aid.docx"))
+
+
+# -- a bound on the work a template makes --------------------------------------------------
+
+CHAIN = Path(__file__).parent / "data" / "chain"
+TOO_MUCH_WORK = (
+    "the template's loops and filters go over more than 1,000,000 items for one job aid; "
+    "loop only over the role's lists (products, customers, suppliers, ...), not over "
+    "numbers or repeated text"
+)
+# Each renders in a child process with its memory and time capped, so that a template
+# that escaped the bound fails the test instead of never ending.
+_RENDER_CAPPED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
+resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+from jobdefs.documents import template_sandbox
+from jobdefs.documents.job_aid import render_job_aid
+from jobdefs.documents.word_template import JobAidTemplate
+from jobdefs.errors import TemplateError
+from jobdefs.workbook.load import load_workbook
+template_sandbox.RENDER_SECONDS_MAX = float(sys.argv[3])
+organization = load_workbook(sys.argv[1]).organization
+template = JobAidTemplate.from_file(sys.argv[2], "aid.docx")
+try:
+    render_job_aid(organization, organization.role("physician"), template)
+except TemplateError as error:
+    print(error)
+"""
+
+
+def render_capped(tmp_path: Path, tag: str, seconds: float = 10) -> str:
+    """The error rendering a job aid with a template of `tag` gives, in a capped child."""
+    path = make_template(tmp_path / "aid.docx", f"Title: {tag}")
+    done = subprocess.run(
+        [sys.executable, "-c", _RENDER_CAPPED, str(CHAIN), str(path), str(seconds)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stderr == ""
+    [message] = done.stdout.splitlines()
+    return message
+
+
+@pytest.mark.parametrize(
+    ("tag", "refused"),
+    [
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+            f"'{{% for b in range(100000) %}}': {TOO_MUCH_WORK}",
+        ),
+        ("{% for a in 'x' * 100000 %}{% for b in 'x' * 100000 %}{% endfor %}{% endfor %}", ""),
+        (
+            "{% for a in [1, 2, 3] * 10000 %}{% for b in [1, 2] * 10000 %}{% endfor %}{% endfor %}",
+            "",
+        ),
+        (
+            "{% macro m() %}{% for b in range(100000) %}{% endfor %}{% endmacro %}"
+            "{% for a in range(100000) %}{{ m() }}{% endfor %}",
+            "'{% for b in range(100000) %}'",
+        ),
+        (
+            "{% for a in [[range(100000)] * 100] * 100 recursive %}"
+            "{{ loop(a) if a is iterable }}{% endfor %}",
+            "",
+        ),
+        ("{{ ([range(100000)] * 10000)|map('join')|join }}", ""),
+        ("{{ ([range(100000)] * 10000)|map('sum')|sum }}", ""),
+        ("{{ ('x' * 20000000)|list|unique|join }}", ""),
+        ("{% for a in range(100000) %}{% set x = 'x' * 10000000 %}{% endfor %}", ""),
+        (
+            "{% for a in range(100000) %}{% block b scoped %}{% for c in range(100000) %}"
+            "{% endfor %}{% endblock %}{% endfor %}",
+            "",
+        ),
+    ],
+)
+def test_a_template_that_loops_without_end_stops_with_an_error(
+    tmp_path: Path, tag: str, refused: str
+) -> None:
+    # Counted: every loop's items, nested loops, loops in macros and blocks, recursive
+    # loops, the filters that go over items, and the text '*' makes inside loops.
+    message = render_capped(tmp_path, tag)
+    assert message.startswith("aid.docx (word/document.xml), in the paragraph 'Title:': ")
+    assert refused in message
+    assert message.endswith(TOO_MUCH_WORK)
+
+
+def test_a_loop_whose_every_turn_is_slow_stops_after_its_time(tmp_path: Path) -> None:
+    # Few turns, each slow: what the body does is not counted, so its time is.
+    tag = "{% for a in range(100000) %}{{ loop.cycle(*range(100000)) }}{% endfor %}"
+    assert render_capped(tmp_path, tag, seconds=1) == (
+        "aid.docx (word/document.xml), in the paragraph 'Title:': '{% for a in range(100000) "
+        "%}': '{{ loop.cycle(*range(100000)) }}': '{% endfor %}': the template worked for "
+        "more than 1.0 seconds on one job aid; make what a loop does at every turn simpler"
+    )
+
+
+def test_a_template_cannot_bring_in_another_one(tmp_path: Path) -> None:
+    # Another template would count its own work; a job aid's template is one document.
+    path = make_template(tmp_path / "aid.docx", "Title: {% include 'aid.docx' %}")
+    with pytest.raises(TemplateError, match=r"cannot use .{% include %}.: it is one Word doc"):
+        JobAidTemplate.from_file(path, "aid.docx")
+
+
+def test_the_bound_on_work_leaves_a_role_of_ten_thousand_products_alone(
+    template: JobAidTemplate,
+) -> None:
+    organization = load_workbook(CHAIN).organization
+    context = job_aid_context(organization, organization.role("physician"))
+    products = context["products"]
+    context["products"] = [
+        {**products[number % len(products)], "name": f"Product {number}"}
+        for number in range(10_000)
+    ]
+    for product in context["products"]:
+        product["customers"] = (product["customers"] * 3)[:3]
+    body = template.render_xml(context)[template.body_part]
+    assert "Product 9999" in body

@@ -28,6 +28,7 @@ from jinja2 import nodes
 
 from jobdefs.documents.ooxml import read_parts
 from jobdefs.documents.template_files import job_aid_template_path
+from jobdefs.documents.template_refusals import refusals
 from jobdefs.documents.template_sandbox import template_environment
 from jobdefs.documents.template_variables import all_template_variables
 from jobdefs.documents.word_template import (
@@ -253,10 +254,24 @@ def _lint_part(name: str, part: str, data: bytes) -> list[TemplateFinding]:
             number, problem = _syntax_problem(source, error)
             findings.append(finding("error", "syntax", paragraph_of(number), problem))
     else:
+        refused: dict[tuple[int, str], tuple[int, TemplateFinding]] = {}
+        for refusal in refusals(tree):  # each tag once, for what comes first in it
+            line = lines[refusal.line - 1] if 0 < refusal.line <= len(lines) else ""
+            word = re.escape(refusal.word)
+            word = rf"\b{word}\b" if refusal.word.isidentifier() else word
+            tag = next((t for t in _TAG.findall(line) if re.search(word, t)), "")
+            at = tag.find(refusal.word)
+            message = f"{_shown(as_typed(tag)) if tag else 'the template'} {refusal.message}"
+            found = finding("error", refusal.code, paragraph_of(refusal.line, tag), message)
+            kept = refused.get((refusal.line, tag))
+            if kept is None or at < kept[0]:
+                refused[refusal.line, tag] = (at, found)
+        findings += [found for _, found in refused.values()]
         for number, tag, message in _unknown_variables(tree, lines):
-            findings.append(
-                finding("error", "unknown-variable", paragraph_of(number, tag), message)
-            )
+            if (number, tag) not in refused:
+                findings.append(
+                    finding("error", "unknown-variable", paragraph_of(number, tag), message)
+                )
     # In the order HR reads the document: paragraph by paragraph.
     order: dict[str, int] = {}
     for position, paragraph in enumerate(_paragraphs(root)):

@@ -24,7 +24,12 @@ import jinja2
 import jinja2.meta
 
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
-from jobdefs.documents.template_sandbox import bounded, template_environment
+from jobdefs.documents.template_sandbox import (
+    bounded,
+    new_work,
+    template_environment,
+    with_work,
+)
 from jobdefs.documents.template_store import CleanPart, TemplateStore
 from jobdefs.documents.template_variables import TOP_LEVEL_VARIABLES
 from jobdefs.errors import TemplateError
@@ -51,6 +56,7 @@ _LINE_START = re.compile(r"(?=<w:p[ >])|(?:(?<=>)|(?<=%}))(?={%)")
 _TAG = re.compile(r"{%.*?%}|{{.*?}}", re.DOTALL)
 _RAW_BLOCK = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _XML_TAG = re.compile(r"<[^>]+>")
+_PARAGRAPH_START = re.compile(r"<w:p[ >]")
 _TABLE_CELL_TAGS = re.compile(r"{%-?\s*(?:tc\s|colspan\s|hm\s*%})")
 _DOCPR_ID = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _BLOCK_OPENERS = frozenset(
@@ -262,6 +268,7 @@ class JobAidTemplate:
     def render_xml(self, context: Mapping[str, Any]) -> dict[str, str]:
         """The templated parts (body, headers, footers, footnotes) rendered for `context`."""
         rendered: dict[str, str] = {}
+        context = with_work(context, new_work())  # one bound for all the job aid's parts
         for part in self._parts.values():
             try:
                 xml = bounded(part.template.generate(context))
@@ -299,6 +306,9 @@ class JobAidTemplate:
         lines = part.source.split("\n")
         number = _template_line(error)
         line = lines[number - 1] if number is not None and 0 < number <= len(lines) else ""
+        paragraph = _paragraph_text(line)
+        if line and not paragraph and number is not None:  # a tag on a line of its own
+            paragraph = _paragraph_text(_paragraph_around(lines, number - 1))
         tags = _TAG.findall(line)
         missing = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(error))
         if missing is not None:
@@ -313,7 +323,7 @@ class JobAidTemplate:
                 )
             shown = " ".join(_shown(tag) for tag in tags) or f"'{word}'"
             return (
-                f"{self._where(part.name, _paragraph_text(line))}: {shown}: '{word}' is not "
+                f"{self._where(part.name, paragraph)}: {shown}: '{word}' is not "
                 "defined for a job aid (the variables are listed in docs/templates.md)"
             )
         shown = "".join(_shown(tag) + ": " for tag in tags)
@@ -322,7 +332,7 @@ class JobAidTemplate:
             if isinstance(error, jinja2.TemplateError)
             else (f"{type(error).__name__}: {error}")
         )
-        return f"{self._where(part.name, _paragraph_text(line))}: {shown}{problem}"
+        return f"{self._where(part.name, paragraph)}: {shown}{problem}"
 
     def _check_xml(self, part: _XmlPart, data: bytes) -> None:
         """The first render of each part must be well-formed XML, or Word cannot open it."""
@@ -432,6 +442,17 @@ def _paragraph_text(line: str) -> str:
     line = line.removeprefix("#}").removesuffix("{#")
     text = " ".join(_TAG.sub(" ", _XML_TAG.sub("", line)).split())
     return text[:60] + "…" if len(text) > 60 else text
+
+
+def _paragraph_around(lines: list[str], index: int) -> str:
+    """The compiled source of the whole paragraph that line `index` is in."""
+    first = index
+    while first > 0 and not _PARAGRAPH_START.match(lines[first].removeprefix("#}")):
+        first -= 1
+    last = index
+    while last + 1 < len(lines) and not _PARAGRAPH_START.match(lines[last + 1].removeprefix("#}")):
+        last += 1
+    return "".join(line.removeprefix("#}").removesuffix("{#") for line in lines[first : last + 1])
 
 
 def _template_line(error: BaseException) -> int | None:
