@@ -311,6 +311,18 @@ class Journey:
     def file(self) -> str:
         return self.where.file
 
+    def steps_of(self, role_id: str) -> tuple[int, ...]:
+        """The numbers (from 1) of the steps in which the role hands over or receives."""
+        return tuple(
+            number
+            for number, step in enumerate(self.steps, 1)
+            if step.handoff is not None
+            and any(
+                party.kind == "role" and party.id == role_id
+                for party in (step.handoff.supplier, step.handoff.customer)
+            )
+        )
+
     def roles(self) -> tuple[str, ...]:
         """The ids of the roles that take part, in the order they first appear."""
         seen: dict[str, None] = {}

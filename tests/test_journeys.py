@@ -144,3 +144,12 @@ def test_init_walks_a_patient_through_its_example_roles(tmp_path: Path) -> None:
     assert journey.roles() == ("scheduler", "nurse")
     assert all(step.handoff is not None for step in journey.steps)
     assert journey.steps[-1].to == journey.customer == "patient"
+
+
+def test_show_lists_the_journeys_a_role_takes_part_in(tmp_path: Path) -> None:
+    run("init", str(tmp_path))
+    status, out, _ = run("show", "nurse", "-w", str(tmp_path))
+    assert status == 0
+    assert "\nJourneys\n  A visit to the clinic (clinic-visit): steps 2, 3 of 3\n" in out
+    status, out, _ = run("show", "billing-clerk", "-w", str(tmp_path))
+    assert "Journeys" not in out  # a role on no journey shows no empty heading

@@ -87,6 +87,9 @@ def describe_role(workbook: Workbook, role_id: str) -> str:
     lines += ["", "Products", *_products(organization, role)]
     lines += ["", "Suppliers", *_suppliers(organization, role)]
     lines += ["", "Line of sight", *_line_of_sight(organization, role)]
+    journeys = _journeys(organization, role)
+    if journeys:
+        lines += ["", "Journeys", *journeys]
     lines += ["", "Findings", *_findings(workbook.findings, role)]
     return "\n".join(lines) + "\n"
 
@@ -173,6 +176,21 @@ def _line_of_sight(organization: Organization, role: Role) -> list[str]:
             )
             lines += _wrap(step, INDENT * 2, INDENT * 4)
     return lines or [f"{INDENT}none: no chain of hand-offs reaches an external customer"]
+
+
+def _journeys(organization: Organization, role: Role) -> list[str]:
+    """Each journey the role takes part in, with the steps it takes part in."""
+    lines = []
+    for journey in organization.journeys:
+        steps = journey.steps_of(role.id)
+        if steps:
+            numbers = ", ".join(str(n) for n in steps)
+            label = "step" if len(steps) == 1 else "steps"
+            lines += _wrap(
+                f"{journey.title} ({journey.id}): {label} {numbers} of {len(journey.steps)}",
+                INDENT,
+            )
+    return lines
 
 
 def _findings(findings: Iterable[Finding], role: Role) -> list[str]:
