@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
+import os
 import shutil
 import subprocess
-import tarfile
+import sys
+import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from jobdefs.cli import cli
-from jobdefs.errors import JobdefsError
 from jobdefs.reports import diff, diff_text
 
 DATA = Path(__file__).parent / "data"
@@ -61,8 +63,10 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run([*GIT, *args], cwd=repo, capture_output=True, text=True, check=True)
+def git(repo: Path, *args: str, input: str | None = None) -> str:
+    done = subprocess.run(
+        [*GIT, *args], cwd=repo, input=input, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -452,33 +456,373 @@ def test_a_code_span_holds_any_backticks() -> None:
     assert diff_text.markdown_code("`x``") == "``` `x`` ```"
 
 
-def _tar(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for member in members:
-            if member.isfile():
-                member.size = len(data)
-                tar.addfile(member, io.BytesIO(data))
-            else:
-                tar.addfile(member)
-    return buffer.getvalue()
+# Each side stays inside itself ------------------------------------------------------------
+
+SECRET = "Host Secret Keeper"  # the title of a role file outside every workbook
+OUTSIDE_ROLE = f"""\
+title: {SECRET}
+department: Host
+purpose: Should never reach a report.
+products:
+  - name: Host password
+    customers:
+      - external: payer
+        need: Not to see this.
+"""
 
 
-@pytest.mark.parametrize("name", ["../escape.yaml", "/etc/escape.yaml", "roles/../../x.yaml"])
-def test_an_archive_cannot_write_outside_its_folder(tmp_path: Path, name: str) -> None:
-    inside = tmp_path / "inside"
-    inside.mkdir()
-    with pytest.raises(JobdefsError, match="unsafe path"):
-        diff._extract(_tar(tarfile.TarInfo(name)), inside)
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["inside"]
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder of YAML files beside the repository, which no report may show."""
+    folder = tmp_path / "outside"
+    (folder / "roles").mkdir(parents=True)
+    (folder / "secret.yaml").write_text(OUTSIDE_ROLE, encoding="utf-8")
+    (folder / "roles" / "secret.yaml").write_text(OUTSIDE_ROLE, encoding="utf-8")
+    (folder / "jobdefs.yaml").write_text(f"organization: {SECRET}\n", encoding="utf-8")
+    return folder
 
 
-def test_links_in_an_archive_are_skipped(tmp_path: Path) -> None:
-    link = tarfile.TarInfo("roles/link.yaml")
-    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
-    plain = tarfile.TarInfo("roles/plain.yaml")
-    diff._extract(_tar(link, plain), tmp_path)
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "roles",
-        "roles/plain.yaml",
+def commit_all(repo: Path, message: str = "Hostile") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "--short=7", "HEAD")
+
+
+def set_config(workbook: Path, line: str) -> None:
+    config = workbook / "jobdefs.yaml"
+    config.write_text(line + "\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+@needs_git
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("roles: {outside}/roles", "an absolute path outside the workbook"),
+        ("roles: ../../outside/roles", "which leads out of the workbook with '..'"),
+        ("roles: roles/../../../outside", "which leads out of the workbook with '..'"),
+        ("journeys: {outside}", "an absolute path outside the workbook"),
+        ("journeys: ../../outside", "which leads out of the workbook with '..'"),
+    ],
+)
+def test_a_revision_cannot_name_a_folder_outside_itself(
+    repository: Path,
+    outside: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    line: str,
+    why: str,
+) -> None:
+    # The revision is written out beside 'outside', so '../..' from it reaches that folder.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(exports))
+    line = line.format(outside=outside)
+    set_config(repository / "hr", line)
+    after = commit_all(repository)
+    status, out, err = run(
+        "diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"), "--format", "markdown"
+    )
+    key, default = (
+        line.split(":")[0],
+        {"roles": "roles", "journeys": "journeys"},
+    )
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: the new workbook (HEAD ({after})): jobdefs.yaml says '{line}', {why}; only "
+        "what is inside a compared workbook is read: name a folder inside it, such as "
+        f"'{key}: {default[key]}'\n"
+    )
+    assert SECRET not in out + err
+
+
+@needs_git
+def test_links_in_a_revision_are_never_followed(repository: Path, outside: Path) -> None:
+    roles = repository / "hr" / "roles"
+    (roles / "secret.yaml").symlink_to(outside / "secret.yaml")
+    (roles / "nearby.yaml").symlink_to("../../../outside/secret.yaml")
+    (roles / "team").symlink_to(outside / "roles")
+    (roles / "notes.txt").symlink_to("/etc/passwd")  # not a role file: not worth a note
+    after = commit_all(repository)
+    status, out, err = run(
+        "diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"), "--format", "markdown"
+    )
+    assert status == 0
+    assert "no changes to roles, products or hand-offs" in out
+    assert err == (
+        f"note: the new workbook (HEAD ({after})) has 2 errors in roles/nearby.yaml, "
+        "roles/secret.yaml; what those files say is missing or partial on that side, so the "
+        "changes there may be wrong. Run 'jobdefs check' to see them.\n"
+    )
+    assert SECRET not in out + err
+    side = diff.load_side("HEAD", repository / "hr")
+    assert {(f.file, f.message) for f in side.workbook.errors} == {
+        (
+            name,
+            f"this is a link in revision HEAD ({after}), and a comparison reads only the files "
+            "a revision holds, never what a link points to: commit the files themselves",
+        )
+        for name in ("roles/nearby.yaml", "roles/secret.yaml")
+    }
+
+
+@needs_git
+def test_a_roles_folder_or_workbook_that_is_a_link_in_a_revision(
+    repository: Path, outside: Path
+) -> None:
+    workbook = repository / "hr"
+    shutil.rmtree(workbook / "roles")
+    (workbook / "roles").symlink_to(outside / "roles")
+    commit_all(repository)
+    side = diff.load_side("HEAD", workbook)
+    assert [(f.file, f.code) for f in side.workbook.errors] == [
+        ("jobdefs.yaml", "missing-key"),  # the roles folder 'roles' does not exist
+        ("roles", "yaml-syntax"),  # ... because it is a link, which is not followed
     ]
+    assert side.workbook.organization.roles == ()
+    # The workbook's own folder is a link in the next revision (and a folder on disk).
+    target = git(repository, "hash-object", "-w", "--stdin", input=str(outside))
+    after = commit_entries(repository, ("120000", target, "hr"))
+    status, out, err = run("diff", "HEAD", "-w", str(workbook))
+    assert (status, out) == (2, "")
+    assert err == (
+        f"Error: revision HEAD ({after}) holds a link or a file at 'hr', not the "
+        "workbook's folder; a link in a revision is never followed\n"
+    )
+    assert SECRET not in err
+
+
+def test_a_folder_cannot_lead_outside_itself(tmp_path: Path, outside: Path) -> None:
+    old = copy_of_chain(tmp_path / "old")
+    new = copy_of_chain(tmp_path / "new")
+    shutil.rmtree(new / "roles")
+    (new / "roles").symlink_to(outside / "roles")
+    status, out, err = run("diff", str(old), str(new), "--format", "markdown")
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: the new workbook ({new}): a link takes the roles folder 'roles' outside the "
+        "workbook; only what is inside a compared workbook is read: put the folder itself in "
+        "place of the link\n"
+    )
+    (new / "roles").unlink()
+    (new / "roles").mkdir()
+    set_config(new, f"roles: {outside}")
+    status, out, err = run("diff", str(old), "-w", str(new))
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: the new workbook (the current workbook ({new})): jobdefs.yaml says "
+        f"'roles: {outside}', an absolute path outside the workbook; only what is inside a "
+        "compared workbook is read: name a folder inside it, such as 'roles: roles'\n"
+    )
+    (new / "jobdefs.yaml").unlink()
+    (new / "jobdefs.yaml").symlink_to(outside / "jobdefs.yaml")
+    status, out, err = run("diff", str(new), str(old))
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: the old workbook ({new}): jobdefs.yaml is a link to a file outside the "
+        "workbook, and only what is inside a compared workbook is read: put the file itself "
+        "in place of the link\n"
+    )
+    assert SECRET not in out + err
+
+
+def test_a_role_file_linked_from_outside_is_refused_and_one_inside_is_read(
+    tmp_path: Path, outside: Path
+) -> None:
+    old = copy_of_chain(tmp_path / "old")
+    new = copy_of_chain(tmp_path / "new")
+    (new / "roles" / "secret.yaml").symlink_to(outside / "secret.yaml")
+    (new / "shared").mkdir()
+    (new / "roles" / "coder.yaml").rename(new / "shared" / "coder.yaml")
+    (new / "roles" / "coder.yaml").symlink_to("../shared/coder.yaml")
+    status, out, err = run("diff", str(old), str(new), "--format", "json")
+    assert status == 0
+    assert json.loads(out)["changes"] == []  # the coder, read through a link inside, is there
+    assert err == (
+        f"note: the new workbook ({new}) has 1 error in roles/secret.yaml; what those files "
+        "say is missing or partial on that side, so the changes there may be wrong. Run "
+        "'jobdefs check' to see them.\n"
+    )
+    assert SECRET not in out + err
+    [finding] = diff.load_side(str(new), tmp_path).workbook.errors
+    assert finding.message == (
+        "this file is a link to a file outside the workbook, and only what is inside a "
+        "compared workbook is read: put the file itself in place of the link"
+    )
+
+
+# Bounded: sizes and counts are known before anything is read ------------------------------
+
+CAPPED = """\
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
+from jobdefs.cli import cli
+cli(sys.argv[1:], prog_name="jobdefs")
+"""
+
+
+def run_capped(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """jobdefs in a child of at most 1 GiB and a minute of CPU, so a regression fails."""
+    return subprocess.run(
+        [sys.executable, "-c", CAPPED, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def zeros_blob(repo: Path, size: int) -> str:
+    """A blob of `size` zero bytes written as git writes one, costing a few MB on disk."""
+    header = f"blob {size}\0".encode()
+    digest, packer = hashlib.sha1(header), zlib.compressobj(1)
+    chunk = bytes(1 << 22)
+    temporary = repo / ".git" / "objects" / "zeros.tmp"
+    with temporary.open("wb") as stream:
+        stream.write(packer.compress(header))
+        left = size
+        while left:
+            piece = chunk[: min(left, len(chunk))]
+            digest.update(piece)
+            stream.write(packer.compress(piece))
+            left -= len(piece)
+        stream.write(packer.flush())
+    oid = digest.hexdigest()
+    (repo / ".git" / "objects" / oid[:2]).mkdir(exist_ok=True)
+    temporary.rename(repo / ".git" / "objects" / oid[:2] / oid[2:])
+    assert git(repo, "cat-file", "-s", oid) == str(size)
+    return oid
+
+
+def commit_entries(repo: Path, *entries: tuple[str, str, str]) -> str:
+    """Commit HEAD's tree with (mode, object id, path) entries put in, as git plumbing can."""
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    for mode, oid, path in entries:
+        tree = graft(repo, tree, path.split("/"), f"{mode} {object_kind(mode)} {oid}")
+    commit = git(repo, "commit-tree", tree, "-p", "HEAD", "-m", "Hostile")
+    git(repo, "update-ref", "HEAD", commit)
+    return commit[:7]
+
+
+def object_kind(mode: str) -> str:
+    return {"040000": "tree", "160000": "commit"}.get(mode, "blob")
+
+
+def graft(repo: Path, tree: str | None, parts: list[str], entry: str) -> str:
+    """The id of `tree` with `entry` (mode, kind, id) at the path `parts`, folders made."""
+    lines = git(repo, "ls-tree", tree).splitlines() if tree else []
+    entries = {line.split("\t", 1)[1]: line for line in lines}
+    name = parts[0]
+    if len(parts) == 1:
+        entries[name] = f"{entry}\t{name}"
+    else:
+        below = entries[name].split()[2] if name in entries else None
+        entries[name] = f"040000 tree {graft(repo, below, parts[1:], entry)}\t{name}"
+    return tree_of(repo, [line + "\n" for line in entries.values()])
+
+
+def tree_of(repo: Path, entries: list[str]) -> str:
+    done = subprocess.run(
+        [*GIT, "mktree"], cwd=repo, input="".join(entries), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@needs_git
+def test_a_huge_file_in_a_revision_is_refused_unread(repository: Path, tmp_path: Path) -> None:
+    huge = zeros_blob(repository, 1_100_000_000)
+    after = commit_entries(repository, ("100644", huge, "hr/roles/huge.yaml"))
+    done = run_capped(tmp_path, "diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("no changes to roles, products or hand-offs\n")
+    assert done.stderr == (
+        f"note: the new workbook (HEAD ({after})) has 1 error in roles/huge.yaml; what those "
+        "files say is missing or partial on that side, so the changes there may be wrong. "
+        "Run 'jobdefs check' to see them.\n"
+    )
+    [finding] = diff.load_side("HEAD", repository / "hr").workbook.errors
+    assert (finding.code, finding.file) == ("too-large", "roles/huge.yaml")
+    assert finding.message.startswith(
+        "the file is 1,100,000,000 bytes; the limit is 1,048,576 bytes (1 MiB)."
+    )
+
+
+@needs_git
+def test_a_revision_of_too_many_bytes_of_yaml_is_refused(repository: Path) -> None:
+    # 34 role files of a million bytes each: each within the limit, together over 32 MiB.
+    blob = git(repository, "hash-object", "-w", "--stdin", input="#" * 1_000_000)
+    after = commit_entries(
+        repository, *(("100644", blob, f"hr/roles/big-{n}.yaml") for n in range(34))
+    )
+    total = 34_000_000 + sum(path.stat().st_size for path in (repository / "hr").rglob("*.yaml"))
+    status, out, err = run("diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"))
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: revision HEAD ({after}) holds {total:,} bytes of YAML files in 'hr'; the "
+        "limit is 33,554,432 bytes (32 MiB), several times what a large organization needs: "
+        "compare two folders instead (git worktree add)\n"
+    )
+
+
+@needs_git
+def test_a_revision_of_too_many_files_is_refused(repository: Path) -> None:
+    blob = git(repository, "hash-object", "-w", "--stdin", input="title: x\n")
+    many = tree_of(repository, [f"100644 blob {blob}\tr{n}.yaml\n" for n in range(20_001)])
+    after = commit_entries(repository, ("040000", many, "hr/roles/many"))
+    status, out, err = run("diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"))
+    assert (status, out) == (1, "")
+    assert err.startswith(f"Error: revision HEAD ({after}) holds 20,0")
+    assert err.endswith(
+        " folders and YAML files in 'hr'; the limit is 20,000, ten times what a large "
+        "organization needs: compare two folders instead (git worktree add)\n"
+    )
+
+
+@needs_git
+def test_a_tree_that_repeats_itself_is_cut_off(repository: Path, tmp_path: Path) -> None:
+    # Four levels of a hundred entries naming the level below: 100,000,000 files listed
+    # from objects of a few kilobytes.
+    level = git(repository, "hash-object", "-w", "--stdin", input="not a role\n")
+    kind = "blob"
+    for _ in range(4):
+        mode = "100644" if kind == "blob" else "040000"
+        level = tree_of(repository, [f"{mode} {kind} {level}\tn{n}\n" for n in range(100)])
+        kind = "tree"
+    after = commit_entries(repository, ("040000", level, "hr/archive"))
+    done = run_capped(tmp_path, "diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"Error: revision HEAD ({after}) lists more than 200,000 files and folders in 'hr', "
+        "far more than a workbook holds: compare two folders instead (git worktree add)\n"
+    )
+
+
+@needs_git
+@pytest.mark.parametrize("name", ["..", ".", "a\\b"])
+def test_a_tree_entry_that_would_leave_the_folder_is_refused(
+    repository: Path, tmp_path: Path, name: str
+) -> None:
+    blob = git(repository, "hash-object", "-w", "--stdin", input=OUTSIDE_ROLE)
+    inner = tree_of(repository, [f"100644 blob {blob}\tescape.yaml\n"])
+    hostile = tree_of(
+        repository, [f"100644 blob {blob}\tx.yaml\n", f"040000 tree {inner}\t{name}\n"]
+    )
+    after = commit_entries(repository, ("040000", hostile, "hr/roles/deep"))
+    status, out, err = run("diff", "HEAD~1", "HEAD", "-w", str(repository / "hr"))
+    assert (status, out) == (1, "")
+    assert err.startswith(f"Error: revision HEAD ({after}) holds an unsafe path, ")
+    assert not list(tmp_path.rglob("escape.yaml"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipes_in_a_folder_do_not_hang_diff(tmp_path: Path) -> None:
+    old = copy_of_chain(tmp_path / "old")
+    new = copy_of_chain(tmp_path / "new")
+    (new / "jobdefs.yaml").unlink()
+    os.mkfifo(new / "jobdefs.yaml")
+    os.mkfifo(new / "roles" / "pipe.yaml")
+    done = run_capped(tmp_path, "diff", str(old), str(new))
+    assert done.returncode == 0, done.stderr
+    assert "roles/pipe.yaml" in done.stderr

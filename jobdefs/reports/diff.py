@@ -7,21 +7,17 @@ so re-ordering a file or re-wording nothing shows no change.
 
 from __future__ import annotations
 
-import io
-import os
-import subprocess
-import tarfile
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
-from jobdefs.errors import JobdefsError, NotAWorkbook
 from jobdefs.model import HandOff, Organization, Party, Role, fold_name
 from jobdefs.text import fold_spaces
 from jobdefs.workbook.analyze import role_order
+from jobdefs.workbook.confined import OutsideTheWorkbook
 from jobdefs.workbook.load import Workbook, load_workbook
+from jobdefs.workbook.revision import find_revision, load_revision
 
 ChangeKind = Literal[
     "role-added",
@@ -49,7 +45,6 @@ HEADINGS: dict[ChangeKind, str] = {
     "standard-changed": "Standards changed",
 }
 FORMATS = ("text", "markdown", "json")
-GIT_TIMEOUT = 120  # seconds; a local archive of a workbook takes far less
 
 
 @dataclass(frozen=True)
@@ -63,13 +58,17 @@ class Side:
 
     @property
     def label(self) -> str:
-        if self.revision:
-            return f"{self.spec} ({self.revision[:7]})"
-        return f"the current workbook ({self.spec})" if self.current else self.spec
+        return _label(self.spec, self.revision, self.current)
 
     @property
     def error_files(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.file for f in self.workbook.errors))
+
+
+def _label(spec: str, revision: str = "", current: bool = False) -> str:
+    if revision:
+        return f"{spec} ({revision[:7]})"
+    return f"the current workbook ({spec})" if current else spec
 
 
 @dataclass(frozen=True)
@@ -204,109 +203,37 @@ def _party_order(party: Party) -> tuple[int, str, str, str]:
 def diff_workbooks(old: str, new: str | None = None, *, workbook: Path = Path(".")) -> Comparison:
     """Compare two versions given as folders or git revisions of `workbook`'s repository.
 
-    Without `new`, the other side is `workbook` itself, as it is now.
+    Without `new`, the other side is `workbook` itself, as it is now. Each side is read only
+    inside its own folder or revision (see jobdefs.workbook.confined).
     """
-    old_side = load_side(old, workbook)
+    old_side = load_side(old, workbook, "old")
     if new is None:
-        new_side = Side(str(workbook), load_workbook(workbook), current=True)
+        label = _label(str(workbook), current=True)
+        loaded = _contained("new", label, lambda: load_workbook(workbook, contained=True))
+        new_side = Side(str(workbook), loaded, current=True)
     else:
-        new_side = load_side(new, workbook)
+        new_side = load_side(new, workbook, "new")
     return Comparison(
         old_side, new_side, compare(old_side.workbook.organization, new_side.workbook.organization)
     )
 
 
-def load_side(spec: str, workbook: Path) -> Side:
+def load_side(spec: str, workbook: Path, which: str = "old") -> Side:
     """A folder if `spec` names one, else a revision of the git repository around `workbook`."""
     if Path(spec).is_dir():
-        return Side(spec, load_workbook(Path(spec)))
-    return _load_revision(spec, workbook)
+        loaded = _contained(which, spec, lambda: load_workbook(Path(spec), contained=True))
+        return Side(spec, loaded)
+    revision = find_revision(spec, workbook)
+    label = _label(spec, revision.commit)
+    return Side(spec, _contained(which, label, lambda: load_revision(revision)), revision.commit)
 
 
-def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+def _contained(which: str, label: str, load: Callable[[], Workbook]) -> Workbook:
+    """What `load` loads; a path that leads out of the side is an error that names the side."""
     try:
-        return subprocess.run(
-            ["git", "--literal-pathspecs", *args],
-            cwd=cwd,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise JobdefsError(
-            "git is not installed, so revisions cannot be compared; "
-            "pass two workbook folders instead"
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise JobdefsError(
-            f"git {args[0]} took longer than {GIT_TIMEOUT} seconds; export the revisions "
-            "with 'git worktree add' and compare the two folders instead"
-        ) from None
-
-
-def _load_revision(spec: str, workbook: Path) -> Side:
-    where = workbook.resolve()
-    neither = f"'{spec}' is neither a workbook folder nor a git revision"
-    if not where.is_dir():
-        raise NotAWorkbook(f"{neither} (and the workbook '{workbook}' is not a folder)")
-    found = _git(["rev-parse", "--show-toplevel", "--show-prefix"], where)
-    if found.returncode != 0:
-        said = os.fsdecode(found.stderr).strip().splitlines()
-        # Say why when it is not the usual reason (e.g. git's "dubious ownership").
-        why = f" ({said[0]})" if said and "not a git repository" not in said[0] else ""
-        raise NotAWorkbook(f"{neither}: the workbook {where} is not in a git repository{why}")
-    top, prefix = [*os.fsdecode(found.stdout).splitlines(), "", ""][:2]
-    # A leading '-' would make git read the revision as an option.
-    resolved = (
-        None
-        if spec.startswith("-")
-        else _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"], where)
-    )
-    if resolved is None or resolved.returncode != 0:
-        raise NotAWorkbook(
-            f"{neither} of the repository at {top}; give a folder, a branch, "
-            "a tag or a commit such as HEAD~1"
-        )
-    commit = os.fsdecode(resolved.stdout).strip()
-    folder = prefix.rstrip("/")
-    archive = _git(["archive", "--format=tar", commit, "--", folder or "."], Path(top))
-    if archive.returncode != 0:
-        problem = archive.stderr.decode(errors="replace").strip()
-        if "did not match" in problem:
-            raise NotAWorkbook(
-                f"revision {spec} ({commit[:7]}) has no folder '{folder}': the "
-                "workbook did not exist there yet"
-            )
-        raise JobdefsError(f"git could not export revision {spec} ({commit[:7]}): {problem}")
-    with tempfile.TemporaryDirectory(prefix="jobdefs-diff-") as temporary:
-        root = Path(temporary)
-        _extract(archive.stdout, root)
-        try:
-            loaded = load_workbook(root / folder if folder else root)
-        except NotAWorkbook:
-            raise NotAWorkbook(
-                f"revision {spec} ({commit[:7]}) holds no workbook in "
-                f"'{folder or '.'}': neither jobdefs.yaml nor a roles/ folder"
-            ) from None
-    return Side(spec, loaded, revision=commit)
-
-
-def _extract(archive: bytes, root: Path) -> None:
-    """Unpack regular files and folders only, each strictly inside `root`."""
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
-        for member in tar:
-            name = PurePosixPath(member.name)
-            if name.is_absolute() or ".." in name.parts or "\\" in member.name:
-                raise JobdefsError(f"git produced an unsafe path in its archive: {member.name}")
-            target = root.joinpath(*name.parts)
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif member.isfile():
-                # Links and devices are skipped: a workbook is plain files.
-                source = tar.extractfile(member)
-                assert source is not None
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(source.read())
+        return load()
+    except OutsideTheWorkbook as error:
+        raise OutsideTheWorkbook(f"the {which} workbook ({label}): {error}") from None
 
 
 # Comparing -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 from jobdefs.model import Finding, HandOff, Journey, JourneyStep, Location, Organization, fold_name
 from jobdefs.text import did_you_mean
 from jobdefs.workbook.analyze import ROLE_ID_CUTOFF, unknown_role
+from jobdefs.workbook.confined import Inside
 from jobdefs.workbook.records import FileReader, Record
 from jobdefs.workbook.schema import JOURNEY, ROLE_ID_PATTERN
 from jobdefs.workbook.source import read_yaml
@@ -39,10 +40,15 @@ def journey_files(folder: Path) -> list[Path]:
 
 
 def read_journeys(
-    root: Path, folder: Path, organization: Organization, findings: list[Finding]
+    root: Path,
+    folder: Path,
+    organization: Organization,
+    findings: list[Finding],
+    inside: Inside | None = None,
 ) -> tuple[Journey, ...]:
     """Every journey of `folder`, its steps resolved against `organization`'s hand-offs;
-    each problem is added to `findings`."""
+    each problem is added to `findings`. With `inside`, a file that is a link out of the
+    workbook is a finding, not read."""
     journeys: list[Journey] = []
     seen: dict[str, str] = {}
     for path in journey_files(folder):
@@ -76,6 +82,10 @@ def read_journeys(
             )
             continue
         seen[journey_id] = relative
+        outside = inside.refused(str(path), relative) if inside is not None else None
+        if outside is not None:
+            findings.append(outside)
+            continue
         parsed = read_yaml(path, relative)
         if parsed.root is None:
             assert parsed.finding is not None

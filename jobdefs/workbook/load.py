@@ -28,6 +28,7 @@ from jobdefs.model import (
     fold_name,
 )
 from jobdefs.workbook import analyze
+from jobdefs.workbook.confined import Inside
 from jobdefs.workbook.journeys import DEFAULT_FOLDER, read_journeys
 from jobdefs.workbook.records import FileReader, Record
 from jobdefs.workbook.role_cache import FileOutcome, RoleCache
@@ -94,6 +95,7 @@ def load_workbook(
     review_date: datetime.date | None = None,
     output_dir: Path | None = None,
     cached: bool = False,
+    contained: bool = False,
 ) -> Workbook:
     """Load and validate the workbook in `root`.
 
@@ -101,13 +103,16 @@ def load_workbook(
     SOURCE_DATE_EPOCH when set, else today). `output_dir` replaces the output folder
     jobdefs.yaml names. With `cached`, role files whose bytes have not changed since the
     last build into that folder are not read again (see jobdefs.build.cache); the build saves
-    the cache once it succeeds.
+    the cache once it succeeds. With `contained`, nothing outside `root` is read.
     """
     root = Path(root)
     if not root.is_dir():
         raise NotAWorkbook(f"'{root}' is not a folder")
     findings: list[Finding] = []
+    inside = Inside(root, CONFIG_FILE) if contained else None
     config = _read_config(root, findings)
+    if inside is not None:
+        inside.check_folders(config)
     roles_dir = root / config.get("roles", "roles")
     if not (root / CONFIG_FILE).is_file() and not roles_dir.is_dir():
         raise NotAWorkbook(
@@ -130,7 +135,7 @@ def load_workbook(
     output_dir = output_dir or root / config.get("output", "build")
     cache = RoleCache.open(output_dir) if cached else None
     with _no_cycle_collection():
-        roles, sources, digests, role_files = _read_roles(root, roles_dir, findings, cache)
+        roles, sources, digests, role_files = _read_roles(root, roles_dir, findings, cache, inside)
         settings = Settings(
             review_every_months=config.get("review_every_months"),
             warnings=dict(config.get("warnings", {})),
@@ -152,7 +157,7 @@ def load_workbook(
             broken_ids=frozenset(role_files) - {role.id for role in roles},
         )
         journeys_dir = root / config.get("journeys", DEFAULT_FOLDER)
-        journeys = read_journeys(root, journeys_dir, organization, findings)
+        journeys = read_journeys(root, journeys_dir, organization, findings, inside)
         organization = dataclasses.replace(
             organization,
             journeys=journeys,
@@ -246,7 +251,11 @@ def _role_files(root: Path, roles_dir: Path) -> list[tuple[str, str]]:
 
 
 def _read_roles(
-    root: Path, roles_dir: Path, findings: list[Finding], cache: RoleCache | None = None
+    root: Path,
+    roles_dir: Path,
+    findings: list[Finding],
+    cache: RoleCache | None = None,
+    inside: Inside | None = None,
 ) -> tuple[list[Role], dict[str, bytes], dict[str, str], dict[str, str]]:
     """The roles that loaded, their files' bytes and (with a cache) their digests, and every
     valid role id's file."""
@@ -290,6 +299,9 @@ def _read_roles(
             )
             continue
         first_file[role_id] = relative
+        if inside is not None and (outside := inside.refused(path, relative)):
+            findings.append(outside)
+            continue
         content = read_source(path, relative)
         if isinstance(content, Parsed):
             assert content.finding is not None

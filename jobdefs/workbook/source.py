@@ -157,13 +157,7 @@ def read_source(path: Path | str, relative: str) -> bytes | Parsed:
             return _refused(relative, "yaml-syntax", _NOT_REGULAR)
         size = status.st_size
         if size > FILE_MAX_BYTES:
-            return _refused(
-                relative,
-                "too-large",
-                f"the file is {size:,} bytes; the limit is {FILE_MAX_BYTES:,} bytes (1 MiB). "
-                "A role or journey file is a page or two of text: split it or remove what does not "
-                "belong in it",
-            )
+            return Parsed(None, too_large(relative, size))
         chunks = []
         left, wanted = FILE_MAX_BYTES + 1, size + 1  # all of it at once, and the end
         while left > 0 and (chunk := os.read(descriptor, min(left, wanted))):
@@ -177,6 +171,20 @@ def read_source(path: Path | str, relative: str) -> bytes | Parsed:
     if len(content) > FILE_MAX_BYTES:  # grew while we looked
         return _refused(relative, "too-large", f"the file is larger than {FILE_MAX_BYTES:,} bytes")
     return content
+
+
+def too_large(relative: str, size: int) -> Finding:
+    """The finding for a file of `size` bytes, more than a role file may hold."""
+    return Finding(
+        "error",
+        "too-large",
+        f"the file is {size:,} bytes; the limit is {FILE_MAX_BYTES:,} bytes (1 MiB). "
+        "A role file is a page or two of text: split it or remove what does not "
+        "belong in it",
+        relative,
+        1,
+        1,
+    )
 
 
 def _unreadable(relative: str, error: OSError) -> Parsed:
