@@ -93,14 +93,19 @@ def survey_paths(paths: Iterable[Path]) -> list[Path]:
         for member in members:
             if member.name.startswith(("~$", ".")) and path.is_dir():
                 continue  # Excel's lock files and our own temporary files
-            try:
-                key = member.resolve()
-            except (OSError, RuntimeError):  # a link to itself: read_survey says so
-                key = member.absolute()
+            key = file_key(member)
             if key not in seen:
                 seen.add(key)
                 found.append(member)
     return found
+
+
+def file_key(path: Path) -> Path:
+    """What tells two paths to one file apart; a link to itself is left for the reader."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return path.absolute()
 
 
 def read_survey(path: Path) -> SurveyFile:
