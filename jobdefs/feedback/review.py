@@ -31,8 +31,11 @@ from jobdefs.text import markdown_text, one_line
 
 ANSWER_HEADERS = (STATUS_HEADER, REVIEWER_HEADER, COMMENT_HEADER)
 HEADER_SEARCH_ROWS = 10  # the header row sits at the top, below at most a title block
-# A review sheet has a row per hand-off: a 2,000-role hospital has about 12,000.
-MAX_ROWS = 200_000
+# Excel's last row. A review sheet has a row per hand-off (a 2,000-role hospital has about
+# 12,000), and rows are read one at a time, so a stray cell at the bottom costs nothing; a
+# row number past this one was not written by Excel (and openpyxl yields an empty row for
+# every number skipped). The rows actually in a sheet are bounded by MAX_XML_CHILDREN.
+MAX_ROWS = 1_048_576
 # The Hand-offs sheet has 13 columns; a reviewer may add some. (The Matrix sheet is wider,
 # a column per role, but only its first rows are read, to find no header there.)
 MAX_COLUMNS = 256
