@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "jobdefs"
 
-CORE = ("model", "errors", "text", "output", "digests")
+CORE = ("model", "errors", "text", "output", "digests", "office_files")
 FACES = ("cli", "reference", "__main__")
 # A layer may import its own layer and the ones it lists.
 ALLOWED = {

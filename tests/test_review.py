@@ -150,7 +150,7 @@ def test_a_foreign_or_corrupt_file_is_a_clear_error(built: Path, tmp_path: Path)
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
     status, _, err = run("review", "-w", str(built), str(corrupt))
     assert status == 1
-    assert f"Error: {corrupt}: cannot read it" in err
+    assert f"Error: {corrupt}: not a readable workbook: it is not a zip package" in err
 
 
 def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path) -> None:

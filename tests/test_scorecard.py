@@ -435,7 +435,7 @@ def test_a_corrupt_file_is_a_clear_error(tmp_path: Path, content: bytes) -> None
     broken.write_bytes(content)
     status, out, err = run("scorecard", "-w", str(CLINIC), str(broken))
     assert (status, out) == (1, "")
-    assert err.startswith(f"Error: {broken}: cannot be read as an Excel workbook (")
+    assert err.startswith(f"Error: {broken}: not a readable workbook (")
     assert "Traceback" not in err
 
 
@@ -445,7 +445,7 @@ def test_a_zip_that_is_not_a_workbook_is_a_clear_error(tmp_path: Path) -> None:
         archive.writestr("[Content_Types].xml", "<not-closed")
     status, _, err = run("scorecard", "-w", str(CLINIC), str(broken))
     assert status == 1
-    assert err.startswith(f"Error: {broken}: cannot be read as an Excel workbook (")
+    assert err.startswith(f"Error: {broken}: not a readable workbook (")
 
 
 def test_cli_scorecard_formats_output_and_fail_below(rounds: Path, tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from jobdefs.office_files import UnsafeFile, check_package, read_regular_file
+
 ZIP_EPOCH = datetime.datetime(1980, 1, 1)  # the earliest time a zip entry can hold
 
 
@@ -130,13 +132,26 @@ def write_package(parts: Iterable[Part], moment: datetime.datetime = ZIP_EPOCH) 
     return b"".join(chunks) + central + end
 
 
-def read_parts(data: bytes | str) -> dict[str, bytes]:
-    """Every part of a package (a path or bytes), uncompressed, in archive order."""
+def read_parts(data: bytes | str, checked: bool = True) -> dict[str, bytes]:
+    """Every part of a package (a path or bytes), uncompressed, in archive order.
+
+    A package from outside (a template) is checked first (jobdefs.office_files): a part that
+    unpacks past the limits, a DTD, an encrypted or doubled entry raise BadZipFile, which the
+    callers report as "not a Word document". `checked=False` is for the bytes jobdefs made.
+    """
     import io
 
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    with zipfile.ZipFile(source) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()}
+    if not checked:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+    try:
+        content = data if isinstance(data, bytes) else read_regular_file(data)
+        zipfile.ZipFile(io.BytesIO(content)).close()  # not a zip: zipfile's own words
+        # Badly formed XML is left to the readers of each part, which say where it is.
+        with check_package(content, well_formed=False) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+    except UnsafeFile as error:
+        raise zipfile.BadZipFile(str(error)) from None
 
 
 def stored_parts(data: bytes) -> dict[str, Part]:
@@ -191,7 +206,7 @@ def repack(
     openpyxl and python-docx date every entry and the core properties with the clock.
     """
     replace = replace or {}
-    parts = read_parts(data)
+    parts = read_parts(data, checked=False)
     return write_package(
         (Part.of(name, replace.get(name, content)) for name, content in parts.items()), moment
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from jobdefs.digests import package_root
 from jobdefs.documents.word_template import JobAidTemplate
@@ -90,6 +91,11 @@ def load_job_aid_template(path: Path, name: str | None = None) -> JobAidTemplate
         stat = path.stat()
     except OSError as error:
         raise TemplateError(f"{name or path}: cannot read the template: {error}") from error
+    if not S_ISREG(stat.st_mode):  # a named pipe would make the build wait for ever
+        raise TemplateError(
+            f"{name or path}: cannot read the template: it is not a regular file (a named "
+            "pipe, socket or device); save the template from Word as a .docx file"
+        )
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in _compiled:
         _compiled[key] = JobAidTemplate.from_file(path, name)

@@ -9,7 +9,6 @@ reviewer approved something that is no longer what the files say.
 from __future__ import annotations
 
 import json
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +24,21 @@ from jobdefs.documents.sheets import (
     STATUS_OPTIONS,
 )
 from jobdefs.errors import JobdefsError
+from jobdefs.feedback.returned_workbook import open_workbook, sheet_rows
 from jobdefs.model import HandOff, Organization
+from jobdefs.office_files import UnsafeFile
 from jobdefs.text import markdown_text, one_line
 
 ANSWER_HEADERS = (STATUS_HEADER, REVIEWER_HEADER, COMMENT_HEADER)
 HEADER_SEARCH_ROWS = 10  # the header row sits at the top, below at most a title block
+# Excel's last row. A review sheet has a row per hand-off (a 2,000-role hospital has about
+# 12,000), and rows are read one at a time, so a stray cell at the bottom costs nothing; a
+# row number past this one was not written by Excel (and openpyxl yields an empty row for
+# every number skipped). The rows actually in a sheet are bounded by MAX_XML_CHILDREN.
+MAX_ROWS = 1_048_576
+# The Hand-offs sheet has 13 columns; a reviewer may add some. (The Matrix sheet is wider,
+# a column per role, but only its first rows are read, to find no header there.)
+MAX_COLUMNS = 256
 
 
 @dataclass(frozen=True)
@@ -83,36 +92,34 @@ def _status(value: str) -> str | None:
 
 def read_answers(path: Path, notes: list[str] | None = None) -> list[Answer]:
     """Every answered row of every sheet with a `Hand-off id` column in `path`."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     notes = notes if notes is not None else []
-    try:
-        # Formulas come back as the text typed (=HYPERLINK(...)), never evaluated.
-        book = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or "it is not an Excel workbook (.xlsx)"
-        raise JobdefsError(f"{path}: cannot read it: {reason}") from None
     answers: list[Answer] = []
     found_sheet = False
     try:
-        for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header: dict[str, int] = {}
-            for number, row in enumerate(rows, start=1):
-                if not header:
-                    if number > HEADER_SEARCH_ROWS:
-                        break
-                    cells = [_text(v) for v in row]
-                    if ID_HEADER in cells:
-                        header = {name: i for i, name in enumerate(cells) if name}
-                        found_sheet = True
-                    continue
-                answer = _answer(row, header, path, number, notes)
-                if answer is not None:
-                    answers.append(answer)
-    finally:
-        book.close()
+        book = open_workbook(path)
+        try:
+            for sheet in book.worksheets:
+                header: dict[str, int] = {}
+                for number, row in enumerate(sheet_rows(sheet, MAX_ROWS, MAX_COLUMNS), 1):
+                    if not header:
+                        if number > HEADER_SEARCH_ROWS:
+                            break
+                        cells = [_text(v) for v in row]
+                        if ID_HEADER in cells:
+                            header = {name: i for i, name in enumerate(cells) if name}
+                            found_sheet = True
+                        continue
+                    answer = _answer(row, header, path, number, notes)
+                    if answer is not None:
+                        answers.append(answer)
+        finally:
+            book.close()
+    except UnsafeFile as error:
+        raise JobdefsError(
+            f"{path}: not a readable workbook: {error}. Give the reviewed "
+            "internal-customer-matrix.xlsx or departments/*.xlsx that 'jobdefs build' wrote, "
+            "as saved by Excel"
+        ) from None
     if not found_sheet:
         raise JobdefsError(
             f"{path}: this is not a jobdefs review workbook: no sheet has a '{ID_HEADER}' "

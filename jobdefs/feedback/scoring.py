@@ -15,7 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from jobdefs.feedback.answers import Note, Response, SurveyFile, read_survey, survey_paths
+from jobdefs.feedback.answers import (
+    Note,
+    Response,
+    SurveyFile,
+    file_key,
+    read_survey,
+    survey_paths,
+)
 from jobdefs.feedback.survey import (
     MET,
     NOT_MET,
@@ -368,9 +375,9 @@ def make_scorecard(
     """Read the answered surveys at `paths` (files or folders) and score them."""
     current = survey_paths(paths)
     previous = survey_paths(baseline)
-    both = {p.resolve() for p in current} & {p.resolve() for p in previous}
+    both = {file_key(p) for p in current} & {file_key(p) for p in previous}
     if both:
-        shared = next(p for p in current if p.resolve() in both)
+        shared = next(p for p in current if file_key(p) in both)
         raise SurveyError(
             f"{shared}: given both as a survey and as a --baseline survey; "
             "the baseline is an earlier round's files"
