@@ -483,6 +483,17 @@ def test_a_named_pipe_is_refused_not_waited_for(chain: Path, tmp_path: Path, com
     assert_refused(status, err, pipe, "it is not a regular file (a named pipe, socket or device)")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_templates_check_refuses_a_named_pipe(tmp_path: Path) -> None:
+    pipe = tmp_path / "job-aid.docx"
+    os.mkfifo(pipe)
+    status, err = capped(tmp_path, "templates", "check", str(pipe))
+    assert status == 1
+    assert err.startswith(
+        f"{pipe}: error[not-a-template]: cannot read the template: it is not a regular file"
+    ), err
+
+
 def test_scorecard_given_a_link_to_itself_is_a_message(chain: Path, tmp_path: Path) -> None:
     loop = tmp_path / "answers.xlsx"
     loop.symlink_to(loop.name)

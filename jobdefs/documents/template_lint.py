@@ -38,6 +38,7 @@ from jobdefs.documents.word_template import (
     where,
 )
 from jobdefs.errors import TemplateError
+from jobdefs.office_files import UnsafeFile, read_regular_file
 from jobdefs.text import count, did_you_mean, shorten
 from jobdefs.workbook.load import load_workbook
 
@@ -126,8 +127,8 @@ def lint_template(data: bytes, name: str) -> list[TemplateFinding]:
 def lint_template_file(path: Path, name: str | None = None) -> list[TemplateFinding]:
     """`lint_template` for the file at `path`; `name` defaults to the path."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
+        data = read_regular_file(path)  # a pipe given by mistake is refused, not waited on
+    except UnsafeFile as error:
         return [_file_finding(name or str(path), f"cannot read the template: {error}")]
     return lint_template(data, name or str(path))
 
