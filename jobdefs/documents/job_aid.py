@@ -124,7 +124,7 @@ def job_aid_context(
         )
 
     moments = [{"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth]
-    questions = list(role.feedback_questions)
+    questions = [q.text for q in role.feedback_questions]
     return {
         "organization": {"name": organization.name, "mission": organization.mission},
         "role": {

@@ -29,6 +29,7 @@ from jobdefs.model import (
 )
 from jobdefs.text import did_you_mean
 from jobdefs.workbook import analyze
+from jobdefs.workbook.questions import read_questions, written_as_text
 from jobdefs.workbook.role_cache import FileOutcome, RoleCache
 from jobdefs.workbook.schema import (
     ORGANIZATION,
@@ -186,7 +187,7 @@ class _FileReader:
         values = []
         for index, item in enumerate(node.items):
             item_path = f"{path}[{index}]"
-            if isinstance(key.items, Shape):
+            if isinstance(key.items, Shape) and not written_as_text(key.items, item):
                 value: Any = self.mapping(item, key.items, item_path)
             elif item.is_null:
                 self.error(
@@ -197,7 +198,8 @@ class _FileReader:
                 )
                 value = None
             else:
-                value = self.scalar(item, key.items or "text", key.name, item_path)
+                kind = key.items if isinstance(key.items, str) else "text"
+                value = self.scalar(item, kind, key.name, item_path)
             if value is not None:
                 values.append(value)
         return values
@@ -606,7 +608,9 @@ def _role(role_id: str, file: str, record: Record, reader: _FileReader) -> Role:
             for m in record.get("moments_of_truth", [])
             if "moment" in m and "practice" in m
         ),
-        feedback_questions=tuple(record.get("feedback_questions", [])),
+        feedback_questions=read_questions(
+            record.get("feedback_questions", []), products, reader.findings
+        ),
         where=Location(file, 1, 1),
         at=dict(record.at),
     )

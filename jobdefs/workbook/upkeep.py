@@ -17,6 +17,7 @@ WARNING_CODES = (
     "unserved-external",
     "review-due",
     "vague-standard",
+    "asks-not-customer",
 )
 
 # A standard is vague when it leans on one of these words and offers nothing to measure.
