@@ -151,6 +151,15 @@ class MomentOfTruth:
 
 
 @dataclass(frozen=True)
+class FeedbackQuestion:
+    """A question to ask customers whether their need was met, and whom it asks: the key
+    of one of the role's customers (a role id, or `external:<id>`), or None for all."""
+
+    text: str
+    asks: str | None = None
+
+
+@dataclass(frozen=True)
 class Role:
     id: str
     file: str
@@ -163,7 +172,7 @@ class Role:
     reviewed: str = ""
     receives: tuple[ReceivedProduct, ...] = ()
     moments_of_truth: tuple[MomentOfTruth, ...] = ()
-    feedback_questions: tuple[str, ...] = ()
+    feedback_questions: tuple[FeedbackQuestion, ...] = ()
     where: Location = field(default=Location(""), compare=False)
     at: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 

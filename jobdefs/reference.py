@@ -219,7 +219,9 @@ def _describe_type(key: Key, key_path: str) -> tuple[str, tuple[str, Shape] | No
     if key.type == "list":
         if isinstance(key.items, Shape):
             child = f"{key_path}[]"
-            return f"list of {key.items.name} mappings (see {_code(child)})", (child, key.items)
+            text = "text or " if key.items.shorthand else ""
+            kind = f"list of {text}{key.items.name} mappings (see {_code(child)})"
+            return kind, (child, key.items)
         scalar = SCALAR_TYPES[key.items or "text"]
         return f"list of {scalar}", None
     if key.type == "mapping":

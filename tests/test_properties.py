@@ -299,7 +299,7 @@ def test_text_is_read_exactly_as_written(texts: dict[str, str], style: str) -> N
                 "standard": customer.standard,
                 "moment": moment.moment,
                 "practice": moment.practice,
-                "question": role.feedback_questions[0],
+                "question": role.feedback_questions[0].text,
             }
             assert read == {name: text.strip() for name, text in texts.items()}
         else:

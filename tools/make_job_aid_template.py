@@ -240,6 +240,10 @@ def define_styles(document: DocumentObject) -> None:
     border(chain, "left", size=18, space=8)
     bullet = paragraph_style(document, "List Bullet", size=10.5, after=3)
     bullet.paragraph_format.keep_together = True
+    last = paragraph_style(
+        document, "Last Question", size=10.5, after=3, keep_with_next=True, base="List Bullet"
+    )
+    last.paragraph_format.keep_together = True
 
     for name in ("Header", "Footer"):
         style = paragraph_style(document, name, size=8.5, color=DARK, after=0)
@@ -545,14 +549,11 @@ def handoffs_section(document: DocumentObject) -> None:
     add_paragraph(document, "Who supplies you", "Heading 2")
     add_paragraph(
         document,
-        "What colleagues hand you, and what they understand you need from it. If they have "
-        "it wrong, tell them: they are working for you.",
+        "What colleagues hand you, and what they think you need. If that is wrong, tell them.",
         "Intro",
     )
     table = new_table(document, (1.6, 1.4, 2.0, 1.7), DATA_TABLE, DATA_LOOK)
-    header_row(
-        table, "From", "What they hand you", "What they understand you need", "Their standard"
-    )
+    header_row(table, "From", "What they hand you", "What they think you need", "Their standard")
     loop_rows(
         table,
         "{%tr for supplier in suppliers %}",
@@ -600,7 +601,8 @@ def handoffs_section(document: DocumentObject) -> None:
 
 
 def line_of_sight_section(document: DocumentObject) -> None:
-    add_paragraph(document, "How your work reaches the patient", "Heading 1")
+    """The chain to the first external customer in full, then the others by distance."""
+    add_paragraph(document, "Where your work leads", "Heading 1")
     tag(document, "{%p if has_lines_of_sight %}")
     add_paragraph(
         document,
@@ -608,20 +610,23 @@ def line_of_sight_section(document: DocumentObject) -> None:
         "{{ organization.name }}. Every link in the chain has to hold.",
         "Intro",
     )
-    tag(document, "{%p for line in lines_of_sight %}")
     label = add_paragraph(document, "", "Line Label")
-    label.add_run("{{ line.customer }}")
-    label.add_run(
-        "{% if line.direct %} (you hand your work to them yourself){% else %}"
-        " ({{ line.handoffs }} hand-offs away){% endif %}"
-    ).bold = False
+    label.add_run("{{ line_of_sight.customer }}")
+    label.add_run(": {{ line_of_sight.distance }}").bold = False
     chain = add_paragraph(document, "", "Line Chain")
-    chain.add_run("{% for step in line.steps %}{{ step.role }}").bold = True
+    chain.add_run("{% for step in line_of_sight.steps %}{{ step.role }}").bold = True
     chain.add_run(ARROW)
     chain.add_run("{{ step.product }}").italic = True
     chain.add_run(ARROW + "{% endfor %}")
-    chain.add_run("{{ line.customer }}").bold = True
+    chain.add_run("{{ line_of_sight.customer }}").bold = True
+    tag(document, "{%p if has_other_lines_of_sight %}")
+    add_paragraph(document, "Your work also reaches", "Line Label")
+    tag(document, "{%p for line in other_lines_of_sight %}")
+    other = add_paragraph(document, "", "List Bullet")
+    other.add_run("{{ line.customer }}").bold = True
+    other.add_run(": {{ line.distance }}")
     tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
     tag(document, "{%p else %}")
     add_paragraph(document, "{{ no_line_of_sight }}")
     tag(document, "{%p endif %}")
@@ -659,8 +664,14 @@ def feedback_section(document: DocumentObject) -> None:
         "Ask the people you serve, now and then, and listen to the answer:",
         "Intro",
     )
-    tag(document, "{%p for question in feedback_questions %}")
-    add_paragraph(document, "{{ question }}", "List Bullet")
+    # The last question stays on the page of what follows it, so the sign-off block never
+    # stands alone on a page.
+    tag(document, "{%p for item in feedback %}")
+    tag(document, "{%p if loop.last %}")
+    question(add_paragraph(document, "", "Last Question"))
+    tag(document, "{%p else %}")
+    question(add_paragraph(document, "", "List Bullet"))
+    tag(document, "{%p endif %}")
     tag(document, "{%p endfor %}")
     tag(document, "{%p endif %}")
     tag(document, "{%p if scorecard.found %}")
@@ -699,9 +710,15 @@ def feedback_section(document: DocumentObject) -> None:
         "Need met counts Met as 1, Partly met as \u00bd and Not met as 0. Ratings run from "
         "1 (poor) to 5 (excellent).",
         "Table Note",
-    )
+    ).paragraph_format.keep_with_next = True
     tag(document, "{%p endif %}")
     tag(document, "{%p endif %}")
+
+
+def question(paragraph: Paragraph) -> None:
+    """A feedback question, after the name of the customer it asks when it names one."""
+    paragraph.add_run("{% if item.asks %}{{ item.asks }}: {% endif %}").bold = True
+    paragraph.add_run("{{ item.question }}")
 
 
 def sign_off(document: DocumentObject) -> None:

@@ -4,9 +4,11 @@ The handbook is made from the same compiled template as the job aids. Each role'
 is rendered to XML (not to a .docx) and its body becomes a section of one document.xml,
 with that role's own header and footer, so the handbook looks exactly like the job aids
 and reuses the template's styles. Before it come a cover (the organization and its
-mission) and the contents: a Word TOC field, which Word fills in with page numbers when the
-file is opened, whose text as written is a list of every role by department, linked to its
-job aid, for the programs that do not update fields (LibreOffice, and so the PDF).
+mission) and the contents: every role by department, linked to its job aid, each line
+ending in a page reference. LibreOffice fills the page numbers in as it lays out the pages
+(and so the PDF has them); Word fills them in when it opens the file, since the settings ask
+it to update fields. Word's Protected View updates nothing, so a line under the contents
+says how to fill them in there.
 
 What must stay unique in one document is made unique: bookmark names and ids, drawing
 ids, footnote ids and the header and footer parts of each section.
@@ -37,6 +39,12 @@ _HEADER_FOOTER = frozenset(f"{_R}/{kind}" for kind in ("header", "footer"))
 _FOOTNOTES = f"{_R}/footnotes"
 _ROLE_BOOKMARK = "jobdefs_role_{}"
 _DEPARTMENT_BOOKMARK = "jobdefs_department_{}"
+# Under the contents of the .docx: the page numbers are fields, and a viewer that updates
+# no fields (Word's Protected View) shows none until someone asks for them.
+CONTENTS_NOTE = (
+    "Page numbers missing? Word fills them in when the document is opened for editing: in "
+    "Protected View, choose Enable Editing, then press Ctrl+A and F9."
+)
 # Settings that must come after w:updateFields in settings.xml (the schema's order).
 _AFTER_UPDATE_FIELDS = (
     "hdrShapeDefaults",
@@ -71,8 +79,8 @@ def _w(tag: str) -> str:
 class Handbook:
     """The handbook for Word, and (when asked for) the same for LibreOffice to print."""
 
-    docx: bytes  # the contents are a TOC field: Word fills in the page numbers on opening
-    printable: bytes | None = None  # the contents hold page references LibreOffice fills in
+    docx: bytes  # the contents end with a line that says how to fill in the page numbers
+    printable: bytes | None = None  # the same without that line, to print
 
 
 def render_handbook(
@@ -159,7 +167,7 @@ class _Binder:
                 if first is None:
                     first = _element("p")
                     children.insert(0, first)
-                _insert_in_paragraph(first, [start, *_tc_field(role.title, 2), end])
+                _insert_in_paragraph(first, [start, end])
                 if heading is not None:
                     children.insert(0, heading)
                     heading = None
@@ -171,12 +179,13 @@ class _Binder:
         for child in list(body):
             body.remove(child)
         cover = self._cover(len(entries) - len(groups), len(groups))
-        contents = _contents(entries, field=True)
-        for element in [*cover, *contents]:
+        contents = _contents(entries)
+        note = _paragraph("JobdefsHandbookContentsNote", CONTENTS_NOTE)
+        for element in [*cover, *contents, note]:
             body.append(element)
         last_section = sections[-1][1]
         if last_section is not None:
-            _end_section(body, contents[-1], _without_headers(last_section))
+            _end_section(body, note, _without_headers(last_section))
         for position, (children, section) in enumerate(sections):
             for child in children:
                 body.append(child)
@@ -194,14 +203,11 @@ class _Binder:
         docx = self._package(parts, document)
         if not printable:
             return Handbook(docx)
-        # For LibreOffice, which does not update a TOC field: the same list with page
-        # references, which it does fill in as it lays out the pages.
-        printed = _contents(entries, field=False)
-        for old, new in zip(contents, printed, strict=True):
-            section_properties = old.find(f"{_w('pPr')}/{_w('sectPr')}")
-            if section_properties is not None:
-                new.find(_w("pPr")).append(section_properties)
-            body.replace(old, new)
+        # On paper the numbers are there: the line about filling them in would be noise.
+        section_properties = note.find(f"{_w('pPr')}/{_w('sectPr')}")
+        if section_properties is not None:
+            contents[-1].find(_w("pPr")).append(section_properties)
+        body.remove(note)
         return Handbook(docx, self._package(parts, document))
 
     def _package(self, parts: Mapping[str, bytes], document: Any) -> bytes:
@@ -262,8 +268,6 @@ class _Binder:
         text = _sub(run, "t")
         text.text = department
         heading.append(end)
-        for run in _tc_field(department, 1):
-            heading.append(run)
         return heading
 
     def _bookmark(self, name: str) -> tuple[Any, Any]:
@@ -498,7 +502,7 @@ def _insert_in_paragraph(
         paragraph.insert(position + offset, element)
 
 
-def _field_runs(instruction: str, dirty: bool = False) -> list[Any]:
+def _field_runs(instruction: str) -> list[Any]:
     """begin, instruction, separate and end runs of a complex field."""
     runs = []
     for kind in ("begin", "instruction", "separate", "end"):
@@ -508,27 +512,14 @@ def _field_runs(instruction: str, dirty: bool = False) -> list[Any]:
             text.text = instruction
             text.set(_XML_SPACE, "preserve")
         else:
-            character = _sub(run, "fldChar")
-            character.set(_w("fldCharType"), kind)
-            if dirty and kind == "begin":
-                character.set(_w("dirty"), "true")
+            _sub(run, "fldChar").set(_w("fldCharType"), kind)
         runs.append(run)
     return runs
 
 
-def _tc_field(text: str, level: int) -> list[Any]:
-    """A hidden TC field: the entry the TOC field lists for this place."""
-    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
-    begin, instruction, _, end = _field_runs(f' TC "{quoted}" \\l {level} ')
-    return [begin, instruction, end]
-
-
-def _contents(entries: Sequence[tuple[str, str, str]], field: bool) -> list[Any]:
-    """The contents, one linked line per department and role.
-
-    As a TOC `field`, the lines are its result as written (no page numbers: Word puts them
-    in when it updates the field); otherwise each line ends in a page reference.
-    """
+def _contents(entries: Sequence[tuple[str, str, str]]) -> list[Any]:
+    """The contents, one linked line per department and role, each ending in a tab and a
+    page reference (its number left for Word or LibreOffice to fill in)."""
     lines = []
     for style, text, bookmark in entries:
         line = _paragraph(style, "")
@@ -539,18 +530,13 @@ def _contents(entries: Sequence[tuple[str, str, str]], field: bool) -> list[Any]
         element = _sub(run, "t")
         element.text = text
         element.set(_XML_SPACE, "preserve")
-        if not field:
-            _sub(_sub(link, "r"), "tab")
-            begin, instruction, separate, end = _field_runs(f" PAGEREF {bookmark} \\h ")
-            for part in (begin, instruction, separate):
-                link.append(part)
-            _sub(_sub(link, "r"), "t").text = ""  # LibreOffice puts the number in
-            link.append(end)
+        _sub(_sub(link, "r"), "tab")
+        begin, instruction, separate, end = _field_runs(f" PAGEREF {bookmark} \\h ")
+        for part in (begin, instruction, separate):
+            link.append(part)
+        _sub(_sub(link, "r"), "t").text = ""
+        link.append(end)
         lines.append(line)
-    if field:
-        begin, instruction, separate, end = _field_runs(' TOC \\f \\l "1-2" \\h \\z ', True)
-        _insert_in_paragraph(lines[0], [begin, instruction, separate])
-        lines[-1].append(end)
     return lines
 
 
@@ -633,6 +619,12 @@ def _handbook_styles(width: int) -> dict[str, str]:
             "Handbook Contents Heading",
             '<w:keepNext/><w:spacing w:before="0" w:after="240"/>',
             '<w:b/><w:bCs/><w:sz w:val="36"/><w:szCs w:val="36"/>',
+        ),
+        "JobdefsHandbookContentsNote": paragraph(
+            "JobdefsHandbookContentsNote",
+            "Handbook Contents Note",
+            '<w:spacing w:before="360" w:after="0"/>',
+            '<w:i/><w:iCs/><w:color w:val="404040"/><w:sz w:val="18"/><w:szCs w:val="18"/>',
         ),
         "JobdefsHandbookDepartment": paragraph(
             "JobdefsHandbookDepartment",

@@ -15,8 +15,9 @@ from jobdefs.documents.template_files import (
     job_aid_template_path,
     load_job_aid_template,
 )
+from jobdefs.documents.template_variables import FARTHEST_SHOWN
 from jobdefs.documents.word_template import JobAidTemplate
-from jobdefs.model import EXTERNAL_DEPARTMENT, Organization, Role, open_gaps
+from jobdefs.model import EXTERNAL_DEPARTMENT, LineOfSight, Organization, Role, open_gaps
 
 ARROW = " \u2192 "
 
@@ -40,6 +41,11 @@ def job_aid_context(
     def external_name(external_id: str) -> str:
         external = organization.external(external_id)
         return external.name if external is not None else external_id
+
+    def party_title(key: str) -> str:
+        if key.startswith("external:"):
+            return external_name(key.removeprefix("external:"))
+        return role_title(key)
 
     products = [
         {
@@ -109,22 +115,21 @@ def job_aid_context(
         for expected in open_gaps(role.receives, received)
     ]
 
-    lines = []
-    for sight in organization.lines_of_sight.get(role.id, ()):
-        steps = [{"role": h.supplier.title, "product": h.product} for h in sight.chain]
-        words = [word for step in steps for word in (step["role"], step["product"])]
-        lines.append(
-            {
-                "customer": sight.external.name,
-                "chain": ARROW.join([*words, sight.external.name]),
-                "steps": steps,
-                "handoffs": len(steps),
-                "direct": len(steps) == 1,
-            }
-        )
+    lines = [_line_of_sight(sight) for sight in organization.lines_of_sight.get(role.id, ())]
+    lead = lines[0] if lines else _NO_LINE
+    others = sorted(lines[1:], key=lambda line: line["handoffs"])  # stable: declared order
+    shown = [
+        {key: line[key] for key in ("customer", "handoffs", "direct", "distance")}
+        for line in others
+        if line["handoffs"] <= FARTHEST_SHOWN
+    ]
 
     moments = [{"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth]
-    questions = list(role.feedback_questions)
+    questions = [q.text for q in role.feedback_questions]
+    feedback = [
+        {"question": q.text, "asks": party_title(q.asks) if q.asks else ""}
+        for q in role.feedback_questions
+    ]
     return {
         "organization": {"name": organization.name, "mission": organization.mission},
         "role": {
@@ -142,14 +147,18 @@ def job_aid_context(
         "customers": customers,
         "gaps": gaps,
         "lines_of_sight": lines,
+        "line_of_sight": lead,
+        "other_lines_of_sight": shown,
         "no_line_of_sight": "" if lines else _no_line_of_sight(organization),
         "moments_of_truth": moments,
         "feedback_questions": questions,
+        "feedback": feedback,
         "has_suppliers": bool(suppliers),
         "has_customers": bool(customers),
         "has_gaps": bool(gaps),
         "has_handoffs": bool(suppliers or customers or gaps),
         "has_lines_of_sight": bool(lines),
+        "has_other_lines_of_sight": bool(shown),
         "has_moments_of_truth": bool(moments),
         "has_feedback_questions": bool(questions),
         "scorecard": scorecard_context(figures),
@@ -233,6 +242,33 @@ def scorecard_context(figures: Mapping[str, Any] | None) -> dict[str, Any]:
         "asked": int(figures.get("asked") or 0) if found else 0,
         "handoffs": handoffs,
     }
+
+
+def _line_of_sight(sight: LineOfSight) -> dict[str, Any]:
+    steps = [{"role": h.supplier.title, "product": h.product} for h in sight.chain]
+    words = [word for step in steps for word in (step["role"], step["product"])]
+    direct = len(steps) == 1
+    return {
+        "customer": sight.external.name,
+        "chain": ARROW.join([*words, sight.external.name]),
+        "steps": steps,
+        "handoffs": len(steps),
+        "direct": direct,
+        "distance": "you hand your work to them yourself"
+        if direct
+        else f"{len(steps)} hand-offs away",
+    }
+
+
+# What `line_of_sight` holds when no chain reaches anyone outside.
+_NO_LINE: dict[str, Any] = {
+    "customer": "",
+    "chain": "",
+    "steps": [],
+    "handoffs": 0,
+    "direct": False,
+    "distance": "",
+}
 
 
 def _no_line_of_sight(organization: Organization) -> str:

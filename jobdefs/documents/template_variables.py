@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import re
 
+# A job aid leads with the chain to the first external customer the work reaches and
+# names the others with their distance, up to this many hand-offs away: a chain longer
+# than that is true but too roundabout to guide anyone's work (the hand-off map and
+# `jobdefs show` still have it).
+FARTHEST_SHOWN = 4
+
 # What a template can use, as `name.field`; `name[]` is a list and `name[].field` a field
 # of each of its items. docs/templates.md is generated from this; a test checks that it
 # matches what job_aid_context() returns.
@@ -55,16 +61,48 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "lines_of_sight[].steps[].product": "The product handed on.",
     "lines_of_sight[].handoffs": "How many hand-offs the chain has (a number, 1 or more).",
     "lines_of_sight[].direct": "True when this role hands its work to the customer itself.",
+    "lines_of_sight[].distance": (
+        "How far the customer is, in words: `you hand your work to them yourself` or "
+        "`3 hand-offs away`."
+    ),
+    "line_of_sight.customer": (
+        "The customer of the chain the job aid leads with: the first external customer, in "
+        "the order jobdefs.yaml declares them (declare the patient first), that the work "
+        "reaches; empty text when none is. `line_of_sight` is that item of "
+        "`lines_of_sight`, with the same fields (empty when there is none)."
+    ),
+    "line_of_sight.chain": "That chain as text, or empty text.",
+    "line_of_sight.steps[]": "The chain's hand-offs, starting with this role's own.",
+    "line_of_sight.steps[].role": "The title of the role handing the product on.",
+    "line_of_sight.steps[].product": "The product handed on.",
+    "line_of_sight.handoffs": "How many hand-offs the chain has (0 when there is none).",
+    "line_of_sight.direct": "True when this role hands its work to that customer itself.",
+    "line_of_sight.distance": "How far that customer is, in words, or empty text.",
+    "other_lines_of_sight[]": (
+        "The other external customers the work reaches, nearest first, without their "
+        f"chains; those more than {FARTHEST_SHOWN} hand-offs away are left out."
+    ),
+    "other_lines_of_sight[].customer": "The external customer's name.",
+    "other_lines_of_sight[].handoffs": "How many hand-offs away they are (a number).",
+    "other_lines_of_sight[].direct": "True when this role hands its work to them itself.",
+    "other_lines_of_sight[].distance": "How far they are, in words, e.g. `3 hand-offs away`.",
     "no_line_of_sight": "A plain sentence when no chain reaches an external customer, else empty.",
     "moments_of_truth[]": "Points of contact where a customer forms an impression.",
     "moments_of_truth[].moment": "The moment.",
     "moments_of_truth[].practice": "What to do or say there.",
     "feedback_questions[]": "Questions to ask customers whether their need was met.",
+    "feedback[]": "The same questions, each with whom it asks.",
+    "feedback[].question": "The question.",
+    "feedback[].asks": (
+        "The customer it asks (a role's title or an external customer's name), or empty "
+        "text when it is for every customer."
+    ),
     "has_suppliers": "True when `suppliers` is not empty.",
     "has_customers": "True when `customers` is not empty.",
     "has_gaps": "True when `gaps` is not empty.",
     "has_handoffs": "True when any of `suppliers`, `customers` and `gaps` is not empty.",
     "has_lines_of_sight": "True when `lines_of_sight` is not empty.",
+    "has_other_lines_of_sight": "True when `other_lines_of_sight` is not empty.",
     "has_moments_of_truth": "True when `moments_of_truth` is not empty.",
     "has_feedback_questions": "True when `feedback_questions` is not empty.",
     "scorecard.found": (

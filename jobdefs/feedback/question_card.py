@@ -1,29 +1,52 @@
-"""The question card: a printable page of questions for the people outside whom a role
-serves (patients, families), made from its feedback questions or its customers' needs."""
+"""The question card: a printable page for each of the people outside whom a role serves
+(patients, families), asking them only the questions meant for them: the role's feedback
+questions that ask them and its plain ones, or, without feedback questions, questions made
+from their own needs."""
 
 from __future__ import annotations
 
 import datetime
 import io
+from dataclasses import dataclass
+from typing import Any
 
 from jobdefs.documents import ooxml
 from jobdefs.feedback.survey import CARD_SCALE, served_outside
 from jobdefs.model import Organization, Role, fold_name
+from jobdefs.workbook.questions import questions_for
+
+CARD_FONT = "Arial"  # the job aids' font, metric-compatible with Liberation Sans
 
 # ---------------------------------------------------------------------------------------
-# The question card
+# What each card asks
 
 
-def card_questions(organization: Organization, role: Role) -> tuple[str, ...]:
-    """The role's feedback questions or, without any, questions made from its external
-    customers' needs."""
-    if role.feedback_questions:
-        return role.feedback_questions
-    questions: dict[str, str] = {}
+@dataclass(frozen=True)
+class CardPage:
+    """One page of a role's card: the external customer it is for and what it asks them."""
+
+    customer: str  # the external customer's name
+    questions: tuple[str, ...]
+
+
+def card_pages(organization: Organization, role: Role) -> tuple[CardPage, ...]:
+    """A page for each external customer the role serves that has questions to answer, in
+    the order of their first hand-off."""
+    needs: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
     for handoff in served_outside(organization, role.id):
-        question = question_from_need(handoff.need)
-        questions.setdefault(fold_name(question), question)
-    return tuple(questions.values())
+        needs.setdefault(handoff.customer.key, []).append(handoff.need)
+        names[handoff.customer.key] = handoff.customer.title
+    pages = []
+    for key, customer_needs in needs.items():
+        if role.feedback_questions:
+            questions = questions_for(role.feedback_questions, key)
+        else:
+            made = {fold_name(q): q for q in map(question_from_need, customer_needs)}
+            questions = tuple(made.values())
+        if questions:
+            pages.append(CardPage(names[key], questions))
+    return tuple(pages)
 
 
 def question_from_need(need: str) -> str:
@@ -34,34 +57,69 @@ def question_from_need(need: str) -> str:
     return f"Did we meet this need: “{text}”?"
 
 
+# ---------------------------------------------------------------------------------------
+# The card as a Word file
+
+
 def question_card(
     organization: Organization, role: Role, round_label: str, moment: datetime.datetime
 ) -> bytes:
-    """surveys/<round>/<role-id>-patient-questions.docx: a printable card to hand out."""
+    """surveys/<round>/<role-id>-patient-questions.docx: a card to hand out, one page for
+    each external customer (see card_pages)."""
     from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Cm
 
-    served = list(dict.fromkeys(h.customer.title for h in served_outside(organization, role.id)))
     document = Document()
     section = document.sections[0]
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin = section.bottom_margin = Cm(1.8)
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(12)
+    for name, size in (("Normal", 12), ("Heading 1", 16)):
+        _named_font(document.styles[name], size)
+
+    for number, page in enumerate(card_pages(organization, role)):
+        if number:
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        _page(document, organization, role, page, round_label)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    core = ooxml.core_properties(
+        f"{organization.name}: questions for the people {role.title} serves", moment
+    )
+    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
+
+
+def _named_font(style: Any, size: float) -> None:
+    """One named font for every script, not the theme's: without it LibreOffice prints the
+    card in a serif face beside the job aids' Arial."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    style.font.size = Pt(size)
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attribute in list(fonts.attrib):
+        del fonts.attrib[attribute]
+    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{script}"), CARD_FONT)
+
+
+def _page(
+    document: Any, organization: Organization, role: Role, page: CardPage, label: str
+) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
 
     heading = document.add_heading("How did we do today?", level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
     document.add_paragraph(f"{organization.name} · {role.title} · {role.department}")
-    if served:
-        document.add_paragraph("For: " + ", ".join(served))
+    document.add_paragraph(f"For: {page.customer}")
     document.add_paragraph(
         "Please tick one box for each question. There are no wrong answers: "
         "what you tell us helps us do better."
     )
 
-    questions = card_questions(organization, role)
     table = document.add_table(rows=1, cols=1 + len(CARD_SCALE))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -71,9 +129,8 @@ def question_card(
         column.width = width
     for cell, text in zip(table.rows[0].cells, ("Question", *CARD_SCALE), strict=True):
         cell.text = text
-        run = cell.paragraphs[0].runs[0]
-        run.bold = True
-    for question in questions:
+        cell.paragraphs[0].runs[0].bold = True
+    for question in page.questions:
         cells = table.add_row().cells
         cells[0].text = question
         for cell in cells[1:]:
@@ -88,13 +145,6 @@ def question_card(
     document.add_paragraph()
     document.add_paragraph("Anything else you would like to tell us?")
     for _ in range(3):
-        document.add_paragraph("_" * 76)
-    footer = document.add_paragraph(f"Thank you. (Survey round {round_label} · {role.id})")
+        document.add_paragraph("_" * 70)  # a writing line: 70 fit the width in Arial
+    footer = document.add_paragraph(f"Thank you. (Survey {label} · {role.id})")
     footer.runs[0].font.size = Pt(9)
-
-    buffer = io.BytesIO()
-    document.save(buffer)
-    core = ooxml.core_properties(
-        f"{organization.name}: questions for the people {role.title} serves", moment
-    )
-    return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})

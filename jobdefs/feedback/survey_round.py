@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from jobdefs.errors import OutputError
-from jobdefs.feedback.question_card import question_card
+from jobdefs.feedback.question_card import card_pages, question_card
 from jobdefs.feedback.survey import (
     CARD_SUFFIX,
     DEFAULT_ROUND,
@@ -17,7 +17,6 @@ from jobdefs.feedback.survey import (
     SurveyReport,
     received,
     select_roles,
-    served_outside,
     survey_workbook,
     validate_round,
 )
@@ -44,7 +43,7 @@ def round_files(
         if received(organization, role.id):
             files[f"{role.id}.xlsx"] = survey_workbook(organization, role, round_label, moment)
             made = True
-        if served_outside(organization, role.id):
+        if card_pages(organization, role):
             files[f"{role.id}{CARD_SUFFIX}"] = question_card(
                 organization, role, round_label, moment
             )

@@ -102,6 +102,8 @@ def _key(key: Key) -> dict[str, Any]:
         if key.required:
             schema["minItems"] = 1
         schema["items"] = _object(items) if isinstance(items, Shape) else _scalar(items)
+        if isinstance(items, Shape) and items.shorthand:
+            schema["items"] = {"anyOf": [_scalar("text"), schema["items"]]}
     elif key.type == "mapping":
         values = key.values or "text"
         schema["type"] = "object"

@@ -30,6 +30,7 @@ from jobdefs.model import (
 from jobdefs.workbook import analyze
 from jobdefs.workbook.confined import Inside
 from jobdefs.workbook.journeys import DEFAULT_FOLDER, read_journeys
+from jobdefs.workbook.questions import read_questions
 from jobdefs.workbook.records import FileReader, Record
 from jobdefs.workbook.role_cache import FileOutcome, RoleCache
 from jobdefs.workbook.schema import (
@@ -386,7 +387,9 @@ def _role(role_id: str, file: str, record: Record, reader: FileReader) -> Role:
             for m in record.get("moments_of_truth", [])
             if "moment" in m and "practice" in m
         ),
-        feedback_questions=tuple(record.get("feedback_questions", [])),
+        feedback_questions=read_questions(
+            record.get("feedback_questions", []), products, reader.findings
+        ),
         where=Location(file, 1, 1),
         at=dict(record.at),
     )

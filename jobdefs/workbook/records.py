@@ -15,6 +15,7 @@ from typing import Any
 
 from jobdefs.model import Finding, Location
 from jobdefs.text import did_you_mean
+from jobdefs.workbook.questions import written_as_text
 from jobdefs.workbook.schema import TEXT_MAX, WRITTEN_UNDER_THE_WRONG_KEY, Key, KeyType, Shape
 from jobdefs.workbook.source import Node, describe
 from jobdefs.workbook.upkeep import WARNING_CODES
@@ -146,7 +147,7 @@ class FileReader:
         values = []
         for index, item in enumerate(node.items):
             item_path = f"{path}[{index}]"
-            if isinstance(key.items, Shape):
+            if isinstance(key.items, Shape) and not written_as_text(key.items, item):
                 value: Any = self.mapping(item, key.items, item_path)
             elif item.is_null:
                 self.error(
@@ -157,7 +158,8 @@ class FileReader:
                 )
                 value = None
             else:
-                value = self.scalar(item, key.items or "text", key.name, item_path)
+                kind = key.items if isinstance(key.items, str) else "text"
+                value = self.scalar(item, kind, key.name, item_path)
             if value is not None:
                 values.append(value)
         return values

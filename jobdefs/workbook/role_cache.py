@@ -12,6 +12,7 @@ from typing import Any
 from jobdefs.digests import code_version
 from jobdefs.model import (
     Customer,
+    FeedbackQuestion,
     Finding,
     Location,
     MomentOfTruth,
@@ -204,7 +205,7 @@ def _encode_outcome(outcome: FileOutcome) -> dict[str, Any]:
             role.reports_to,
             role.revision,
             role.reviewed,
-            list(role.feedback_questions),
+            [[q.text, q.asks] for q in role.feedback_questions],
             _encode_location(role.where),
             {key: _encode_location(where) for key, where in role.at.items()},
             [
@@ -281,12 +282,19 @@ def _decode_outcome(file: str, value: Any) -> FileOutcome:
                     for moment, practice in expect(moments, list)
                 ]
             ),
-            "feedback_questions": tuple([expect(q, str) for q in expect(questions, list)]),
+            "feedback_questions": tuple(
+                [_decode_question(item) for item in expect(questions, list)]
+            ),
             "where": _decode_location(file, where),
             "at": {expect(key, str): _decode_location(file, spot) for key, spot in at.items()},
         },
     )
     return FileOutcome(role, findings)
+
+
+def _decode_question(value: Any) -> FeedbackQuestion:
+    text, asks = expect(value, list)
+    return FeedbackQuestion(expect(text, str), _optional_text(asks))
 
 
 def _decode_product(file: str, value: Any) -> Product:

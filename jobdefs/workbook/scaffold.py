@@ -348,9 +348,14 @@ products:
 #   - moment: Greeting the patient at the desk
 #     practice: Look up, greet them by name, and say how long the wait will be.
 
-# feedback_questions: how to ask customers whether their need was met.
+# feedback_questions: how to ask customers whether their need was met. A plain
+# question is for every customer; to ask one customer only, write it as
+#   question: the question, and
+#   asks: the id of that customer, as its `customers` entry names it.
 # feedback_questions:
 #   - Did you have what you needed from us today?
+#   - question: Did you know how long you would wait?
+#     asks: patient
 """
 
 

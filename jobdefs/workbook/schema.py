@@ -39,6 +39,7 @@ class Shape:
     name: str
     keys: tuple[Key, ...]
     doc: str = ""
+    shorthand: str = ""  # a list item written as plain text stands for this key alone
 
     def key(self, name: str) -> Key | None:
         return self._by_name.get(name)
@@ -158,6 +159,28 @@ MOMENT = Shape(
     ),
 )
 
+FEEDBACK_QUESTION = Shape(
+    "feedback question",
+    (
+        Key("question", "text", "The question, as you would ask it.", required=True),
+        Key(
+            "asks",
+            "text",
+            "Whom it asks: the id of one of this role's customers, a role id or an external "
+            "customer's id as its `customers` name them. Without it, the question is for "
+            "every customer.",
+            extension=True,
+            example="patient",
+        ),
+    ),
+    doc=(
+        "A feedback question is plain text, for every customer of the role, or a mapping "
+        "with the question and whom it `asks`. A patient question card asks an external "
+        "customer the questions that ask them, and the plain ones."
+    ),
+    shorthand="question",
+)
+
 ROLE = Shape(
     "role file",
     (
@@ -176,7 +199,12 @@ ROLE = Shape(
         Key("products", "list", "What the role produces.", required=True, items=PRODUCT),
         Key("receives", "list", "What the role expects from its suppliers.", items=RECEIVED),
         Key("moments_of_truth", "list", "Points of contact with customers.", items=MOMENT),
-        Key("feedback_questions", "list", "How to ask customers about the need.", items="text"),
+        Key(
+            "feedback_questions",
+            "list",
+            "How to ask customers about the need.",
+            items=FEEDBACK_QUESTION,
+        ),
     ),
 )
 

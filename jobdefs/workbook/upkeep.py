@@ -20,6 +20,7 @@ WARNING_CODES = (
     "department-spelling",
     "journey-break",
     "journey-end",
+    "asks-not-customer",
 )
 
 # A standard is vague when it leans on one of these words and offers nothing to measure.
