@@ -364,3 +364,31 @@ def test_a_cache_or_manifest_padded_to_1_2_gb_is_not_read(
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Traceback" not in done.stderr
     assert (output / AID).read_bytes() == made
+
+
+# -- PDFs: made by LibreOffice, so not made again to be compared -------------------------
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_pdfs_this_machine_wrote_stay_known_across_builds(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "--pdf", "-q")[0] == 0
+    for _ in range(2):  # a build that keeps them must still remember them
+        status, message = run("build", "-w", str(workbook), "--pdf")
+        assert (status, message) == (0, f"{workbook / 'build'}: wrote 0, kept 10, removed 0\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a PDF cannot be made again without LibreOffice: on a fresh clone, --check takes "
+    "the manifest's word for what it was made from",
+)
+def test_on_a_fresh_clone_a_replaced_pdf_is_stale(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = built(workbook)
+    fresh_machine(monkeypatch, tmp_path, output)
+    digest = json.loads((output / MANIFEST).read_text())["outputs"][AID]["digest"]
+    (output / "job-aids" / "coder.pdf").write_bytes(b"%PDF-1.7 FORGED")
+    add_to_manifest(output, "job-aids/coder.pdf", sha256(b"%PDF-1.7 FORGED"), digest)
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert status == 1 and "stale:" in message

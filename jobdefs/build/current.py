@@ -5,11 +5,11 @@ An output folder can arrive in anybody's commit with a manifest and a cache that
 with whatever it holds. So an output is current only when
 
 - this machine's sealed record (build.cache.OutputCache) says it wrote exactly these bytes
-  there, made from this very digest, and the file still holds them (`known_current`: a
-  stat while its stamp holds, else a hash); or
+  there, made from this very digest, and the file still holds them
+  (`OutputFolder.known_current`: a stat while its stamp holds, else a hash); or
 - made again from the sources, it gives the same bytes (`same_bytes`): outputs are
   deterministic, so on a fresh clone a build or `--check` makes each output once and
-  keeps (never rewrites) those that are identical.
+  keeps (never rewrites) those that are identical (`OutputFolder.same_bytes`).
 
 The manifest is a list of what jobdefs made, to tell what it may remove: only a regular
 file it lists whose bytes are still the ones it wrote (`ours_to_remove`), never a folder,
@@ -32,27 +32,88 @@ from jobdefs.output import inside
 _CHUNK = 1 << 20
 
 
-def _regular(root: Path, path: str) -> os.stat_result | None:
-    """The status of the regular file at `path`, reached through no link; None otherwise."""
-    try:
-        status = os.lstat(inside(root, path))
-    except (OutputError, OSError):
-        return None
-    return status if stat.S_ISREG(status.st_mode) else None
+class OutputFolder:
+    """The output folder as one build or check looks at it: `root` is resolved once, and
+    each folder on the way to its outputs is checked for links once (output.inside)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._prefix = os.path.join(root, "")
+        self._clear: dict[str, bool] = {}  # folder below root -> no link or file on its way
+
+    def _way_is_clear(self, path: str) -> bool:
+        folder = path.rpartition("/")[0]
+        clear = self._clear.get(folder)
+        if clear is None:
+            try:
+                inside(self.root, path)
+                clear = True
+            except OutputError:
+                clear = False
+            self._clear[folder] = clear
+        return clear
+
+    def _regular(self, path: str) -> os.stat_result | None:
+        """The status of the regular file at `path`, reached through no link; else None."""
+        if not self._way_is_clear(path):
+            return None
+        try:
+            status = os.lstat(self._prefix + path)
+        except OSError:
+            return None
+        return status if stat.S_ISREG(status.st_mode) else None
+
+    def present(self, path: str) -> bool:
+        """Whether anything (a file, a folder, a link) sits at `path`, or a link on its way."""
+        if not self._way_is_clear(path):
+            return True  # a link or a file where a folder of outputs goes
+        return os.path.lexists(self._prefix + path)
+
+    def known_current(
+        self, path: str, digest: str, record: Mapping[str, Written] | None
+    ) -> str | None:
+        """The sha256 of the output at `path` when this machine wrote exactly those bytes
+        there from `digest` (a stat says so while its stamp holds; else they are hashed)."""
+        written = record.get(path) if record else None
+        if written is None or written[2] != digest:
+            return None
+        status = self._regular(path)
+        if status is None or status.st_size != written[0][0]:
+            return None
+        if (status.st_size, status.st_mtime_ns, status.st_ino) == written[0]:
+            return written[1]
+        return written[1] if _file_sha256(self._prefix + path) == written[1] else None
+
+    def same_bytes(self, path: str, data: bytes) -> bool:
+        """Whether the regular file at `path` holds exactly `data` (read only when the
+        sizes agree)."""
+        status = self._regular(path)
+        if status is None or status.st_size != len(data):
+            return False
+        try:
+            with open(self._prefix + path, "rb") as stream:
+                return stream.read(len(data) + 1) == data
+        except OSError:
+            return False
+
+    def written_bytes(self, record: Mapping[str, Written] | None, path: str) -> bytes | None:
+        """The bytes at `path` when they are exactly what this machine's record says it
+        wrote there: an earlier output a workbook may build on (a stranger's may not)."""
+        written = record.get(path) if record else None
+        if written is None:
+            return None
+        status = self._regular(path)
+        if status is None or status.st_size != written[0][0]:
+            return None
+        try:
+            with open(self._prefix + path, "rb") as stream:
+                data = stream.read(written[0][0] + 1)
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == written[1] else None
 
 
-def present(root: Path, path: str) -> bool:
-    """Whether anything (a file, a folder, a link) sits at `path`, or a link on its way."""
-    try:
-        os.lstat(inside(root, path))
-    except OutputError:
-        return True  # a link or a file where a folder of outputs goes
-    except OSError:
-        return False
-    return True
-
-
-def _file_sha256(path: Path) -> str | None:
+def _file_sha256(path: str | Path) -> str | None:
     """The sha256 of a file's bytes, read in pieces (a stranger's file may be large)."""
     hasher = hashlib.sha256()
     try:
@@ -62,50 +123,6 @@ def _file_sha256(path: Path) -> str | None:
     except OSError:
         return None
     return hasher.hexdigest()
-
-
-def known_current(
-    root: Path, path: str, digest: str, record: Mapping[str, Written] | None
-) -> str | None:
-    """The sha256 of the output at `path` when this machine wrote exactly those bytes there
-    from `digest` (a stat says so while its stamp holds; else the bytes are hashed)."""
-    written = record.get(path) if record else None
-    if written is None or written[2] != digest:
-        return None
-    status = _regular(root, path)
-    if status is None or status.st_size != written[0][0]:
-        return None
-    if (status.st_size, status.st_mtime_ns, status.st_ino) == written[0]:
-        return written[1]
-    return written[1] if _file_sha256(root / path) == written[1] else None
-
-
-def same_bytes(root: Path, path: str, data: bytes) -> bool:
-    """Whether the regular file at `path` holds exactly `data` (read only when the sizes agree)."""
-    status = _regular(root, path)
-    if status is None or status.st_size != len(data):
-        return False
-    try:
-        with open(root / path, "rb") as stream:
-            return stream.read(len(data) + 1) == data
-    except OSError:
-        return False
-
-
-def written_bytes(root: Path, record: Mapping[str, Written] | None, path: str) -> bytes | None:
-    """The bytes at `path` when they are exactly what this machine's record says it wrote
-    there: an earlier output that a workbook may build on (a stranger's may not)."""
-    written = record.get(path) if record else None
-    if written is None:
-        return None
-    status = _regular(root, path)
-    if status is None or status.st_size != written[0][0]:
-        return None
-    try:
-        data = (root / path).read_bytes()
-    except OSError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == written[1] else None
 
 
 def ours_to_remove(

@@ -19,13 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs.build.cache import OutputCache, Written
-from jobdefs.build.current import (
-    known_current,
-    ours_to_remove,
-    present,
-    same_bytes,
-    written_bytes,
-)
+from jobdefs.build.current import OutputFolder, ours_to_remove
 from jobdefs.build.plan import (
     BuildReport,
     Plan,
@@ -109,10 +103,11 @@ def build(
     """
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()  # followed once: below it, no link is
+    folder = OutputFolder(root)
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
-    written = memory if memory is not None else _record(root)
+    history = memory if memory is not None else _record(root)
     plan = Plan(
         workbook,
         output_dir,
@@ -129,12 +124,12 @@ def build(
     if memory is None or memory.template != plan.template_digest:
         template_lint.check_template(plan.template_bytes, plan.template_name)
     manifest = Manifest.read(root)
-    record = written.stamps if written is not None else None
-    report = BuildReport(notes=[*notes, *manifest.notes, *_cache_notes(root, written)])
+    record = history.stamps if history is not None else None
+    report = BuildReport(notes=[*notes, *manifest.notes, *_cache_notes(root, history)])
     kept: dict[str, str] = {}  # path -> the sha256 of its bytes, found current
     todo = []
     for target in plan.targets:
-        sha = None if force else known_current(root, target.path, target.digest, record)
+        sha = None if force else folder.known_current(target.path, target.digest, record)
         if sha is None:
             todo.append(target)
         else:
@@ -142,15 +137,16 @@ def build(
     orphans: list[str] = []
     left: list[str] = []
     if not plan.partial:
-        orphans, left_notes = ours_to_remove(root, _orphans(plan, manifest), manifest, record)
-        left = [p for p in _orphans(plan, manifest) if p not in orphans]
+        unwanted = _orphans(plan, manifest)
+        orphans, left_notes = ours_to_remove(root, unwanted, manifest, record)
+        left = [p for p in unwanted if p not in orphans]
         report.notes += left_notes
     digests = {t.path: t.digest for t in plan.targets}
     handbook_pdf = (
         pdf
         and handbook
         and plan.handbook is not None
-        and (force or known_current(root, HANDBOOK_PDF, plan.handbook.digest, record) is None)
+        and (force or folder.known_current(HANDBOOK_PDF, plan.handbook.digest, record) is None)
     )
     job_aids = [t for t in todo if t.kind == "job-aid"]
     # Compiling the template is worth it only when a document made from it is due.
@@ -166,7 +162,7 @@ def build(
         def stage(path: str, data: bytes) -> None:
             """Write `data` unless the file there holds these very bytes already."""
             nonlocal done
-            if not force and same_bytes(root, path, data):
+            if not force and folder.same_bytes(path, data):
                 kept[path] = sha256(data)
             else:
                 staging.write(path, data)
@@ -178,7 +174,7 @@ def build(
         for target, data in zip(job_aids, rendered, strict=True):
             stage(target.path, data)
         for path, data in plan.render_workbooks(
-            {t.path for t in todo}, partial(written_bytes, root, record)
+            {t.path for t in todo}, partial(folder.written_bytes, record)
         ):
             stage(path, data)
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
@@ -192,13 +188,13 @@ def build(
                 digests[HANDBOOK_PDF] = plan.handbook.digest
                 _stage_handbook_pdf(plan, staging, made.printable)
         if pdf:
-            _stage_pdfs(plan, staging, digests, record, force)
+            _stage_pdfs(plan, staging, digests, partial(folder.known_current, record=record), force)
         for path, sha in kept.items():  # as found, whatever the manifest said of them
             manifest.entries[path] = Entry(digests[path], sha)
         for path in left:  # kept as they are, and no longer jobdefs's to remove
             manifest.entries.pop(path, None)
         staging.commit(manifest, digests, remove=orphans)
-    if written is not None:
+    if history is not None:
         stamps = _written(root, staging, kept, digests, record, manifest)
         if memory is not None and workbook.role_cache is not None:
             workbook.role_cache.save()
@@ -210,8 +206,8 @@ def build(
                 plan.links_shared,
             )
         else:  # what it wrote, and nothing of how the workbook was read
-            written.save(
-                stamps, written.digests, written.template, written.links, written.links_shared
+            history.save(
+                stamps, history.digests, history.template, history.links, history.links_shared
             )
     report.written = sorted(staging.files)
     report.kept = sorted(set(kept) - set(report.written))
@@ -232,7 +228,7 @@ def _written(
         # Outputs this build did not look at (PDFs, a handbook not asked for) stay known.
         path: written
         for path, written in (record or {}).items()
-        if path in manifest.entries and path not in digests
+        if path in manifest.entries and path not in kept and path not in staging.files
     }
     for path, sha in kept.items():  # found current a moment ago
         before = record.get(path) if record is not None else None
@@ -279,17 +275,18 @@ def _stage_pdfs(
     plan: Plan,
     staging: Staging,
     digests: dict[str, str],
-    record: dict[str, Written] | None,
+    known: Callable[[str, str], str | None],
     force: bool,
 ) -> None:
-    """PDF copies of the job aids through LibreOffice, for the ones new or out of date."""
+    """PDF copies of the job aids through LibreOffice, for the ones new or out of date
+    (`known(path, digest)` gives the sha256 of a PDF this machine wrote from that digest)."""
     sources = []
     for target in plan.targets:
         if target.kind != "job-aid":
             continue
         pdf_path = target.path.removesuffix(".docx") + ".pdf"
         digests[pdf_path] = target.digest
-        if force or known_current(staging.output_dir, pdf_path, target.digest, record) is None:
+        if force or known(pdf_path, target.digest) is None:
             staged = staging.folder / target.path
             sources.append(staged if staged.exists() else staging.output_dir / target.path)
     if not sources:
@@ -371,9 +368,10 @@ def check(
     """
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()
+    folder = OutputFolder(root)
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     memory = _memory(workbook, output_dir)  # read, never written
-    written = memory if memory is not None else _record(root)
+    history = memory if memory is not None else _record(root)
     plan = Plan(
         workbook,
         output_dir,
@@ -383,7 +381,7 @@ def check(
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
     )
-    record = written.stamps if written is not None else None
+    record = history.stamps if history is not None else None
     manifest = Manifest.read(root)
     report = BuildReport(notes=notes)
     targets = {t.path: t for t in plan.targets}
@@ -391,24 +389,24 @@ def check(
         targets.setdefault(HANDBOOK, plan.handbook)  # made earlier: current or stale
     unknown: list[Target] = []
     for target in targets.values():
-        if known_current(root, target.path, target.digest, record) is not None:
+        if folder.known_current(target.path, target.digest, record) is not None:
             report.kept.append(target.path)
-        elif not present(root, target.path):
+        elif not folder.present(target.path):
             if target.path in {t.path for t in plan.targets}:
                 report.missing.append(target.path)
         else:
             unknown.append(target)
-    for path, data in _render(plan, unknown, record):
-        (report.kept if same_bytes(root, path, data) else report.stale).append(path)
+    for path, data in _render(plan, unknown, partial(folder.written_bytes, record)):
+        (report.kept if folder.same_bytes(path, data) else report.stale).append(path)
     pdfs = {p for p in manifest.entries if p.endswith(".pdf")}
-    report.orphaned = [p for p in _orphans(plan, manifest) if present(root, p) and p not in pdfs]
+    report.orphaned = [p for p in _orphans(plan, manifest) if folder.present(p) and p not in pdfs]
     for pdf_path in sorted(pdfs):  # PDFs are optional, but a stale one is still stale
         source = targets.get(pdf_path.removesuffix(".pdf") + ".docx")
         if source is None and pdf_path == HANDBOOK_PDF:
             source = plan.handbook
         if source is None:
             report.orphaned.append(pdf_path)
-        elif known_current(root, pdf_path, source.digest, record) is None and (
+        elif folder.known_current(pdf_path, source.digest, record) is None and (
             # Made by LibreOffice, a PDF cannot be made again to be compared: without this
             # machine's record of it, the manifest's word for what it was made from is taken.
             manifest.entries[pdf_path].digest != source.digest
@@ -418,7 +416,7 @@ def check(
 
 
 def _render(
-    plan: Plan, targets: Sequence[Target], record: dict[str, Written] | None
+    plan: Plan, targets: Sequence[Target], previous: Callable[[str], bytes | None]
 ) -> Iterator[tuple[str, bytes]]:
     """Each of `targets` made afresh (for `check`, which compares and writes nothing)."""
     job_aids = [t for t in targets if t.kind == "job-aid"]
@@ -431,9 +429,7 @@ def _render(
     rendered = _render_job_aids(plan, template, job_aids, None)
     for target, data in zip(job_aids, rendered, strict=True):
         yield target.path, data
-    yield from plan.render_workbooks(
-        wanted, partial(written_bytes, plan.output_dir.resolve(), record)
-    )
+    yield from plan.render_workbooks(wanted, previous)
     if HANDBOOK in wanted:
         assert template is not None
         made = render_handbook(plan.workbook.organization, template, plan.contexts, plan.moment)
