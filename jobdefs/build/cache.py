@@ -10,17 +10,21 @@ of the key: its bytes and the code that reads it. Everything that spans files
 (references, hand-offs, lines of sight) is worked out afresh on every load.
 
 Beside it, `outputs.json` keeps what the build learnt of its outputs: each one's stamp
-(size, modification time, inode) as this machine wrote it, so that telling whether a kept
-output was changed by hand needs a stat rather than reading and hashing the file; for each
+(size, modification time, inode) as this machine wrote it, with the sha256 of the bytes
+and the digest they were made from, so that telling whether a kept output is current needs
+a stat rather than making it again, or reading and hashing it; for each
 job aid and map, the digest of what it is made from and of what that gave, so that an
 unchanged one is known without being made; and the template last checked. Stamps differ
 from machine to machine, which is why they are not in the manifest, whose bytes every
 build must reproduce.
 
 The cache is JSON, never a pickle: an output folder can arrive in anybody's commit, and a
-cache must be read as data, not run as code. Every value is checked as it is decoded;
-anything unexpected discards that file of the cache, or that entry, which only costs the
-time it saves.
+cache must be read as data, not run as code. Nor may it change what a document says or
+make a stale output pass for current: each file of it is sealed with this machine's key
+(`digests.sealed`), and one whose seal does not match, over `output.STATE_FILE_MAX`, or
+read through a link is ignored. Every value is checked as it is decoded; anything
+unexpected discards that file of the cache, or that entry, which only costs the time it
+saves.
 """
 
 from __future__ import annotations
@@ -30,10 +34,21 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from jobdefs.digests import code_version
-from jobdefs.output import CACHE_FOLDER, Stamp, Untrusted, expect, save_cache_file
+from jobdefs.digests import code_version, sealed, unsealed
+from jobdefs.output import (
+    CACHE_FOLDER,
+    Stamp,
+    Untrusted,
+    expect,
+    regular_bytes,
+    save_cache_file,
+)
 
 OUTPUTS_FILE = "outputs.json"
+
+# What this machine wrote at a path: its stamp then, the sha256 of the bytes, and the digest
+# of what they were made from (build.Target.digest).
+Written = tuple[Stamp, str, str]
 
 
 Links = dict[str, str]  # role id -> its link line (see build.Plan)
@@ -44,7 +59,8 @@ _LINK = re.compile(r"[0-9a-f]{20} [0-9a-f]{20}(?: [a-z0-9-]+)*")
 class OutputCache:
     """What a build remembers of its outputs, for the next build on this machine.
 
-    `stamps`: each output's stamp as written, with the sha256 of its bytes. `digests`: for
+    `stamps`: each output's stamp as written, with the sha256 of its bytes and the digest
+    of what they were made from (`Written`). `digests`: for
     each job aid, the digest of its sources (`job_aid.job_aid_sources`) and the digest of the
     context they gave, so that an unchanged job aid's context need not be made again.
     `template`: the sha256 of the job-aid template the last build checked and used.
@@ -59,7 +75,7 @@ class OutputCache:
         self,
         folder: Path,
         version: str,
-        stamps: dict[str, tuple[Stamp, str]],
+        stamps: dict[str, Written],
         digests: dict[str, tuple[str, str]],
         template: str = "",
         links: Links | None = None,
@@ -76,7 +92,7 @@ class OutputCache:
     @classmethod
     def open(cls, output_dir: Path) -> OutputCache:
         folder = output_dir / CACHE_FOLDER
-        stamps: dict[str, tuple[Stamp, str]] = {}
+        stamps: dict[str, Written] = {}
         digests: dict[str, tuple[str, str]] = {}
         links: Links = {}
         template = links_shared = ""
@@ -85,13 +101,20 @@ class OutputCache:
         except OSError:
             version = ""
         try:
-            raw = expect(json.loads((folder / OUTPUTS_FILE).read_bytes()), dict)
+            if folder.is_symlink():
+                raise Untrusted("a link")
+            data = unsealed(OUTPUTS_FILE, regular_bytes(folder / OUTPUTS_FILE))
+            raw = expect(json.loads(data), dict)
             if raw.get("version") != version or not version:
                 raise Untrusted("another version")
             for path, entry in expect(raw["stamps"], dict).items():
-                size, modified, inode, sha = expect(entry, list)
+                size, modified, inode, sha, made_from = expect(entry, list)
                 if all(type(n) is int for n in (size, modified, inode)):
-                    stamps[path] = ((size, modified, inode), expect(sha, str))
+                    stamps[path] = (
+                        (size, modified, inode),
+                        expect(sha, str),
+                        expect(made_from, str),
+                    )
             for path, entry in expect(raw["digests"], dict).items():
                 sources, digest = expect(entry, list)
                 digests[path] = (expect(sources, str), expect(digest, str))
@@ -106,7 +129,7 @@ class OutputCache:
 
     def save(
         self,
-        stamps: Mapping[str, tuple[Stamp | None, str]],
+        stamps: Mapping[str, tuple[Stamp | None, str, str]],
         digests: Mapping[str, tuple[str, str]],
         template: str,
         links: Links | None = None,
@@ -115,7 +138,7 @@ class OutputCache:
         if not self.version:
             return
         links = links or {}
-        fresh = {path: (stamp, sha) for path, (stamp, sha) in stamps.items() if stamp}
+        fresh = {path: (stamp, sha, made) for path, (stamp, sha, made) in stamps.items() if stamp}
         if (
             fresh == self.stamps
             and digests == self.digests
@@ -124,24 +147,18 @@ class OutputCache:
             and links_shared == self.links_shared
         ):
             return
-        save_cache_file(
-            self.folder,
-            OUTPUTS_FILE,
-            {
-                "version": self.version,
-                "template": template,
-                "stamps": {path: [*stamp, sha] for path, (stamp, sha) in sorted(fresh.items())},
-                "digests": {path: list(pair) for path, pair in sorted(digests.items())},
-                "links": dict(sorted(links.items())),
-                "links_shared": links_shared,
+        document = {
+            "version": self.version,
+            "template": template,
+            "stamps": {
+                path: [*stamp, sha, made] for path, (stamp, sha, made) in sorted(fresh.items())
             },
+            "digests": {path: list(pair) for path, pair in sorted(digests.items())},
+            "links": dict(sorted(links.items())),
+            "links_shared": links_shared,
+        }
+        data = sealed(
+            OUTPUTS_FILE, json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         )
-
-
-# ---------------------------------------------------------------------------------------
-# Compiled templates, kept per user
-
-
-# ---------------------------------------------------------------------------------------
-# JSON <-> model. A location inside a role file is [line, column, key path]: the file is
-# the cache entry's own path.
+        if data is not None:
+            save_cache_file(self.folder, OUTPUTS_FILE, data)

@@ -3,7 +3,15 @@
 Every output is first written into a staging folder inside the output folder (so the final
 rename stays on one file system), and only when every file has been written are they
 renamed into place. A build that fails or is interrupted before that point changes nothing.
-The manifest records what the tool made, so it only ever removes its own files.
+The manifest records what the tool made, so it only ever removes its own files (and only
+those still as it wrote them: build.current.ours_to_remove).
+
+The manifest is read as a stranger's list: at most output.STATE_FILE_MAX bytes, never
+through a link, any nesting; a path in it that leaves the output folder, or names the
+folder's own state (.jobdefs-*), is dropped. Every path written, moved or removed is checked
+on its way below the output folder (output.inside): a link to a folder there stops the
+build before anything moves; a link or file where an output goes is replaced, never
+followed; a folder where an output goes is refused.
 """
 
 from __future__ import annotations
@@ -11,13 +19,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from jobdefs.errors import OutputError
-from jobdefs.output import MANIFEST, Stamp, describe, file_sha256, sha256, stamp
+from jobdefs.output import (
+    MANIFEST,
+    STATE_FILE_MAX,
+    STATE_PREFIX,
+    Stamp,
+    Untrusted,
+    describe,
+    inside,
+    regular_bytes,
+    safe_relative,
+    sha256,
+    stamp,
+)
 
 STAGING_PREFIX = ".jobdefs-staging-"
 
@@ -36,23 +57,43 @@ class Entry(NamedTuple):
 @dataclass
 class Manifest:
     entries: dict[str, Entry] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # why it was not read, if it was not
 
     @classmethod
     def read(cls, output_dir: Path) -> Manifest:
+        """What the manifest lists; empty when there is none, or it is foreign, damaged,
+        over STATE_FILE_MAX or a link (said in a note: then nothing is removed, since
+        nothing is known to be jobdefs's; every output is still made and compared)."""
         try:
-            raw = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+            raw = json.loads(regular_bytes(output_dir / MANIFEST))
             if raw.get("version") != MANIFEST_VERSION:
-                return cls()
+                return cls()  # an earlier jobdefs's
             entries = {}
             for path, entry in raw["outputs"].items():
                 digest, sha = entry["digest"], entry["sha256"]
                 if type(digest) is not str or type(sha) is not str:
-                    return cls()
-                if safe_relative(path):
+                    raise Untrusted("not text")
+                if safe_relative(path) and not path.startswith(STATE_PREFIX):
                     entries[path] = Entry(digest, sha)
             return cls(entries)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return cls()  # unreadable or foreign: treat every output as out of date
+        except FileNotFoundError:
+            return cls()
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            RecursionError,
+            Untrusted,
+        ):
+            return cls(
+                notes=[
+                    f"the manifest ({MANIFEST}) is not one jobdefs wrote (damaged, a link, or "
+                    f"over {STATE_FILE_MAX // (1024 * 1024)} MiB): it was ignored, so no "
+                    "earlier output was removed, and a new one replaces it"
+                ]
+            )
 
     def to_bytes(self) -> bytes:
         """The manifest as json.dumps(..., indent=1, sort_keys=True) writes it, made
@@ -70,41 +111,11 @@ class Manifest:
         ).encode()
 
 
-def safe_relative(path: str) -> bool:
-    """A path that stays inside the output folder whatever a file or manifest says."""
-    return (
-        bool(path) and not path.startswith("/") and "\\" not in path and ".." not in path.split("/")
-    )
-
-
-def is_current(
-    output_dir: Path,
-    path: str,
-    digest: str,
-    manifest: Manifest,
-    stamps: Mapping[str, tuple[Stamp, str]] | None = None,
-) -> bool:
-    """Whether `path` was made from `digest` and still holds the bytes the tool wrote.
-
-    `stamps` are the outputs' stamps as this machine wrote them, with their sha256: while
-    a file keeps its stamp it keeps its bytes, so it need not be read to be hashed (the
-    shortcut version control takes too).
-    """
-    entry = manifest.entries.get(path)
-    if entry is None or entry.digest != digest:
-        return False
-    known = stamps.get(path) if stamps else None
-    if (
-        known is not None
-        and known[1] == entry.sha256
-        and (stamp(os.path.join(output_dir, path)) == known[0])
-    ):
-        return True
-    return file_sha256(output_dir / path) == entry.sha256
-
-
 class Staging:
-    """New outputs written aside, then moved into place together by `commit`."""
+    """New outputs written aside, then moved into place together by `commit`.
+
+    `output_dir` is the output folder as resolved once (a link the user chose is followed
+    there, and nowhere below it)."""
 
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
@@ -127,6 +138,7 @@ class Staging:
     def write(self, path: str, data: bytes) -> None:
         if not safe_relative(path):
             raise ValueError(f"refusing to write outside the output folder: {path!r}")
+        inside(self.output_dir, path)  # a link on its way is refused before any move
         target = self.folder / path
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -146,13 +158,16 @@ class Staging:
 
         Each output it replaces or removes is first moved aside into the staging folder, so
         that if any step fails (a file locked by another program, a full disk) everything
-        already moved is put back as it was.
+        already moved is put back as it was. Every path is checked first: nothing moves
+        while a link or a folder is in the way (OutputError).
         """
         for path in sorted(self.files):
             manifest.entries[path] = Entry(digests[path], self.files[path])
         removed = [path for path in remove if safe_relative(path)]
         for path in removed:
             manifest.entries.pop(path, None)
+        for path in [*self.files, *removed, MANIFEST]:
+            _check_place(self.output_dir, path)
         aside = self.folder / ".replaced"
         moves: list[tuple[Path, Path | None]] = []  # (output, where its old bytes went)
         try:
@@ -191,6 +206,23 @@ class Staging:
                     target.unlink(missing_ok=True)
             except OSError:
                 pass  # best effort: the original error is the one to report
+
+
+def _check_place(root: Path, path: str) -> None:
+    """Raise OutputError unless `path` can be replaced without following a link or
+    removing a folder."""
+    target = inside(root, path)
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise OutputError(f"cannot replace {path}: {describe(error)}") from None
+    if stat.S_ISDIR(mode):
+        raise OutputError(
+            f"'{path}' in the output folder is a folder, where jobdefs writes a file: move it "
+            "away and build again; no output was changed"
+        )
 
 
 def remove_stale_staging(output_dir: Path) -> None:

@@ -1,8 +1,12 @@
 """Model -> every output on disk: plan what is out of date, render it, replace it atomically.
 
 Each output has a digest of everything it is rendered from (its render context, the
-template, the tool's version and the date it carries). A build renders only the outputs
-whose digest changed; `--check` compares digests without writing anything.
+template, the tool's version and the date it carries). An output this machine wrote from
+the same digest, and that still holds those bytes, is kept without being made; any other
+(on a fresh clone, every one) is made and compared with what is there (build.current):
+a build keeps the identical ones and replaces the others, `--check` reports the others
+as stale, without writing anything. What the output folder says of itself (its manifest,
+a cache from elsewhere) never makes an output current.
 """
 
 from __future__ import annotations
@@ -14,21 +18,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from jobdefs.build.cache import OutputCache
+from jobdefs.build.cache import OutputCache, Written
+from jobdefs.build.current import OutputFolder, ours_to_remove
 from jobdefs.build.plan import (
     BuildReport,
     Plan,
     Target,
 )
-from jobdefs.build.replace import Manifest, Staging, is_current
+from jobdefs.build.replace import Entry, Manifest, Staging
 from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
 from jobdefs.errors import JobdefsError, OutputError
 from jobdefs.feedback import review, scoring
 from jobdefs.output import (
+    CACHE_FOLDER,
     HANDBOOK,
     HANDBOOK_PDF,
     JOB_AIDS,
+    cache_enabled,
     describe,
     sha256,
     stamp,
@@ -96,9 +103,12 @@ def build(
     carry; answers to hand-offs changed since are left blank and marked.
     """
     output_dir = output_dir or workbook.output_dir
+    root = output_dir.resolve()  # followed once: below it, no link is
+    folder = OutputFolder(root)
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
+    history = memory if memory is not None else _record(root)
     plan = Plan(
         workbook,
         output_dir,
@@ -114,22 +124,30 @@ def build(
     # (Unless the last build here checked these very bytes with this very code.)
     if memory is None or memory.template != plan.template_digest:
         template_lint.check_template(plan.template_bytes, plan.template_name)
-    manifest = Manifest.read(output_dir)
-    known = memory.stamps if memory is not None else None
-    report = BuildReport(notes=notes)
+    manifest = Manifest.read(root)
+    record = history.stamps if history is not None else None
+    report = BuildReport(notes=[*notes, *manifest.notes, *_cache_notes(root, history)])
+    kept: dict[str, str] = {}  # path -> the sha256 of its bytes, found current
     todo = []
     for target in plan.targets:
-        if not force and is_current(output_dir, target.path, target.digest, manifest, known):
-            report.kept.append(target.path)
-        else:
+        sha = None if force else folder.known_current(target.path, target.digest, record)
+        if sha is None:
             todo.append(target)
-    orphans = [] if plan.partial else _orphans(plan, manifest)
+        else:
+            kept[target.path] = sha
+    orphans: list[str] = []
+    left: list[str] = []
+    if not plan.partial:
+        unwanted = _orphans(plan, manifest)
+        orphans, left_notes = ours_to_remove(root, unwanted, manifest, record)
+        left = [p for p in unwanted if p not in orphans]
+        report.notes += left_notes
     digests = {t.path: t.digest for t in plan.targets}
     handbook_pdf = (
         pdf
         and handbook
         and plan.handbook is not None
-        and (force or not is_current(output_dir, HANDBOOK_PDF, plan.handbook.digest, manifest))
+        and (force or folder.known_current(HANDBOOK_PDF, plan.handbook.digest, record) is None)
     )
     job_aids = [t for t in todo if t.kind == "job-aid"]
     # Compiling the template is worth it only when a document made from it is due.
@@ -138,59 +156,102 @@ def build(
         if job_aids or handbook_pdf or plan.handbook in todo
         else None
     )
-    with Staging(output_dir) as staging:
+    with Staging(root) as staging:
         total = len(todo)
         done = 0
 
-        def advance() -> None:
+        def stage(path: str, data: bytes) -> None:
+            """Write `data` unless the file there holds these very bytes already."""
             nonlocal done
+            if not force and folder.same_bytes(path, data):
+                kept[path] = sha256(data)
+            else:
+                staging.write(path, data)
             done += 1
             if progress:
                 progress(done, total)
 
         rendered = _render_job_aids(plan, template, job_aids, jobs)
         for target, data in zip(job_aids, rendered, strict=True):
-            staging.write(target.path, data)
-            advance()
+            stage(target.path, data)
         for path, data in plan.render_workbooks(
-            {t.path for t in todo}, partial(_as_written, output_dir, manifest)
+            {t.path for t in todo}, partial(folder.written_bytes, record)
         ):
-            staging.write(path, data)
-            advance()
+            stage(path, data)
         if plan.handbook is not None and (plan.handbook in todo or handbook_pdf):
             assert template is not None
             made = render_handbook(
                 workbook.organization, template, plan.contexts, plan.moment, handbook_pdf
             )
             if plan.handbook in todo:
-                staging.write(HANDBOOK, made.docx)
-                advance()
+                stage(HANDBOOK, made.docx)
             if made.printable is not None:
                 digests[HANDBOOK_PDF] = plan.handbook.digest
                 _stage_handbook_pdf(plan, staging, made.printable)
         if pdf:
-            _stage_pdfs(plan, staging, digests, manifest, force)
+            _stage_pdfs(plan, staging, digests, partial(folder.known_current, record=record), force)
+        for path, sha in kept.items():  # as found, whatever the manifest said of them
+            manifest.entries[path] = Entry(digests[path], sha)
+        for path in left:  # kept as they are, and no longer jobdefs's to remove
+            manifest.entries.pop(path, None)
         staging.commit(manifest, digests, remove=orphans)
-    if memory is not None and workbook.role_cache is not None:
-        workbook.role_cache.save()
-        stamps = {path: (staging.stamps.get(path), sha) for path, sha in staging.files.items()}
-        for path in report.kept:  # found current a moment ago
-            if path not in stamps and path in manifest.entries:
-                sha = manifest.entries[path].sha256
-                before = known.get(path) if known is not None else None
-                # A stamp kept from before is as good as a new one: at worst it no longer
-                # matches, and the next build hashes the file, as it would without it.
-                stamps[path] = (
-                    before
-                    if before is not None and before[1] == sha
-                    else (stamp(output_dir / path), sha)
-                )
-        remembered = dict(memory.digests) | plan.remembered if plan.partial else plan.remembered
-        memory.save(stamps, remembered, plan.template_digest, plan.links, plan.links_shared)
+    if history is not None:
+        stamps = _written(root, staging, kept, digests, record, manifest)
+        if memory is not None and workbook.role_cache is not None:
+            workbook.role_cache.save()
+            memory.save(
+                stamps,
+                dict(memory.digests) | plan.remembered if plan.partial else plan.remembered,
+                plan.template_digest,
+                plan.links,
+                plan.links_shared,
+            )
+        else:  # what it wrote, and nothing of how the workbook was read
+            history.save(
+                stamps, history.digests, history.template, history.links, history.links_shared
+            )
     report.written = sorted(staging.files)
-    report.kept = sorted(set(report.kept) - set(report.written))
+    report.kept = sorted(set(kept) - set(report.written))
     report.removed = sorted(orphans)
     return report
+
+
+def _written(
+    root: Path,
+    staging: Staging,
+    kept: dict[str, str],
+    digests: dict[str, str],
+    record: dict[str, Written] | None,
+    manifest: Manifest,
+) -> dict[str, tuple[Any, str, str]]:
+    """What this machine now knows it wrote: each output's stamp, sha256 and digest."""
+    known: dict[str, tuple[Any, str, str]] = {
+        # Outputs this build did not look at (PDFs, a handbook not asked for) stay known.
+        path: written
+        for path, written in (record or {}).items()
+        if path in manifest.entries and path not in kept and path not in staging.files
+    }
+    for path, sha in kept.items():  # found current a moment ago
+        before = record.get(path) if record is not None else None
+        # A stamp kept from before is as good as a new one: at worst it no longer matches,
+        # and the next build hashes the file, as it would without it.
+        known[path] = (
+            before
+            if before is not None and before[1:] == (sha, digests[path])
+            else (stamp(root / path), sha, digests[path])
+        )
+    for path, sha in staging.files.items():
+        known[path] = (staging.stamps.get(path), sha, digests[path])
+    return known
+
+
+def _cache_notes(root: Path, memory: OutputCache | None) -> list[str]:
+    if memory is None or not (root / CACHE_FOLDER).is_symlink():
+        return []
+    return [
+        f"'{CACHE_FOLDER}' in the output folder is a link: jobdefs neither reads nor writes "
+        "its cache through it, so every build makes every output; remove the link to keep it"
+    ]
 
 
 def _render_job_aids(
@@ -212,18 +273,23 @@ def _render_job_aids(
 
 
 def _stage_pdfs(
-    plan: Plan, staging: Staging, digests: dict[str, str], manifest: Manifest, force: bool
+    plan: Plan,
+    staging: Staging,
+    digests: dict[str, str],
+    known: Callable[[str, str], str | None],
+    force: bool,
 ) -> None:
-    """PDF copies of the job aids through LibreOffice, for the ones new or out of date."""
+    """PDF copies of the job aids through LibreOffice, for the ones new or out of date
+    (`known(path, digest)` gives the sha256 of a PDF this machine wrote from that digest)."""
     sources = []
     for target in plan.targets:
         if target.kind != "job-aid":
             continue
         pdf_path = target.path.removesuffix(".docx") + ".pdf"
         digests[pdf_path] = target.digest
-        if force or not is_current(plan.output_dir, pdf_path, target.digest, manifest):
+        if force or known(pdf_path, target.digest) is None:
             staged = staging.folder / target.path
-            sources.append(staged if staged.exists() else plan.output_dir / target.path)
+            sources.append(staged if staged.exists() else staging.output_dir / target.path)
     if not sources:
         return
     converted = staging.folder / ".pdf"
@@ -255,16 +321,9 @@ def _memory(workbook: Workbook, output_dir: Path) -> OutputCache | None:
     return OutputCache.open(output_dir)
 
 
-def _as_written(output_dir: Path, manifest: Manifest, path: str) -> bytes | None:
-    """The bytes of an earlier output, if they are still exactly what the build wrote."""
-    entry = manifest.entries.get(path)
-    if entry is None:
-        return None
-    try:
-        data = (output_dir / path).read_bytes()
-    except OSError:
-        return None
-    return data if sha256(data) == entry.sha256 else None
+def _record(root: Path) -> OutputCache | None:
+    """What this machine wrote into `root`, for a build that does not remember the rest."""
+    return OutputCache.open(root) if cache_enabled() else None
 
 
 def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
@@ -303,10 +362,17 @@ def check(
     scorecard_baseline: Sequence[Path] = (),
     reviews: Sequence[Path] = (),
 ) -> BuildReport:
-    """What a build with the same options would change, without writing anything."""
+    """What a build with the same options would change, without writing anything.
+
+    An output this machine's record does not vouch for is made and compared with the file
+    (so on a fresh clone, every one): the folder's own manifest never makes it current.
+    """
     output_dir = output_dir or workbook.output_dir
+    root = output_dir.resolve()
+    folder = OutputFolder(root)
     figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     memory = _memory(workbook, output_dir)  # read, never written
+    history = memory if memory is not None else _record(root)
     plan = Plan(
         workbook,
         output_dir,
@@ -316,31 +382,56 @@ def check(
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
     )
-    known = memory.stamps if memory is not None else None
-    manifest = Manifest.read(output_dir)
+    record = history.stamps if history is not None else None
+    manifest = Manifest.read(root)
     report = BuildReport(notes=notes)
     targets = {t.path: t for t in plan.targets}
     if plan.handbook is not None and HANDBOOK in manifest.entries:
         targets.setdefault(HANDBOOK, plan.handbook)  # made earlier: current or stale
+    unknown: list[Target] = []
     for target in targets.values():
-        if not (output_dir / target.path).is_file():
+        if folder.known_current(target.path, target.digest, record) is not None:
+            report.kept.append(target.path)
+        elif not folder.present(target.path):
             if target.path in {t.path for t in plan.targets}:
                 report.missing.append(target.path)
-        elif is_current(output_dir, target.path, target.digest, manifest, known):
-            report.kept.append(target.path)
         else:
-            report.stale.append(target.path)
+            unknown.append(target)
+    for path, data in _render(plan, unknown, partial(folder.written_bytes, record)):
+        (report.kept if folder.same_bytes(path, data) else report.stale).append(path)
     pdfs = {p for p in manifest.entries if p.endswith(".pdf")}
-    report.orphaned = [
-        p for p in _orphans(plan, manifest) if (output_dir / p).exists() and p not in pdfs
-    ]
+    report.orphaned = [p for p in _orphans(plan, manifest) if folder.present(p) and p not in pdfs]
     for pdf_path in sorted(pdfs):  # PDFs are optional, but a stale one is still stale
         source = targets.get(pdf_path.removesuffix(".pdf") + ".docx")
+        if source is None and pdf_path == HANDBOOK_PDF:
+            source = plan.handbook
         if source is None:
-            if pdf_path != HANDBOOK_PDF or plan.handbook is None:
-                report.orphaned.append(pdf_path)
-            elif manifest.entries[pdf_path].digest != plan.handbook.digest:
-                report.stale.append(pdf_path)
-        elif manifest.entries[pdf_path].digest != source.digest:
+            report.orphaned.append(pdf_path)
+        elif folder.known_current(pdf_path, source.digest, record) is None and (
+            # Made by LibreOffice, a PDF cannot be made again to be compared: without this
+            # machine's record of it, the manifest's word for what it was made from is taken.
+            manifest.entries[pdf_path].digest != source.digest
+        ):
             report.stale.append(pdf_path)
     return report
+
+
+def _render(
+    plan: Plan, targets: Sequence[Target], previous: Callable[[str], bytes | None]
+) -> Iterator[tuple[str, bytes]]:
+    """Each of `targets` made afresh (for `check`, which compares and writes nothing)."""
+    job_aids = [t for t in targets if t.kind == "job-aid"]
+    wanted = {t.path for t in targets}
+    template = (
+        template_files.load_job_aid_template(plan.template_path, plan.template_name)
+        if job_aids or HANDBOOK in wanted
+        else None
+    )
+    rendered = _render_job_aids(plan, template, job_aids, None)
+    for target, data in zip(job_aids, rendered, strict=True):
+        yield target.path, data
+    yield from plan.render_workbooks(wanted, previous)
+    if HANDBOOK in wanted:
+        assert template is not None
+        made = render_handbook(plan.workbook.organization, template, plan.contexts, plan.moment)
+        yield HANDBOOK, made.docx

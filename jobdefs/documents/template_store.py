@@ -1,4 +1,5 @@
-"""Compiled job-aid templates, kept in the user's cache folder."""
+"""Compiled job-aid templates, kept in the user's cache folder (`output.user_folder`), beside
+the key that seals the caches kept in output folders (`digests.machine_key`)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,12 @@ import functools
 import hashlib
 import importlib.util
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from jobdefs.digests import code_version
-from jobdefs.output import Untrusted, cache_enabled, expect, save_cache_file
-
-FOLDER_VARIABLE = "JOBDEFS_CACHE_DIR"  # where compiled templates are kept (see user_folder)
-
-
-def user_folder() -> Path | None:
-    """This user's jobdefs cache folder (JOBDEFS_CACHE_DIR, else the platform's user cache
-    folder, e.g. ~/.cache/jobdefs); None when caching is switched off."""
-    if not cache_enabled():
-        return None
-    chosen = os.environ.get(FOLDER_VARIABLE, "").strip()
-    if chosen:
-        return Path(chosen)
-    import platformdirs
-
-    return platformdirs.user_cache_path("jobdefs")
+from jobdefs.output import Untrusted, expect, regular_bytes, save_cache_file, user_folder
 
 
 @dataclass(frozen=True)
@@ -80,7 +65,7 @@ class TemplateStore:
         """The template's parts as cleaned up before, or None when not known (or damaged)."""
         try:
             raw = expect(
-                json.loads((self.folder / "templates" / f"{self.key}.json").read_bytes()), dict
+                json.loads(regular_bytes(self.folder / "templates" / f"{self.key}.json")), dict
             )
             parts = {}
             for name, entry in raw.items():

@@ -1,4 +1,11 @@
-"""Role files already read: the same bytes are not parsed and checked a second time."""
+"""Role files already read: the same bytes are not parsed and checked a second time.
+
+The cache lives in the output folder, which can arrive in anybody's commit, and its keys
+(a path and a digest of the file's bytes) are computable by anybody: so each of its files
+is sealed with this machine's key (`digests.sealed`), and one whose seal does not match,
+or that is over `output.STATE_FILE_MAX`, or a link, is not used. A role read from the
+cache is then one this machine read itself.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobdefs.digests import code_version
+from jobdefs.digests import code_version, sealed, unsealed
 from jobdefs.model import (
     Customer,
     FeedbackQuestion,
@@ -21,7 +28,14 @@ from jobdefs.model import (
     Role,
     filled,
 )
-from jobdefs.output import CACHE_FOLDER, Untrusted, cache_enabled, expect, save_cache_file
+from jobdefs.output import (
+    CACHE_FOLDER,
+    Untrusted,
+    cache_enabled,
+    expect,
+    regular_bytes,
+    save_cache_file,
+)
 
 ROLE_SHARDS = 16  # roles-0.json to roles-f.json
 
@@ -46,12 +60,12 @@ class FileOutcome:
 class RoleCache:
     """The outcomes of reading role files, by workbook-relative path and content digest.
 
-    Each of the files (`roles_file`) is JSON Lines: a first line with the code version,
-    then one line a role file, `<digest> <path as a JSON string>` and a tab before the
-    outcome as JSON. A line is decoded only when its file is asked for, and written back as
-    it was read when the file has not changed, so that keeping a thousand files costs
-    little more than copying text; a file of the cache none of whose paths changed is not
-    written at all.
+    Each of the files (`roles_file`) is JSON Lines: a first line with this machine's seal
+    of the file and the code version, then one line a role file, `<digest> <path as a
+    JSON string>` and a tab before the outcome as JSON. A line is decoded only when its
+    file is asked for, and written back as it was read when the file has not changed, so
+    that keeping a thousand files costs little more than copying text; a file of the cache
+    none of whose paths changed is not written at all.
     """
 
     def __init__(self, folder: Path, version: str, entries: dict[str, tuple[str, str]]) -> None:
@@ -66,7 +80,8 @@ class RoleCache:
         """The cache kept in `output_dir`; empty when missing, unreadable or out of date.
 
         None when caching is switched off (JOBDEFS_NO_CACHE=1) or the code that reads
-        files cannot be fingerprinted.
+        files cannot be fingerprinted. Empty, too, when the cache folder is a link: the
+        output folder's links are never followed.
         """
         if not cache_enabled():
             return None
@@ -76,7 +91,7 @@ class RoleCache:
             return None
         folder = output_dir / CACHE_FOLDER
         entries: dict[str, tuple[str, str]] = {}
-        for name in roles_files():
+        for name in [] if folder.is_symlink() else roles_files():
             # A file of the cache that cannot be read, or not trusted, only costs the time
             # its role files take to be read afresh.
             with contextlib.suppress(OSError, ValueError, Untrusted, RecursionError):
@@ -123,7 +138,9 @@ class RoleCache:
                 lines.append(f"{digest} {json.dumps(path, ensure_ascii=False)}\t{text}")
         head = json.dumps({"version": self.version})
         for name, lines in shards.items():
-            save_cache_file(self.folder, name, "\n".join([head, *lines]).encode())
+            data = sealed(name, "\n".join([head, *lines]).encode())
+            if data is not None:
+                save_cache_file(self.folder, name, data)
         with contextlib.suppress(OSError):  # where earlier builds kept them all in one
             (self.folder / "roles.json").unlink(missing_ok=True)
 
@@ -140,7 +157,7 @@ def _json_value(text: str) -> Any:
 
 
 def _read_shard(file: Path, name: str, version: str) -> dict[str, tuple[str, str]]:
-    lines = file.read_text(encoding="utf-8").split("\n")
+    lines = unsealed(name, regular_bytes(file)).decode("utf-8").split("\n")
     if json.loads(lines[0]) != {"version": version}:
         return {}
     entries = {}
