@@ -111,3 +111,47 @@ def test_every_output_of_a_hostile_workbook_converts(tmp_path: Path) -> None:
     output = tmp_path / "out"
     build(workbook, output_dir=output)
     assert convert_all(output, tmp_path / "profile") == []
+
+
+def test_a_template_saved_by_libreoffice_still_builds(tmp_path: Path) -> None:
+    """LibreOffice writes the quotes inside tags as &apos;: the template must still work."""
+    from jobdefs.documents.template_files import default_template_path
+    from jobdefs.documents.template_lint import lint_template_file
+
+    source = tmp_path / "job-aid.docx"
+    shutil.copy(default_template_path(), source)
+    saved = tmp_path / "saved"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(saved),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    template = saved / "job-aid.docx"
+    assert b"&apos;" in _part(template, "word/document.xml")  # what made it fail
+    assert lint_template_file(template) == []
+    workbook = tmp_path / "workbook"
+    shutil.copytree(CHAIN, workbook)
+    (workbook / "templates").mkdir(exist_ok=True)
+    shutil.copy(template, workbook / "templates" / "job-aid.docx")
+    report = build(load_workbook(workbook))
+    aid = workbook / "build" / "job-aids" / "phlebotomist.docx"
+    assert aid.is_file() and "job-aids/phlebotomist.docx" in report.written
+    text = _part(aid, "word/document.xml").decode()
+    assert "&apos;" not in text and "{{" not in text
+
+
+def _part(docx_file: Path, name: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(docx_file) as archive:
+        return archive.read(name)

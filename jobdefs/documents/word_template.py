@@ -54,6 +54,11 @@ _DECLARATION = re.compile(r"<\?xml[^>]*\?>\s*")
 # elements (what is left of a {%p %}, {%tr %} or {%tc %} tag), so it has a line of its own.
 _LINE_START = re.compile(r"(?=<w:p[ >])|(?:(?<=>)|(?<=%}))(?={%)")
 _TAG = re.compile(r"{%.*?%}|{{.*?}}", re.DOTALL)
+# Quotes and ampersands as an XML writer may escape them inside a tag's text: LibreOffice
+# writes ' as &apos;. docxtpl decodes only &lt; and &gt;, so the rest are decoded here.
+_TAG_ENTITY = re.compile(r"&(?:apos|quot|amp|#39|#34|#x27|#x22);")
+_ENTITY_TEXT = {"&apos;": "'", "&#39;": "'", "&#x27;": "'", "&quot;": '"', "&#34;": '"'}
+_ENTITY_TEXT |= {"&#x22;": '"', "&amp;": "&"}
 _RAW_BLOCK = re.compile(r"({%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%})", re.DOTALL)
 _XML_TAG = re.compile(r"<[^>]+>")
 _PARAGRAPH_START = re.compile(r"<w:p[ >]")
@@ -128,7 +133,14 @@ def template_source(xml: str) -> tuple[str, str]:
     declaration = _DECLARATION.match(xml)
     prolog = declaration.group(0) if declaration else ""
     source = _outside_raw_blocks(DocxTemplate(None).patch_xml(xml[len(prolog) :]), _mark_lines)
-    return prolog, source
+    return prolog, _outside_raw_blocks(source, _decoded_tags)
+
+
+def _decoded_tags(source: str) -> str:
+    """Each tag as typed: the quotes an XML writer escaped in it decoded back."""
+    return _TAG.sub(
+        lambda tag: _TAG_ENTITY.sub(lambda e: _ENTITY_TEXT[e.group()], tag.group()), source
+    )
 
 
 @dataclass(frozen=True)
