@@ -266,6 +266,7 @@ def test_json_is_a_stable_structure(changed: tuple[Path, Path]) -> None:
         "errors": 0,
     }
     assert document["counts"] == {
+        "role-unreadable": 0,
         "role-added": 1,
         "role-removed": 1,
         "role-retitled": 1,
@@ -315,7 +316,11 @@ def test_a_side_with_errors_is_still_compared_with_a_note(tmp_path: Path) -> Non
     (new / "roles" / "coder.yaml").write_text("title: [broken\n", encoding="utf-8")
     status, out, err = run("diff", str(old), str(new))
     assert status == 0
-    assert "Removed the role Medical Coder (coder, Health Information)" in out
+    # A file that cannot be read says so; it is not a role removed.
+    assert "Removed the role" not in out
+    assert (
+        "Could not read Medical Coder (coder) on the new side: roles/coder.yaml has errors" in out
+    )
     assert "Laboratory Technologist changed the standard of 'Verified result'" in out
     assert err.startswith(f"note: the new workbook ({new}) has ")
     assert err.endswith(
@@ -826,3 +831,25 @@ def test_named_pipes_in_a_folder_do_not_hang_diff(tmp_path: Path) -> None:
     done = run_capped(tmp_path, "diff", str(old), str(new))
     assert done.returncode == 0, done.stderr
     assert "roles/pipe.yaml" in done.stderr
+
+
+@pytest.mark.parametrize("broken", ["old", "new"])
+def test_a_role_whose_file_is_broken_on_one_side_is_unreadable_not_removed(
+    tmp_path: Path, broken: str
+) -> None:
+    sides = {}
+    for which in ("old", "new"):
+        run("init", str(tmp_path / which))
+        sides[which] = tmp_path / which
+    nurse = sides[broken] / "roles" / "nurse.yaml"
+    nurse.write_text(nurse.read_text(encoding="utf-8") + "oops: [\n", encoding="utf-8")
+    status, out, _ = run("diff", str(sides["old"]), str(sides["new"]))
+    assert status == 0
+    assert "Roles that could not be read (1)" in out
+    assert (
+        f"Could not read Clinic Nurse (nurse) on the {broken} side: roles/nurse.yaml has "
+        "errors, so what changed in it is not shown" in out
+    )
+    # Neither the role nor its hand-offs are reported as added or removed.
+    assert "Removed the role" not in out and "Added the role" not in out
+    assert "Clinic Nurse" not in out.replace("Could not read Clinic Nurse", "")

@@ -20,6 +20,7 @@ from jobdefs.workbook.load import Workbook, load_workbook
 from jobdefs.workbook.revision import find_revision, load_revision
 
 ChangeKind = Literal[
+    "role-unreadable",
     "role-added",
     "role-removed",
     "role-retitled",
@@ -33,6 +34,7 @@ ChangeKind = Literal[
 ]
 # The order in which kinds are reported, with the heading of each group.
 HEADINGS: dict[ChangeKind, str] = {
+    "role-unreadable": "Roles that could not be read",
     "role-added": "Roles added",
     "role-removed": "Roles removed",
     "role-retitled": "Roles retitled",
@@ -63,6 +65,18 @@ class Side:
     @property
     def error_files(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.file for f in self.workbook.errors))
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """The role files with errors that gave no role on this side: role id -> file."""
+        roles = self.workbook.roles_dir.relative_to(self.workbook.root).as_posix() + "/"
+        read = {role.id for role in self.workbook.organization.roles}
+        files = {
+            Path(file).stem: file
+            for file in self.error_files
+            if file.startswith(roles) and file.endswith((".yaml", ".yml"))
+        }
+        return {role_id: file for role_id, file in files.items() if role_id not in read}
 
 
 def _label(spec: str, revision: str = "", current: bool = False) -> str:
@@ -98,6 +112,12 @@ class Change:
         customers = ", ".join(n(p.title) for p in self.affects)
         customer = n(self.customer.title) if self.customer else ""
         product = q(self.product)
+        if self.kind == "role-unreadable":
+            return (
+                f"Could not read {who} ({n(self.role.id)}) on the {self.after} side: "
+                f"{n(self.before)} has errors, so what changed in it is not shown; run "
+                "'jobdefs check' there"
+            )
         if self.kind == "role-added":
             serving = f"serving {customers}" if customers else "serving no one yet"
             return f"Added the role {who} ({n(self.role.id)}, {n(self.role.department)}), {serving}"
@@ -213,9 +233,12 @@ def diff_workbooks(old: str, new: str | None = None, *, workbook: Path = Path(".
         new_side = Side(str(workbook), loaded, current=True)
     else:
         new_side = load_side(new, workbook, "new")
-    return Comparison(
-        old_side, new_side, compare(old_side.workbook.organization, new_side.workbook.organization)
+    changes = compare(
+        old_side.workbook.organization,
+        new_side.workbook.organization,
+        unreadable={"old": old_side.unreadable, "new": new_side.unreadable},
     )
+    return Comparison(old_side, new_side, changes)
 
 
 def load_side(spec: str, workbook: Path, which: str = "old") -> Side:
@@ -239,21 +262,41 @@ def _contained(which: str, label: str, load: Callable[[], Workbook]) -> Workbook
 # Comparing -------------------------------------------------------------------------------
 
 
-def compare(old: Organization, new: Organization) -> tuple[Change, ...]:
-    """Every change from `old` to `new`, grouped by kind, then in the organization's order."""
+def compare(
+    old: Organization,
+    new: Organization,
+    unreadable: dict[str, dict[str, str]] | None = None,
+) -> tuple[Change, ...]:
+    """Every change from `old` to `new`, grouped by kind, then in the organization's order.
+
+    `unreadable` holds, for the "old" and the "new" side, the role files that have errors
+    there and gave no role (role id -> file): such a role is said to be unreadable, not
+    added or removed, and hand-offs to or from it are left out, since that side cannot say.
+    """
     changes: list[tuple[tuple[str, ...], Change]] = []
+    broken = unreadable or {}
+    old_broken, new_broken = broken.get("old", {}), broken.get("new", {})
+    unknown = old_broken.keys() | new_broken.keys()
 
     def add(change: Change, role: Role, *rest: str) -> None:
+        if change.customer is not None and change.customer.id in unknown:
+            return
         kind_rank = f"{list(HEADINGS).index(change.kind):02d}"
         changes.append(((kind_rank, *role_order(role), *rest), change))
 
     old_ids = {role.id for role in old.roles}
     new_ids = {role.id for role in new.roles}
     for role in new.roles:
-        if role.id not in old_ids:
+        if role.id in old_broken:
+            file = old_broken[role.id]
+            add(Change("role-unreadable", new.party(role), before=file, after="old"), role)
+        elif role.id not in old_ids:
             add(Change("role-added", new.party(role), affects=_customers(new, role.id)), role)
     for role in old.roles:
-        if role.id not in new_ids:
+        if role.id in new_broken:
+            file = new_broken[role.id]
+            add(Change("role-unreadable", old.party(role), before=file, after="new"), role)
+        elif role.id not in new_ids:
             add(Change("role-removed", old.party(role), affects=_customers(old, role.id)), role)
     for role in new.roles:
         if role.id in old_ids:
