@@ -213,3 +213,27 @@ def test_a_build_without_reviews_after_one_with_them_drops_the_answers(
         *(f"departments/{p.name}" for p in (built / "build" / "departments").iterdir()),
     ]:
         assert (built / "build" / path).read_bytes() == (tmp_path / "plain" / path).read_bytes()
+
+
+def test_another_organizations_review_is_named_as_such(built: Path, tmp_path: Path) -> None:
+    matrix = built / "build" / "internal-customer-matrix.xlsx"
+    answer(matrix, {"Lab order": ("Agreed", "Dana", "")})
+    other = tmp_path / "other"
+    run("init", str(other), "--organization", "Elsewhere Clinic")
+    status, out, err = run("review", str(matrix), "-w", str(other))
+    name = load_workbook(built).organization.name
+    assert (status, out) == (1, "")
+    assert err == (
+        f"Error: {matrix}: this workbook was written for another organization ('{name}: "
+        "internal-customer matrix'), not Elsewhere Clinic: none of its hand-offs is in this "
+        "workbook. Give the reviewed workbooks that 'jobdefs build' wrote for this one\n"
+    )
+
+
+def test_the_summary_table_marks_a_name_it_cuts(tmp_path: Path) -> None:
+    run("init", str(tmp_path))  # the billing clerk is in Patient Financial Services
+    run("build", "-q", "-w", str(tmp_path))
+    matrix = tmp_path / "build" / "internal-customer-matrix.xlsx"
+    status, out, _ = run("review", str(matrix), "-w", str(tmp_path))
+    assert status == 0
+    assert "\nPatient Financial Servi… Billing Clerk " in out

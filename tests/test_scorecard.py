@@ -489,3 +489,16 @@ def test_cli_scorecard_reads_a_missing_file_as_an_error(tmp_path: Path) -> None:
     assert status == 1
     assert err.startswith(f"Error: {missing}: ")
     assert os.fspath(missing) in err
+
+
+def test_another_organizations_surveys_are_named_as_such(rounds: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    CliRunner().invoke(cli, ["init", str(other), "--organization", "Elsewhere Clinic"])
+    survey = surveys_of(rounds, "round-1")[0]
+    result = CliRunner().invoke(cli, ["scorecard", str(survey), "-w", str(other)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {survey}: this survey was written for another organization "
+        f"('{load_workbook(CLINIC).organization.name}'), not Elsewhere Clinic: none of its "
+        "hand-offs is in this workbook. Give the answered surveys of this one\n"
+    )

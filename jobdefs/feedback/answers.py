@@ -80,6 +80,7 @@ class SurveyFile:
     responses: tuple[Response, ...]
     asked: tuple[str, ...]  # the hand-off ids the survey was made with
     notes: tuple[Note, ...]
+    organization: str = ""  # as its About sheet names it
 
 
 def survey_paths(paths: Iterable[Path]) -> list[Path]:
@@ -204,6 +205,7 @@ def read_survey(path: Path) -> SurveyFile:
         responses=tuple(responses),
         asked=asked,
         notes=tuple(notes),
+        organization=facts.get("organization", ""),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from jobdefs.errors import JobdefsError
 from jobdefs.feedback.returned_workbook import open_workbook, sheet_rows
 from jobdefs.model import HandOff, Organization
 from jobdefs.office_files import UnsafeFile
-from jobdefs.text import markdown_text, one_line
+from jobdefs.text import cut, markdown_text, one_line
 
 ANSWER_HEADERS = (STATUS_HEADER, REVIEWER_HEADER, COMMENT_HEADER)
 HEADER_SEARCH_ROWS = 10  # the header row sits at the top, below at most a title block
@@ -90,13 +90,18 @@ def _status(value: str) -> str | None:
     return next((s for s in STATUS_OPTIONS if s.casefold() == folded), None)
 
 
-def read_answers(path: Path, notes: list[str] | None = None) -> list[Answer]:
-    """Every answered row of every sheet with a `Hand-off id` column in `path`."""
+def read_answers(
+    path: Path, notes: list[str] | None = None, titles: dict[Path, str] | None = None
+) -> list[Answer]:
+    """Every answered row of every sheet with a `Hand-off id` column in `path`; `titles`
+    gets the title the workbook was written with ("<organization>: ...")."""
     notes = notes if notes is not None else []
     answers: list[Answer] = []
     found_sheet = False
     try:
         book = open_workbook(path)
+        if titles is not None:
+            titles[path] = _text(book.properties.title) if book.properties else ""
         try:
             for sheet in book.worksheets:
                 header: dict[str, int] = {}
@@ -164,13 +169,35 @@ def _answer(
     return None if answer.is_blank else answer
 
 
+def _refuse_another_organizations(
+    path: Path,
+    title: str,
+    answers: Sequence[Answer],
+    handoffs: Mapping[str, HandOff],
+    organization: Organization,
+) -> None:
+    """A workbook written for another organization, none of whose answers is a hand-off
+    here, is a mistake to name, not a workbook of stale answers."""
+    if not title or title.startswith(f"{organization.name}: "):
+        return
+    if answers and not any(answer.handoff_id in handoffs for answer in answers):
+        raise JobdefsError(
+            f"{path}: this workbook was written for another organization ('{one_line(title)}'), "
+            f"not {organization.name}: none of its hand-offs is in this workbook. Give the "
+            "reviewed workbooks that 'jobdefs build' wrote for this one"
+        )
+
+
 def review(organization: Organization, files: Iterable[Path]) -> Review:
     """Match the answers in `files` against the organization's current hand-offs."""
     result = Review()
     handoffs = {h.id: h for h in organization.handoffs}
     latest: dict[str, Answer] = {}
+    titles: dict[Path, str] = {}
     for path in files:
-        for answer in read_answers(path, result.notes):
+        answers = read_answers(path, result.notes, titles)
+        _refuse_another_organizations(path, titles.get(path, ""), answers, handoffs, organization)
+        for answer in answers:
             earlier = latest.get(answer.handoff_id)
             if earlier is not None and (earlier.status, earlier.comment) != (
                 answer.status,
@@ -238,7 +265,7 @@ def as_text(result: Review) -> str:
     ]
     for row in summary_rows(result):
         lines.append(
-            f"{one_line(row['department'])[:24]:<24} {one_line(row['role'])[:28]:<28} "
+            f"{cut(one_line(row['department']), 24):<24} {cut(one_line(row['role']), 28):<28} "
             f"{row['agreed']:>6} {row['needs_change']:>6} {row['not_needed']:>4} "
             f"{row['suspect']:>7} {row['unanswered'] + row['no_status']:>5}"
         )

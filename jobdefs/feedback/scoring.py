@@ -32,7 +32,7 @@ from jobdefs.feedback.survey import (
     SurveyError,
 )
 from jobdefs.model import HandOff, Organization
-from jobdefs.text import shorten
+from jobdefs.text import one_line, shorten
 
 SCORES = {MET: 1.0, PARTLY_MET: 0.5, NOT_MET: 0.0}  # NOT_RECEIVED is a gap, not a score
 SCORING = (
@@ -246,6 +246,17 @@ def _tally(
     by_id = {h.id: h for h in organization.handoffs}
     tallies: dict[str, _Tally] = {}
     for survey in surveys:
+        if (
+            survey.organization
+            and survey.organization != organization.name
+            and survey.responses
+            and not any(response.handoff_id in by_id for response in survey.responses)
+        ):
+            raise SurveyError(
+                f"{survey.file}: this survey was written for another organization "
+                f"('{one_line(survey.organization)}'), not {organization.name}: none of its "
+                "hand-offs is in this workbook. Give the answered surveys of this one"
+            )
         notes.extend(survey.notes)
         present = set()
         for response in survey.responses:
