@@ -117,6 +117,8 @@ class Customer:
     role: str | None = None
     external: str | None = None
     where: Location = field(default=Location(""), compare=False)
+    # Where `standard:` was written, for the findings about the standard itself.
+    standard_where: Location | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> PartyKind:

@@ -52,7 +52,14 @@ def test_a_vague_standard_is_a_warning_with_a_rewrite_pattern(
 ) -> None:
     root = make_workbook({"jobdefs.yaml": ORG, "roles/nurse.yaml": nurse("Promptly")})
     [finding] = load_workbook(root).findings
-    assert (finding.code, finding.severity, finding.line) == ("vague-standard", "warning", 7)
+    # It points at the standard itself, not at the customer it belongs to.
+    assert (finding.code, finding.severity, finding.line, finding.column) == (
+        "vague-standard",
+        "warning",
+        9,
+        9,
+    )
+    assert finding.key_path == "products[0].customers[0].standard"
     assert "'Within 30 minutes of the order'" in finding.message
 
 

@@ -417,4 +417,5 @@ def _customer(record: Record, reader: FileReader) -> Customer | None:
         role=record.get("role"),
         external=record.get("external"),
         where=record.location("role" if has_role else "external"),
+        standard_where=record.at.get("standard"),
     )

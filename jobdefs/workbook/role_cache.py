@@ -231,7 +231,14 @@ def _encode_outcome(outcome: FileOutcome) -> dict[str, Any]:
                     p.description,
                     _encode_location(p.where),
                     [
-                        [c.need, c.standard, c.role, c.external, _encode_location(c.where)]
+                        [
+                            c.need,
+                            c.standard,
+                            c.role,
+                            c.external,
+                            _encode_location(c.where),
+                            _encode_location(c.standard_where) if c.standard_where else None,
+                        ]
                         for c in p.customers
                     ],
                 ]
@@ -317,7 +324,7 @@ def _decode_question(value: Any) -> FeedbackQuestion:
 def _decode_product(file: str, value: Any) -> Product:
     name, description, where, customers = expect(value, list)
     made = []
-    for need, standard, role, external, spot in expect(customers, list):
+    for need, standard, role, external, spot, standard_spot in expect(customers, list):
         if (
             type(need) is not str
             or type(standard) is not str
@@ -334,6 +341,9 @@ def _decode_product(file: str, value: Any) -> Product:
                     "role": role,
                     "external": external,
                     "where": _decode_location(file, spot),
+                    "standard_where": (
+                        None if standard_spot is None else _decode_location(file, standard_spot)
+                    ),
                 },
             )
         )

@@ -91,7 +91,7 @@ def vague_standards(roles: Sequence[Role]) -> list[Finding]:
                 if customer.standard and is_vague(customer.standard):
                     findings.append(
                         Finding.at(
-                            customer.where,
+                            customer.standard_where or customer.where,
                             "warning",
                             "vague-standard",
                             f"the standard '{customer.standard}' for '{product.name}' cannot be "
