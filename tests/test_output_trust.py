@@ -392,3 +392,20 @@ def test_on_a_fresh_clone_a_replaced_pdf_is_stale(
     add_to_manifest(output, "job-aids/coder.pdf", sha256(b"%PDF-1.7 FORGED"), digest)
     status, message = run("build", "-w", str(workbook), "--check")
     assert status == 1 and "stale:" in message
+
+
+def test_survey_writes_through_no_link_in_the_output_folder(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from jobdefs.cli import cli
+
+    root = tmp_path / "workbook"
+    CliRunner().invoke(cli, ["init", str(root)])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "build").mkdir()
+    (root / "build" / "surveys").symlink_to(elsewhere)
+    result = CliRunner().invoke(cli, ["survey", "-w", str(root)])
+    assert result.exit_code == 1
+    assert "'surveys' in the output folder is a link" in result.stderr
+    assert list(elsewhere.iterdir()) == []

@@ -4,6 +4,7 @@ question card per role that serves someone outside; files already there are kept
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from jobdefs.feedback.survey import (
     validate_round,
 )
 from jobdefs.model import Organization, Role
-from jobdefs.output import SURVEYS, describe, replace_files
+from jobdefs.output import SURVEYS, describe, inside, replace_files
 from jobdefs.workbook.dates import document_moment
 from jobdefs.workbook.load import Workbook
 
@@ -69,8 +70,11 @@ def make_surveys(
     organization = workbook.organization
     chosen = select_roles(organization, roles, departments)
     moment = moment or document_moment(workbook.organization)
-    folder = (output_dir or workbook.output_dir) / SURVEYS / round_label
+    root = Path(os.path.realpath(output_dir or workbook.output_dir))
+    folder = root / SURVEYS / round_label
     files, skipped = round_files(organization, chosen, round_label, moment)
+    for name in files:  # no link on the way below the output folder is followed
+        inside(root, f"{SURVEYS}/{round_label}/{name}")
     write_round(folder, files, force=force, round_label=round_label)
     return SurveyReport(
         folder=folder,
