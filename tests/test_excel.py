@@ -54,6 +54,21 @@ def values(sheet: Any) -> list[list[Any]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+def form_values(sheet: Any) -> list[list[Any]]:
+    """A department's review form from its header row on: below the title block."""
+    rows = values(sheet)
+    top = next(n for n, row in enumerate(rows) if "Hand-off id" in row)
+    return rows[top:]
+
+
+def listed(cell: Any) -> list[str]:
+    """The products a Matrix cell lists, one per line and nothing else (the contract)."""
+    if not cell.value:
+        return []
+    lines: list[str] = cell.value.split("\n")
+    return lines
+
+
 @pytest.fixture(scope="module")
 def sample() -> Workbook:
     return load_workbook(SMALL_CLINIC)
@@ -158,8 +173,8 @@ def test_matrix_has_suppliers_down_and_customers_across(book: Any, sample: Workb
                     if h.customer.key == key
                 )
             )
-            value = sheet.cell(first_row + row_index, first_column + column_index).value
-            assert (value.split("\n") if value else []) == expected, (supplier.id, key)
+            cell = sheet.cell(first_row + row_index, first_column + column_index)
+            assert listed(cell) == expected, (supplier.id, key)
 
 
 def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> None:
@@ -173,10 +188,14 @@ def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> 
 
     filled = [c for c in sheet[row][matrix.MATRIX_FIRST_COLUMN - 1 :] if c.value]
     assert filled
-    for cell in filled:
-        count = len(cell.value.split("\n"))
-        # The number is written as well as shaded: never colour alone.
+    every = [c for r in sheet.iter_rows(min_row=matrix.MATRIX_FIRST_ROW) for c in r[2:] if c.value]
+    assert any(len(listed(cell)) > 1 for cell in every)
+    for cell in filled + every:
+        count = len(listed(cell))
+        # The number is shown as well as shaded, never colour alone, by a number format that
+        # leaves the cell's value the list of products.
         assert cell.number_format == f'"({count}) "@'
+        assert cell.value.split("\n") == listed(cell)
         assert cell.alignment.wrap_text
 
     # The practice manager is nobody's customer: its column is marked, not only coloured.
@@ -187,15 +206,25 @@ def test_matrix_count_shading_diagonal_and_gaps(book: Any, sample: Workbook) -> 
     assert header.fill.fgColor.rgb == "FFFFD966"
 
 
-def test_matrix_is_frozen_and_printable(book: Any) -> None:
+def test_matrix_is_frozen_and_printable(book: Any, sample: Workbook) -> None:
     sheet = book["Matrix"]
     assert sheet.freeze_panes == "C3"
     assert sheet.page_setup.orientation == "landscape"
-    assert sheet.page_setup.fitToWidth == 1
+    # As many pages across as it takes at 7 points or more, never shrunk onto one page.
+    organization = sample.organization
+    customers = len(organization.roles) + len(organization.external_customers)
+    widths = [sheet.column_dimensions["B"].width] + [matrix.MATRIX_COLUMN_WIDTH] * customers
+    across = sheets.pages_across(widths, [sheet.column_dimensions["A"].width])
+    assert sheet.page_setup.fitToWidth == across > 1
     assert sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$1:$2"
-    assert sheet.print_title_cols == "$A:$B"
+    assert sheet.print_title_cols == "$A:$A"
+    for name in book.sheetnames:
+        page = book[name]
+        assert page.oddHeader.left.text == organization.name
+        assert page.oddHeader.right.text == name
+        assert page.oddFooter.center.text == "Page &P of &N"
 
 
 def test_matrix_writes_no_empty_cells(sample_xlsx: bytes, sample: Workbook) -> None:
@@ -252,7 +281,13 @@ def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) 
     assert validation.formula1 == '"Agreed,Needs change,Not needed"'
     assert str(validation.sqref) == f"H2:H{last}"
     assert validation.showErrorMessage
-    assert sheet.column_dimensions["F"].width >= 40  # the need is read, not squinted at
+    # It prints on one page across, the id and fingerprint left off, at 7 points or more.
+    assert sheet.print_area == "'Hand-offs'!$A$1:$J$" + str(last)
+    widths = [c.width for c in handoffs_sheet.HANDOFF_COLUMNS[:10]]
+    assert sheet.page_setup.fitToWidth == sheets.pages_across(widths) == 1
+    for letter in "HIJ":  # the cells to fill in are yellow and framed
+        cell = sheet[f"{letter}2"]
+        assert cell.fill.fgColor.rgb == sheets.ANSWER_FILL and cell.border.left.style
 
 
 def test_roles_sheet_counts(book: Any, sample: Workbook) -> None:
@@ -411,7 +446,7 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         book = open_xlsx(workbooks[slug])
         assert book.sheetnames == ["Hand-offs"]
         sheet = book["Hand-offs"]
-        rows = values(sheet)
+        rows = form_values(sheet)
         assert tuple(rows[0]) == handoffs_sheet.HANDOFF_HEADERS
         ids = [row[ID] for row in rows[1:]]
         expected = [
@@ -423,11 +458,12 @@ def test_department_workbooks_hold_the_departments_handoffs(sample: Workbook) ->
         assert ids == expected and ids, department
         for row in rows[1:]:
             assert department in (row[1], row[4])
-        last = len(rows)
-        assert sheet.tables[xlsx.HANDOFFS_TABLE].ref == f"A1:M{last}"
+        top = review_workbooks.HEADER_ROW
+        last = top + len(rows) - 1
+        assert sheet.tables[xlsx.HANDOFFS_TABLE].ref == f"A{top}:M{last}"
         (validation,) = sheet.data_validations.dataValidation
-        assert str(validation.sqref) == f"H2:H{last}"
-        assert sheet.freeze_panes == "A2"
+        assert str(validation.sqref) == f"H{top + 1}:H{last}"
+        assert sheet.freeze_panes == f"A{top + 1}"
 
 
 def test_some_departments_hand_offs_are_those_of_all_departments() -> None:
@@ -529,7 +565,7 @@ def test_hostile_department_names_make_valid_workbooks() -> None:
     assert len(workbooks) == len(departments)
     for department in departments:
         book = open_xlsx(workbooks[slugs[department]])
-        rows = values(book["Hand-offs"])[1:]
+        rows = form_values(book["Hand-offs"])[1:]
         for row in rows:
             assert department in (row[1], row[4])
         if department == "External":
@@ -603,3 +639,91 @@ def test_libreoffice_opens_the_matrix(sample_xlsx: bytes, tmp_path: Path) -> Non
     pdf = tmp_path / "internal-customer-matrix.pdf"
     assert result.returncode == 0, result.stderr
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), result.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# The department review workbook is a form
+
+
+CHAIN = Path(__file__).parent / "data" / "chain"
+
+
+def test_the_department_review_workbook_is_a_form() -> None:
+    organization = load_workbook(CHAIN).organization
+    data = review_workbooks.department_workbooks(organization, MOMENT)["laboratory"]
+    sheet = open_xlsx(data)["Hand-offs"]
+    top = review_workbooks.HEADER_ROW
+    rows = values(sheet)
+    # A title block: whose it is, from when, what is asked and how to send it back.
+    block = [row[0] for row in rows[: top - 1]]
+    assert block[0] == "Laboratory: hand-offs to review"
+    assert block[1] == (
+        "Chain Test Hospital · made 2026-03-01 · 3 hand-offs your department gives or receives"
+    )
+    assert "choose a Status: Agreed, Needs change or Not needed; say why in Comment" in block[3]
+    assert "Send it back within two weeks" in block[4]
+    assert sheet["A1"].font.b and sheet["A1"].font.sz == 14
+    assert tuple(rows[top - 1]) == handoffs_sheet.HANDOFF_HEADERS
+    handoffs = rows[top:]
+    assert len(handoffs) == 3 and all(row[ID] for row in handoffs)
+
+    # Protected without a password; Status, Reviewer and Comment are the only open cells,
+    # and they look it: yellow and framed. Comment wraps.
+    assert sheet.protection.sheet and not sheet.protection.password
+    opened = {
+        (cell.row, cell.column_letter)
+        for row in sheet.iter_rows()
+        for cell in row
+        if not cell.protection.locked
+    }
+    last = top + len(handoffs)
+    assert opened == {(n, letter) for n in range(top + 1, last + 1) for letter in "HIJ"}
+    for letter in "HIJ":
+        cell = sheet[f"{letter}{top + 1}"]
+        assert cell.fill.fgColor.rgb == sheets.ANSWER_FILL
+        assert cell.border.left.style == cell.border.bottom.style == "thin"
+    assert sheet[f"J{top + 1}"].alignment.wrap_text
+    assert all(sheet[f"{letter}{top}"].protection.locked for letter in "HIJ")  # the header
+
+    # The id and fingerprint at the far right, narrow, not printed.
+    assert rows[top - 1][-2:] == ["Hand-off id", "Fingerprint"]
+    assert sheet.column_dimensions["L"].width <= 12 and sheet.column_dimensions["M"].width <= 12
+    assert sheet.print_area == f"'Hand-offs'!$A$1:$J${last}"
+
+    # Printed landscape on one page across, the header row on every page, whose it is
+    # at the top of each page and its number at the foot.
+    assert sheet.page_setup.orientation == "landscape"
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == f"${top}:${top}"
+    assert sheet.oddHeader.left.text == "Chain Test Hospital"
+    assert sheet.oddHeader.right.text == "Laboratory: hand-offs to review"
+    assert sheet.oddFooter.center.text == "Page &P of &N"
+    assert sheet.freeze_panes == f"A{top + 1}"
+
+
+def test_a_review_form_carrying_a_note_prints_it() -> None:
+    organization = load_workbook(CHAIN).organization
+    noted = organization.handoffs[0]
+    reviews = handoffs_sheet.CarriedReviews(suspect={noted.id: "Changed since it was reviewed"})
+    for data in review_workbooks.department_workbooks(organization, MOMENT, reviews).values():
+        sheet = open_xlsx(data)["Hand-offs"]
+        printed = sheet.print_area.rpartition("!")[2].split(":")[1].strip("$")[0]
+        rows = form_values(sheet)
+        assert printed == ("K" if any(row[ID] == noted.id for row in rows[1:]) else "J")
+
+
+@pytest.mark.parametrize(
+    ("widths", "repeated", "pages"),
+    [
+        ([10] * 15, [], 1),  # 150 characters: one page across at 7 points
+        ([10] * 16, [], 2),
+        ([20] * 36, [28], 6),  # the example hospital's matrix: six columns a page
+        ([200], [], 1),  # one column wider than a page still takes one
+    ],
+)
+def test_pages_across_keep_eleven_point_text_at_seven_or_more(
+    widths: list[float], repeated: list[float], pages: int
+) -> None:
+    assert sheets.pages_across(widths, repeated) == pages
+    room = (sheets.PAGE_POINTS[True] - 2 * 72 * sheets.SIDE_MARGIN) / sheets.POINTS_PER_CHARACTER
+    assert 11 * sheets.PRINT_SCALE >= 7.0 and room / sheets.PRINT_SCALE >= 150

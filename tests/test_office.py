@@ -89,8 +89,13 @@ def test_the_example_matrix_prints_without_a_blank_page(tmp_path: Path) -> None:
     ).stdout
     pages = text.split("\f")[:-1]  # every page ends with a form feed
     assert all(page.strip() for page in pages), [n for n, p in enumerate(pages, 1) if not p.strip()]
-    # The whole Matrix sheet, every supplier row, is on the first page.
-    assert "Patient Account Representative" in pages[0]
+    # Every page is numbered and says whose it is; the Matrix sheet runs across pages, the
+    # suppliers' titles repeated down the left of each, the customers' across the top.
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, 1))
+    assert all(page.lstrip().startswith("Riverbend Community Hospital") for page in pages)
+    matrix_pages = [page for page in pages if page.rstrip().split("\n")[0].endswith("Matrix")]
+    assert len(matrix_pages) > 2
+    assert all("Chief Medical Officer" in page for page in matrix_pages[:2])
 
 
 def test_every_output_of_a_hostile_workbook_converts(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -33,6 +34,15 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def header_row(sheet: Any) -> tuple[int, list[Any]]:
+    """The number and cells of the header row: row 1, or below a review form's title."""
+    for number in range(1, 11):
+        cells = [c.value for c in sheet[number]]
+        if "Hand-off id" in cells:
+            return number, cells
+    raise AssertionError("no header row")
+
+
 def answer(
     path: Path,
     answers: dict[str, tuple[str, str, str]],
@@ -43,16 +53,16 @@ def answer(
     """Fill in Status/Reviewer/Comment by product name, as a department head would."""
     book = open_xlsx(path)
     sheet = book["Hand-offs"]
-    header = [c.value for c in sheet[1]]
+    top, header = header_row(sheet)
     product, status = header.index("Product"), header.index("Status")
-    rows = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = [list(r) for r in sheet.iter_rows(min_row=top + 1, values_only=True)]
     if reverse:
         rows.reverse()
     rows = [r for r in rows if r[product] != delete_product]
     for row in rows:
         if row[product] in answers:
             row[status : status + 3] = answers[row[product]]
-    sheet.delete_rows(2, sheet.max_row)
+    sheet.delete_rows(top + 1, sheet.max_row)
     for row in rows:
         sheet.append(row)
     book.save(path)
@@ -177,10 +187,10 @@ def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path)
         built / "build" / "departments" / "laboratory.xlsx",
     ):
         sheet = open_xlsx(path)["Hand-offs"]
-        header = [c.value for c in sheet[1]]
+        top, header = header_row(sheet)
         rows = {
             row[header.index("Product")]: row
-            for row in sheet.iter_rows(min_row=2, values_only=True)
+            for row in sheet.iter_rows(min_row=top + 1, values_only=True)
         }
         status_at, note_at = header.index("Status"), header.index("Review note")
         assert rows["Verified result"][status_at : status_at + 3] == ("Agreed", "Dr Ames", "Fine")
@@ -237,3 +247,39 @@ def test_the_summary_table_marks_a_name_it_cuts(tmp_path: Path) -> None:
     status, out, _ = run("review", str(matrix), "-w", str(tmp_path))
     assert status == 0
     assert "\nPatient Financial Servi… Billing Clerk " in out
+
+
+def test_a_department_form_reads_back_as_the_matrix_does(built: Path) -> None:
+    """Below its title block, protected, the review form gives the same answers, ids,
+    order, stale and suspect answers as the organization's workbook answered alike."""
+    answers = {
+        "Verified result": ("Agreed", "Dr Ames", ""),
+        "Labelled specimen": ("Not needed", "Kim", "We draw our own"),
+        "Lab order": ("Needs change", "Lee", "Add the clinical question"),
+    }
+    matrix = built / "build" / "internal-customer-matrix.xlsx"
+    form = built / "build" / "departments" / "laboratory.xlsx"
+    assert header_row(open_xlsx(form)["Hand-offs"])[0] > 1  # below the title block
+    for path in (matrix, form):
+        answer(path, answers, reverse=True)
+    lab = built / "roles" / "lab-tech.yaml"
+    lab.write_text(lab.read_text().replace("Within 60 minutes.", "Within 45 minutes."))
+    phlebotomist = built / "roles" / "phlebotomist.yaml"
+    phlebotomist.write_text(phlebotomist.read_text().replace("Labelled specimen", "Tube"))
+    organization = load_workbook(built).organization
+
+    def seen(path: Path) -> tuple[list[Any], ...]:
+        result = review(organization, [path])
+        return (
+            [(h.id, h.product, a.status, a.reviewer, a.comment) for h, a in result.current],
+            [(h.id, h.product, a.status, a.reviewer) for h, a in result.suspect],
+            [(a.handoff_id, a.status, a.reviewer, a.comment) for a in result.stale],
+        )
+
+    current, suspect, stale = seen(form)
+    assert [row[1:] for row in current] == [
+        ("Lab order", "Needs change", "Lee", "Add the clinical question")
+    ]
+    assert [row[1:] for row in suspect] == [("Verified result", "Agreed", "Dr Ames")]
+    assert [row[1:] for row in stale] == [("Not needed", "Kim", "We draw our own")]
+    assert seen(matrix) == (current, suspect, stale)

@@ -287,6 +287,17 @@ def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
     notes = [r[0].value for r in book["Notes"].iter_rows(min_row=2)]
     assert notes == ["bad-rating", "no-id", "stale-id", "missing-row"]
 
+    # One family: every cell and the chart name the house font; headers fit their words.
+    for sheet in book.worksheets:
+        fonts = {c.font.name for row in sheet.iter_rows() for c in row if c.value is not None}
+        assert fonts == {"Calibri"}, sheet.title
+        assert sheet.oddHeader.left.text == card.organization
+        assert sheet.oddFooter.center.text == "Page &P of &N"
+    assert 'typeface="Calibri"' in chart
+    changed = next(c for c in handoffs[1] if c.value == "Changed since asked")
+    assert handoffs.row_dimensions[1].height >= 3 * 15  # three lines in a narrow column
+    assert handoffs.column_dimensions[changed.column_letter].width < 10
+
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_renders_the_scorecard(card: scoring.Scorecard, tmp_path: Path) -> None:

@@ -150,6 +150,17 @@ def test_a_survey_prints_on_one_page_width_with_the_ids_trailing(tmp_path: Path)
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.column_dimensions["J"].hidden  # the fingerprint: for the tool, not people
+    # The id and fingerprint stay off paper; the page says whose survey it is.
+    top = header_row(sheet)
+    last = max(r for r in range(top + 1, sheet.max_row + 1) if sheet.cell(r, 9).value)
+    assert sheet.print_area == f"'Survey'!$A$1:$H${last}"
+    assert sheet.print_title_rows == f"${top}:${top}"
+    assert sheet.oddHeader.right.text == "Survey: Laboratory Technologist"
+    assert sheet.oddFooter.center.text == "Page &P of &N"
+    # Every cell names its font, and the header row is tall enough for its wrapped words.
+    fonts = {c.font.name for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert fonts == {"Calibri"}
+    assert sheet.row_dimensions[top].height >= 2 * 15  # "Supplier department" on two lines
     assert book["About"].sheet_state == "hidden"
     about = {
         r[0].value: r[1].value for r in book["About"].iter_rows() if r[0].value != "Hand-off id"

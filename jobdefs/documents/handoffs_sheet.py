@@ -24,22 +24,26 @@ from jobdefs.model import HandOff
 HANDOFFS_SHEET = "Hand-offs"
 
 
+# Narrow enough that the columns up to Comment print on one page across at 7 points or
+# more (sheets.pages_across); text wraps. The review note prints when there is one; the id
+# and fingerprint, there to be read back, never print.
 HANDOFF_COLUMNS = (
-    Column("Supplier", 24, "prose"),
-    Column("Supplier department", 18, "prose"),
-    Column("Product", 28, "prose"),
-    Column("Customer", 24, "prose"),
-    Column("Customer department", 18, "prose"),
-    Column("Need", 48, "prose"),
-    Column("Standard", 36, "prose"),
-    Column(STATUS_HEADER, 15, "answer"),
-    Column(REVIEWER_HEADER, 18, "answer"),
-    Column(COMMENT_HEADER, 40, "answer"),
-    Column("Review note", 30, "prose"),
-    Column(ID_HEADER, 14, "code"),
-    Column(FINGERPRINT_HEADER, 15, "code"),
+    Column("Supplier", 15, "prose"),
+    Column("Supplier department", 12, "prose"),
+    Column("Product", 16, "prose"),
+    Column("Customer", 15, "prose"),
+    Column("Customer department", 12, "prose"),
+    Column("Need", 25, "prose"),
+    Column("Standard", 19, "prose"),
+    Column(STATUS_HEADER, 13, "answer"),
+    Column(REVIEWER_HEADER, 10, "answer"),
+    Column(COMMENT_HEADER, 20, "answer"),
+    Column("Review note", 20, "prose"),
+    Column(ID_HEADER, 12, "code"),
+    Column(FINGERPRINT_HEADER, 12, "code"),
 )
 HANDOFF_HEADERS = tuple(column.header for column in HANDOFF_COLUMNS)
+_NOTE_COLUMN = HANDOFF_HEADERS.index("Review note")
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,27 @@ def handoff_row(handoff: HandOff, reviews: CarriedReviews = NO_REVIEWS) -> tuple
 
 
 def _handoffs_sheet(
-    handoffs: Sequence[HandOff], reviews: CarriedReviews, sources: RowSources | None = None
+    handoffs: Sequence[HandOff],
+    reviews: CarriedReviews,
+    sources: RowSources | None = None,
+    *,
+    page_header: tuple[str, str],
+    heading: tuple[tuple[str, str], ...] = (),
+    form: bool = False,
 ) -> _ListSheet:
-    shape = _ListShape(HANDOFFS_SHEET, HANDOFF_COLUMNS, len(handoffs), table=True)
+    """The Hand-offs sheet of `handoffs`; with a `heading` (a title block above it) and as a
+    protected `form`, a department's review form."""
+    noted = bool(reviews.suspect) and any(h.id in reviews.suspect for h in handoffs)
+    shape = _ListShape(
+        HANDOFFS_SHEET,
+        HANDOFF_COLUMNS,
+        len(handoffs),
+        table=True,
+        page_header=page_header,
+        printed=_NOTE_COLUMN + 1 if noted else _NOTE_COLUMN,
+        heading=heading,
+        form=form,
+    )
 
     def rows(start: int, end: int) -> tuple[tuple[_Value, ...], ...]:
         return tuple(handoff_row(handoff, reviews) for handoff in handoffs[start:end])

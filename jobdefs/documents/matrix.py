@@ -1,31 +1,38 @@
 """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
 
 The Matrix sheet has supplier roles down and customers across, each cell listing the
-products one hands to the other. Its empty cells are never written, so size and memory
-follow the number of hand-offs, not roles². A build tells the matrix which file each role
-was read from (`RowSources`): rows made only from unchanged files are copied from the
-earlier file without being made.
+products one hands to the other, one per line, and nothing else (the contract's cell). How
+many is shown too, by the cell's shade and by a number format "(n) " before the names: Excel
+shows it on every cell, LibreOffice only on a cell of one line (it drops number formats on a
+cell of several, whose lines then count themselves). Its empty cells are never written, so
+size and memory follow the number of hand-offs, not roles². A build tells the matrix which
+file each role was read from (`RowSources`): rows made only from unchanged files are copied
+from the earlier file without being made.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
-from jobdefs.documents.sheets import CELL_MAX, LINE_POINTS, Column, print_setup
-from jobdefs.documents.xlsx import (
+from jobdefs.documents.sheets import (
     BOLD,
+    CELL_MAX,
+    LINE_POINTS,
+    Column,
+    print_setup,
+    wrapped_lines,
+)
+from jobdefs.documents.xlsx import (
     RowSources,
     _Block,
     _blocks,
     _column_letter,
     _column_letters,
     _empty_cell,
-    _lines,
     _list_sheet,
     _ListShape,
     _ListSheet,
@@ -44,7 +51,9 @@ SHEETS = ("Matrix", "Hand-offs", "Roles", "Findings")
 # Matrix: titles in column A and row 1 (the contract), departments in column B and row 2.
 MATRIX_FIRST_ROW = 3
 MATRIX_FIRST_COLUMN = 3
-MATRIX_COLUMN_WIDTH = 22
+MATRIX_COLUMN_WIDTH = 20
+TITLE_WIDTH = 28  # column A, the supplier's title, printed on every page
+DEPARTMENT_WIDTH = 16
 
 
 ROLE_COLUMNS = (
@@ -91,11 +100,12 @@ def matrix_workbook(
     changed is copied from it rather than made again. A damaged or foreign file is ignored.
     `sources`, from a build, let rows made from unchanged files be copied without being made.
     """
+    name = organization.name
     sheets = (
         _matrix_sheet(organization, sources),
-        _handoffs_sheet(organization.handoffs, reviews, sources),
+        _handoffs_sheet(organization.handoffs, reviews, sources, page_header=(name, "Hand-offs")),
         _roles_sheet(organization, sources),
-        _findings_sheet(warnings),
+        _findings_sheet(warnings, name),
     )
     title = f"{organization.name}: internal-customer matrix"
     return _package(sheets, title, moment, previous)
@@ -110,13 +120,12 @@ _DIAGONAL_FILL = "FFA6A6A6"
 _GAP_FILL = "FFFFD966"  # a role that serves no one, a customer nobody supplies
 # Matrix cells by number of products: 1, 2, 3 or more. The number is written too.
 _COUNT_FILLS = ("FFE2EFDA", "FFA9D08E", "FF70AD47")
+COUNTS_SHOWN = 20  # the number formats made: "(1) " to "(20) ", then "(20+) "
 _NOTE_COLOR = "FF404040"
 
 
 _CORNER = _Look(bold=True, fill=_BAND_FILLS[1], align="head", grid=True)
-_LEGEND = _Look(
-    italic=True, color=_NOTE_COLOR, size=9, fill=_BAND_FILLS[1], align="wrap", grid=True
-)
+_LEGEND = _Look(italic=True, color=_NOTE_COLOR, fill=_BAND_FILLS[1], align="wrap", grid=True)
 _DIAGONAL = _Look(fill=_DIAGONAL_FILL, grid=True)
 _NO_SUPPLIER = "  (nobody supplies this)"
 _SERVES_NO_ONE = "  (serves no one)"
@@ -144,13 +153,23 @@ def _department_look(band: int, across: bool) -> _Look:
 
 
 def _count_look(count: int) -> _Look:
+    shown = f"{count}" if count <= COUNTS_SHOWN else f"{COUNTS_SHOWN}+"
     return _Look(
         fill=_COUNT_FILLS[min(count, len(_COUNT_FILLS)) - 1],
         align="wrap",
         grid=True,
-        # Excel shows the number before the list; the cell's value stays the list itself.
-        number_format=f'"({count}) "@',
+        # The count is shown before the names without becoming part of the cell's value.
+        number_format=f'"({shown}) "@',
     )
+
+
+# Every look a cell of products may have, by its number of products.
+_COUNT_LOOKS = [_count_look(count) for count in range(1, COUNTS_SHOWN + 2)]
+
+
+def _products_cell(names: tuple[str, ...]) -> tuple[str, _Look]:
+    """A Matrix cell's text and look: its products one per line, and how many."""
+    return _product_list(list(names)), _COUNT_LOOKS[min(len(names), COUNTS_SHOWN + 1) - 1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,7 +180,7 @@ class _MatrixShape(NamedTuple):
     """What openpyxl writes of the Matrix sheet: everything but its rows."""
 
     customers: int
-    counts: tuple[int, ...]  # the numbers of products its cells show: each has its format
+    page_header: tuple[str, str]
     title: str = "Matrix"
 
     @property
@@ -170,7 +189,7 @@ class _MatrixShape(NamedTuple):
         for across, gap in ((True, _NO_SUPPLIER), (False, _SERVES_NO_ONE)):
             looks += [_title_look(band, marker, across) for band in (0, 1) for marker in ("", gap)]
             looks += [_department_look(band, across) for band in (0, 1)]
-        return looks + [_count_look(count) for count in self.counts]
+        return looks + _COUNT_LOOKS
 
     def structure(self, sheet: Any, styles: Mapping[_Look, Any]) -> None:
         _matrix_structure(sheet, self)
@@ -178,21 +197,22 @@ class _MatrixShape(NamedTuple):
 
 def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
     offset = MATRIX_FIRST_COLUMN - 1
-    sheet.column_dimensions["A"].width = 30
-    sheet.column_dimensions["B"].width = 18
+    sheet.column_dimensions["A"].width = TITLE_WIDTH
+    sheet.column_dimensions["B"].width = DEPARTMENT_WIDTH
     if shape.customers:
         grid = sheet.column_dimensions[_column_letter(MATRIX_FIRST_COLUMN)]
         grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + shape.customers
         grid.width = MATRIX_COLUMN_WIDTH
     sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
-    print_setup(sheet, f"1:{MATRIX_FIRST_ROW - 1}", title_columns=f"A:{_column_letter(offset)}")
-    sheet.print_options.horizontalCentered = True
-    # A matrix is wide: narrow margins print it larger, and at the default ones LibreOffice
-    # gives up fitting the example hospital's 36 columns to the page and adds a blank one.
-    margins = sheet.page_margins
-    margins.left = margins.right = 0.3
-    margins.top = margins.bottom = 0.5
-    margins.header = margins.footer = 0.25
+    # Across as many pages as it takes, each with the roles' titles down its left side.
+    print_setup(
+        sheet,
+        f"1:{MATRIX_FIRST_ROW - 1}",
+        widths=[DEPARTMENT_WIDTH] + [MATRIX_COLUMN_WIDTH] * shape.customers,
+        header=shape.page_header,
+        title_columns="A:A",
+        repeated=[TITLE_WIDTH],
+    )
 
 
 # The matrix's rows as values. A customer: title, department, band (0 or 1: departments
@@ -256,10 +276,6 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
             made.append((role.title, role.department, bands[index], alone, listed))
         return tuple(made)
 
-    # The numbers of products the cells show, each a number format of the sheet's shape:
-    # how many names each role hands to each customer, counted without making the rows.
-    named = {(h.supplier.id, h.customer.key, h.product) for h in organization.handoffs}
-    counts = set(Counter((supplier, customer) for supplier, customer, _ in named).values())
     told: Callable[[int, int], tuple[Any, ...] | None] = _not_known
     if sources is not None:
         # A supplier's row follows from its own file, its place and the columns: which
@@ -272,7 +288,7 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
 
         told = from_files
     return _MatrixSheet(
-        _MatrixShape(len(customers), tuple(sorted(counts))),
+        _MatrixShape(len(customers), (organization.name, "Matrix")),
         tuple(
             (title, department, band, key not in supplied)
             for (key, title, department), band in zip(customers, bands, strict=True)
@@ -285,7 +301,8 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
 
 _CORNER_TEXT = "Supplier ↓   Customer →"
 _LEGEND_TEXT = (
-    "(n): the number of products handed over. Grey: the role itself. "
+    "(n) and the shade: the number of products handed over, one per line. Grey: the role "
+    "itself. "
     "Yellow: serves no one, or nobody supplies it."
 )
 
@@ -307,9 +324,10 @@ def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -
         for index, ((title, _, band, _), gap) in enumerate(zip(customers, gaps, strict=True))
     ]
     lines = [
-        _lines(title + gap, MATRIX_COLUMN_WIDTH, BOLD)
+        wrapped_lines(title + gap, MATRIX_COLUMN_WIDTH, BOLD)
         for (title, *_), gap in zip(customers, gaps, strict=True)
     ]
+    lines.append(wrapped_lines(_CORNER_TEXT, TITLE_WIDTH, BOLD))
     rows = [_row(1, cells, max(lines, default=1) * LINE_POINTS)]
 
     departments = [_styles(ids, _department_look(band, True)) for band in (0, 1)]
@@ -321,8 +339,9 @@ def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -
         _text_cell(f"{letters[offset + index]}2", department, departments[band])
         for index, (_, department, band, _) in enumerate(customers)
     ]
-    lines = [_lines(department, MATRIX_COLUMN_WIDTH) for _, department, *_ in customers]
-    points = max(_lines(_LEGEND_TEXT, 30, 0.8) * 12.0, max(lines, default=1) * LINE_POINTS)
+    lines = [wrapped_lines(department, MATRIX_COLUMN_WIDTH) for _, department, *_ in customers]
+    lines.append(wrapped_lines(_LEGEND_TEXT, TITLE_WIDTH))
+    points = max(lines, default=1) * LINE_POINTS
     rows.append(_row(2, cells, points))
     return "".join(rows)
 
@@ -337,7 +356,7 @@ def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Loo
     }
     departments = [_styles(ids, _department_look(band, False)) for band in (0, 1)]
     diagonal = ids[_DIAGONAL]
-    counts: dict[int, tuple[int, int]] = {}
+    counts = {look: _styles(ids, look) for look in _COUNT_LOOKS}
     rows = []
     for index, (title, department, band, alone, products) in enumerate(suppliers, start):
         number = MATRIX_FIRST_ROW + index
@@ -348,16 +367,17 @@ def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Loo
             _text_cell(f"A{number}", title, titles[band, gap]),
             _text_cell(f"B{number}", department, departments[band]),
         ]
-        lines = max(_lines(title + gap, 30, BOLD), _lines(department, 18))
+        lines = max(
+            wrapped_lines(title + gap, TITLE_WIDTH, BOLD),
+            wrapped_lines(department, DEPARTMENT_WIDTH),
+        )
         found: list[tuple[int, str]] = []
         for column, names in products:
-            count = len(names)
-            if count not in counts:
-                counts[count] = _styles(ids, _count_look(count))
-            listed = _product_list(list(names))
+            text, look = _products_cell(names)
             ref = f"{letters[offset + column]}{number}"
-            found.append((column, _text_cell(ref, listed, counts[count])))
-            lines = max(lines, _lines(f"({count}) {listed}", MATRIX_COLUMN_WIDTH))
+            found.append((column, _text_cell(ref, text, counts[look])))
+            shown = f"({len(names)}) {text}"  # the count goes before the first line
+            lines = max(lines, wrapped_lines(shown, MATRIX_COLUMN_WIDTH))
         if all(column != index for column, _ in products):  # grey: the role itself
             found.append((index, _empty_cell(f"{letters[offset + index]}{number}", diagonal)))
         cells += [cell for _, cell in sorted(found, key=lambda item: item[0])]
@@ -429,7 +449,9 @@ def _roles_sheet(organization: Organization, sources: RowSources | None = None) 
             )
         return tuple(made)
 
-    shape = _ListShape("Roles", ROLE_COLUMNS, len(roles), filtered=True)
+    shape = _ListShape(
+        "Roles", ROLE_COLUMNS, len(roles), filtered=True, page_header=(organization.name, "Roles")
+    )
     if sources is None or not sources.structure:
         return _ListSheet(shape, rows)
 
@@ -444,9 +466,11 @@ def _roles_sheet(organization: Organization, sources: RowSources | None = None) 
     return _ListSheet(shape, rows, from_files)
 
 
-def _findings_sheet(warnings: Sequence[Finding]) -> _ListSheet:
+def _findings_sheet(warnings: Sequence[Finding], organization: str) -> _ListSheet:
+    page_header = (organization, "Findings")
     if not warnings:
-        return _list_sheet("Findings", FINDING_COLUMNS, [("none", "", "", None, None, NO_WARNINGS)])
+        none = [("none", "", "", None, None, NO_WARNINGS)]
+        return _list_sheet("Findings", FINDING_COLUMNS, none, page_header=page_header)
     rows = (
         (
             finding.severity,
@@ -458,4 +482,4 @@ def _findings_sheet(warnings: Sequence[Finding]) -> _ListSheet:
         )
         for finding in warnings
     )
-    return _list_sheet("Findings", FINDING_COLUMNS, rows, filtered=True)
+    return _list_sheet("Findings", FINDING_COLUMNS, rows, page_header=page_header, filtered=True)

@@ -1,7 +1,10 @@
 """The review workbooks, one per department: departments/<slug>.xlsx.
 
 Each holds the Hand-offs rows in which one of the department's roles is the supplier or the
-customer (workbook.departments), for the department to check and answer.
+customer (workbook.departments), for the department to check and answer. It is a form, the
+surveys' sibling: a title block says whose it is, what is asked and how to send it back;
+the sheet is protected without a password, and Status, Reviewer and Comment are the yellow
+cells left open. `jobdefs review` finds its header below the title block.
 """
 
 from __future__ import annotations
@@ -10,9 +13,49 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
+from jobdefs.documents.sheets import (
+    COMMENT_HEADER,
+    FINGERPRINT_HEADER,
+    ID_HEADER,
+    REVIEWER_HEADER,
+    STATUS_HEADER,
+    STATUS_OPTIONS,
+)
 from jobdefs.documents.xlsx_package import _package
 from jobdefs.model import HandOff, Organization
+from jobdefs.workbook.dates import ZIP_EARLIEST
 from jobdefs.workbook.departments import department_slugs, handoffs_by_department
+
+RETURN_WITHIN = "two weeks"  # what the form asks; the organization may say otherwise
+HEADER_ROW = 7  # below the title block's five lines and a blank row: review finds it there
+
+
+def review_heading(
+    organization: Organization, department: str, handoffs: int, moment: datetime.datetime
+) -> tuple[tuple[str, str], ...]:
+    """The title block of a department's review form: (look, text) per line."""
+    made = f" · made {moment.date().isoformat()}" if moment > ZIP_EARLIEST else ""
+    count = f"{handoffs} hand-off{'s' if handoffs != 1 else ''}"
+    agreed, change, unneeded = STATUS_OPTIONS
+    return (
+        ("title", f"{department}: hand-offs to review"),
+        ("subtitle", f"{organization.name}{made} · {count} your department gives or receives"),
+        ("lead", "What is asked"),
+        (
+            "prose",
+            f"For each hand-off your department gives or receives, choose a {STATUS_HEADER}: "
+            f"{agreed}, {change} or {unneeded}; say why in {COMMENT_HEADER}, and write your "
+            f"name under {REVIEWER_HEADER}. Only the yellow cells can be changed, and no "
+            "password is needed.",
+        ),
+        (
+            "prose",
+            f"Send it back within {RETURN_WITHIN} to whoever sent it, saved under the same "
+            f"file name. Filter the rows as you like, but leave the {ID_HEADER} and "
+            f"{FINGERPRINT_HEADER} columns at the far right as they are: they match each "
+            "answer to its hand-off.",
+        ),
+    )
 
 
 def department_workbooks(
@@ -46,7 +89,15 @@ def department_workbooks(
         by_department.update(handoffs_by_department(organization, missing))
     workbooks: dict[str, bytes] = {}
     for department, slug in slugs.items():
-        sheets = (_handoffs_sheet(by_department[department], reviews),)
+        handoffs = by_department[department]
+        sheet = _handoffs_sheet(
+            handoffs,
+            reviews,
+            page_header=(organization.name, f"{department}: hand-offs to review"),
+            heading=review_heading(organization, department, len(handoffs), moment),
+            form=True,
+        )
+        sheets = (sheet,)
         title = f"{organization.name}: {department} hand-offs"
         workbooks[slug] = _package(sheets, title, moment, earlier.get(slug))
     return workbooks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -124,6 +125,40 @@ def drop_down(title: str, options: Sequence[str], prompt: str) -> Any:
     )
 
 
+BOLD = 1.25  # how much wider bold text runs
+
+
+def wrapped_lines(text: str, width: float, per_character: float = 1.0) -> int:
+    """How many lines `text` wraps to in a column `width` characters wide (an estimate).
+
+    Applications do not size rows to wrapped text on opening a file (LibreOffice never
+    does), so rows get a height from this, written out like any other attribute.
+    """
+    # Characters a line holds: 1.2 a unit of width in Calibri, 1.1 in the wider faces an
+    # application falls back to without it (LibreOffice's DejaVu Sans): planned for those.
+    room = max(int(width * 1.1 / per_character), 1)
+    if len(text) <= room and "\n" not in text:
+        return 1
+    count = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0
+        for word in paragraph.split(" "):
+            size = len(word)
+            if used and used + 1 + size > room:
+                lines, used = lines + 1, 0
+            used = used + 1 + size if used else size
+            if used > room:  # a word longer than the line breaks where it must
+                extra = math.ceil(used / room) - 1
+                lines, used = lines + extra, used - extra * room
+        count += lines
+    return count
+
+
+def header_height(columns: Sequence[Column]) -> float:
+    """Points enough for the tallest wrapped header of `columns` (bold text)."""
+    return LINE_POINTS * max(wrapped_lines(c.header, c.width, BOLD) for c in columns)
+
+
 def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines: int = 1) -> float:
     """Points enough for the longest wrapped cell of a row (an estimate, on the safe side).
 
@@ -131,26 +166,80 @@ def row_height(values: Sequence[str], columns: Sequence[Column], *, answer_lines
     """
     lines = answer_lines
     for value, column in zip(values, columns, strict=False):
-        if column.style != "prose" or not value:
-            continue
-        per_line = max(1, int(column.width * 1.1))
-        lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
+        if column.style == "prose" and value:
+            lines = max(lines, wrapped_lines(value, column.width))
     return LINE_POINTS * lines
 
 
+# Print: every sheet prints its 11-point text at 7 points or more, across as many pages as
+# it takes, rather than shrunk onto one page (a 40-column sheet on one page prints at 2 pt).
+# The least scale planned for: 11-pt text at 7.5 pt, so that where an application finds
+# the columns a little wider than planned, it still prints at 7 pt or more.
+PRINT_SCALE = 0.68
+PAGE_POINTS = {True: 792.0, False: 612.0}  # across Letter, landscape and portrait: A4 is wider
+SIDE_MARGIN = 0.25  # inches left and right
+# A column one character wide, in points: 5.25 in Excel, 7 in LibreOffice without Calibri
+# or Carlito (it measures the font it falls back to): planned for the wider.
+POINTS_PER_CHARACTER = 7.0
+HEADER_POINTS = 11  # the page header and footer, which shrink with the sheet
+
+
+def pages_across(
+    widths: Sequence[float], repeated: Sequence[float] = (), *, landscape: bool = True
+) -> int:
+    """How many pages wide a sheet prints at PRINT_SCALE: its columns `widths` (in
+    characters) cut at page edges, the `repeated` title columns on every page."""
+    room = (PAGE_POINTS[landscape] - 2 * 72 * SIDE_MARGIN) / PRINT_SCALE / POINTS_PER_CHARACTER
+    room -= sum(repeated)
+    pages, used = 1, 0.0
+    for width in widths:
+        if used and used + width > room:
+            pages, used = pages + 1, 0.0
+        used += width
+    return pages
+
+
+def page_text(text: str) -> str:
+    """Text for a page header or footer: its '&' codes escaped, short enough for Excel."""
+    text = " ".join(text.split())
+    if len(text) > 80:
+        text = text[:79] + "…"
+    return text.replace("&", "&&")
+
+
 def print_setup(
-    sheet: Any, title_rows: str, *, landscape: bool = True, title_columns: str | None = None
+    sheet: Any,
+    title_rows: str,
+    *,
+    widths: Sequence[float],
+    header: tuple[str, str],
+    landscape: bool = True,
+    title_columns: str | None = None,
+    repeated: Sequence[float] = (),
 ) -> None:
-    """As wide as one page, as many pages long as it takes, its titles on every page."""
+    """Print `sheet` legibly: as many pages wide as `pages_across` says, as long as it
+    takes, its title rows (and `title_columns`, `repeated` wide) on every page, `header`
+    (left and right) at the top of each page and "Page N of M" at the foot."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
     sheet.page_setup.orientation = "landscape" if landscape else "portrait"
-    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToWidth = pages_across(widths, repeated, landscape=landscape)
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = title_rows
     if title_columns:
         sheet.print_title_cols = title_columns
+    margins = sheet.page_margins
+    margins.left = margins.right = SIDE_MARGIN
+    margins.top = margins.bottom = 0.7
+    margins.header = margins.footer = 0.3
+    parts = (
+        (sheet.oddHeader.left, page_text(header[0])),
+        (sheet.oddHeader.right, page_text(header[1])),
+        (sheet.oddFooter.center, "Page &P of &N"),
+    )
+    for part, text in parts:
+        part.text, part.font, part.size = text, f"{FONT},Regular", HEADER_POINTS
 
 
 def save_workbook(book: Any, title: str, moment: datetime.datetime) -> bytes:

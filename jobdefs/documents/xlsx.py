@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from jobdefs.documents.sheets import (
+    ANSWER_FILL,
+    BOLD,
     CELL_MAX,
     HEADER_FILL,
     HEADER_TEXT,
@@ -33,11 +35,13 @@ from jobdefs.documents.sheets import (
     RETYPED,
     STATUS_HEADER,
     STATUS_OPTIONS,
+    SUBTITLE_TEXT,
     TEXT_COLOR,
     Column,
     cell_text,
     drop_down,
     print_setup,
+    wrapped_lines,
 )
 
 HANDOFFS_TABLE = "HandOffs"
@@ -103,7 +107,6 @@ def _column_letters(count: int) -> list[str]:
     return _LETTERS
 
 
-BOLD = 1.25  # how much wider bold text runs
 MAX_ROW_POINTS = 409.0  # the tallest row Excel allows
 
 
@@ -113,30 +116,6 @@ def _row(number: int, cells: Iterable[str], points: float) -> str:
     if points > LINE_POINTS:
         height = f' ht="{min(points + 3, MAX_ROW_POINTS):g}" customHeight="1"'
     return f'<row r="{number}"{height}>{"".join(cells)}</row>'
-
-
-def _lines(text: str, width: float, per_character: float = 1.0) -> int:
-    """How many lines `text` wraps to in a column `width` characters wide (an estimate).
-
-    Applications do not size rows to wrapped text on opening a file (LibreOffice never
-    does), so rows get a height from this, written out like any other attribute.
-    """
-    room = max(int(width * 1.2 / per_character), 1)
-    if len(text) <= room and "\n" not in text:
-        return 1
-    count = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0
-        for word in paragraph.split(" "):
-            size = len(word)
-            if used and used + 1 + size > room:
-                lines, used = lines + 1, 0
-            used = used + 1 + size if used else size
-            if used > room:  # a word longer than the line breaks where it must
-                extra = math.ceil(used / room) - 1
-                lines, used = lines + extra, used - extra * room
-        count += lines
-    return count
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,6 +134,7 @@ class _Look(NamedTuple):
     grid: bool = False  # thin grey lines all round
     number_format: str | None = None
     quoted: bool = False  # quotePrefix: Excel keeps the cell text when someone edits it
+    unlocked: bool = False  # may be changed when the sheet is protected: a cell to fill in
 
 
 _ALIGNMENTS: dict[str, dict[str, Any]] = {
@@ -168,11 +148,20 @@ _LIST_LOOKS = {
     "header": _Look(bold=True, color=HEADER_TEXT, fill=HEADER_FILL, align="head"),
     "text": _Look(align="plain"),
     "prose": _Look(align="wrap"),
-    "answer": _Look(align="wrap"),
+    # The cells a person fills in, as on the surveys: yellow, framed, open under protection.
+    "answer": _Look(align="wrap", fill=ANSWER_FILL, grid=True, unlocked=True),
     "code": _Look(color=QUIET_TEXT, align="plain"),
     "number": _Look(align="plain"),
     "date": _Look(align="plain", number_format="yyyy-mm-dd"),
+    # A title block above a list (the review form's).
+    "title": _Look(bold=True, size=14, align="plain"),
+    "subtitle": _Look(color=SUBTITLE_TEXT, align="wrap"),
+    "lead": _Look(bold=True, align="wrap"),
 }
+# What a cell typed in later looks like, by column style: an answer column is not yellow
+# below the list, nor open under protection.
+_COLUMN_LOOKS = {"answer": "prose"}
+TITLE_POINTS = 20.0  # a line of the 14-point title
 
 
 def _styles(ids: Mapping[_Look, int], look: _Look) -> tuple[int, int]:
@@ -208,6 +197,19 @@ class _ListShape(NamedTuple):
     rows: int  # below the header
     filtered: bool = False  # filter buttons over the header and the rows
     table: bool = False  # the Hand-offs table and its Status drop-down
+    page_header: tuple[str, str] = ("", "")  # printed at the top of each page, left and right
+    printed: int = 0  # how many columns print, from the first (0: all of them)
+    heading: tuple[tuple[str, str], ...] = ()  # (look, text) rows of a title block above it
+    form: bool = False  # protected, without a password: only its answer cells can change
+
+    @property
+    def header_row(self) -> int:
+        """The header's row number: 1, or below the title block and a blank row."""
+        return len(self.heading) + 2 if self.heading else 1
+
+    @property
+    def printed_columns(self) -> tuple[Column, ...]:
+        return self.columns[: self.printed or None]
 
     @property
     def looks(self) -> list[_Look]:
@@ -223,16 +225,30 @@ def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) 
     for number, column in enumerate(shape.columns, 1):
         letter = _column_letter(number)
         # The column's style is also what a cell typed in later (a Comment) looks like.
+        look = _LIST_LOOKS[_COLUMN_LOOKS.get(column.style, column.style)]
         sheet.column_dimensions[letter] = ColumnDimension(
-            sheet, index=letter, width=column.width, style=styles[_LIST_LOOKS[column.style]]
+            sheet, index=letter, width=column.width, style=styles[look]
         )
-    sheet.freeze_panes = "A2"
-    print_setup(sheet, "1:1")
+    top = shape.header_row
+    sheet.freeze_panes = f"A{top + 1}"
+    printed = shape.printed_columns
+    widths = [column.width for column in printed]
+    print_setup(sheet, f"{top}:{top}", widths=widths, header=shape.page_header)
+    last_printed = _column_letter(len(printed))
+    sheet.print_area = f"A1:{last_printed}{top + max(shape.rows, 1)}"
+    for number in range(1, len(shape.heading) + 1):  # each line of the title block
+        sheet.merged_cells.add(f"A{number}:{last_printed}{number}")
     last = _column_letter(len(shape.columns))
     if shape.filtered:
-        sheet.auto_filter.ref = f"A1:{last}{max(shape.rows + 1, 2)}"
+        sheet.auto_filter.ref = f"A{top}:{last}{top + max(shape.rows, 1)}"
     if shape.table:
         _table(sheet, shape)
+    if shape.form:
+        # No password: the protection keeps slips out of the hand-offs, not people.
+        protection = sheet.protection
+        protection.sheet = True
+        protection.autoFilter = protection.sort = False
+        protection.formatColumns = protection.formatRows = False
 
 
 def _table(sheet: Any, shape: _ListShape) -> None:
@@ -241,8 +257,9 @@ def _table(sheet: Any, shape: _ListShape) -> None:
     from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
     # A table needs a row below its header, even an empty one.
-    last_row = max(shape.rows, 1) + 1
-    ref = f"A1:{_column_letter(len(shape.columns))}{last_row}"
+    top = shape.header_row
+    last_row = top + max(shape.rows, 1)
+    ref = f"A{top}:{_column_letter(len(shape.columns))}{last_row}"
     table = Table(displayName=HANDOFFS_TABLE, ref=ref)
     table.tableColumns = [
         TableColumn(id=number, name=column.header) for number, column in enumerate(shape.columns, 1)
@@ -254,7 +271,7 @@ def _table(sheet: Any, shape: _ListShape) -> None:
     status = _column_letter([column.header for column in shape.columns].index(STATUS_HEADER) + 1)
     prompt = "Is this hand-off right as written? Choose "
     validation = drop_down(STATUS_HEADER, STATUS_OPTIONS, prompt)
-    validation.add(f"{status}2:{status}{last_row}")
+    validation.add(f"{status}{top + 1}:{status}{last_row}")
     sheet.data_validations.append(validation)
 
 
@@ -368,23 +385,28 @@ class _ListSheet(NamedTuple):
     sources: Callable[[int, int], str | None] = _not_known
 
     def blocks(self) -> list[_Block]:
-        columns = self.shape.columns
-        starts = _blocks(self.shape.rows)
-        blocks = [_Block(_list_header, (columns,))]
+        shape = self.shape
+        columns = shape.columns
+        starts = _blocks(shape.rows)
+        room = sum(column.width for column in shape.printed_columns)
+        blocks = [_Block(_list_header, (columns, shape.heading, room))]
         named = repr(columns)  # the columns in each block's key, as text made once
+        first = shape.header_row + 1
+        least = 2 if shape.form else 1  # room to write by hand on a printed form
         for start in starts:
             end = start + starts.step
             told = self.sources(start, end)
+            at = (start + first, least)
             if told is None:
                 rows = self.rows(start, end)
                 blocks.append(
-                    _Block(
-                        _list_rows, (start + 2, columns, rows), (start + 2, named, _rows_key(rows))
-                    )
+                    _Block(_list_rows, (*at, columns, rows), (*at, named, _rows_key(rows)))
                 )
             else:
-                made = functools.partial(lambda s, e: (s + 2, columns, self.rows(s, e)), start, end)
-                blocks.append(_Block(_list_rows, made, (start + 2, named, "files", told)))
+                made = functools.partial(
+                    lambda s, e, at: (*at, columns, self.rows(s, e)), start, end, at
+                )
+                blocks.append(_Block(_list_rows, made, (*at, named, "files", told)))
         return blocks
 
 
@@ -393,47 +415,71 @@ def _list_sheet(
     columns: tuple[Column, ...],
     rows: Iterable[tuple[_Value, ...]],
     *,
+    page_header: tuple[str, str],
     filtered: bool = False,
     table: bool = False,
 ) -> _ListSheet:
     values = tuple(rows)
-    shape = _ListShape(title, columns, len(values), filtered, table)
+    shape = _ListShape(title, columns, len(values), filtered, table, page_header)
     return _ListSheet(shape, lambda start, end: values[start:end])
 
 
-def _list_header(columns: tuple[Column, ...], ids: Mapping[_Look, int]) -> str:
+def _list_header(
+    columns: tuple[Column, ...],
+    heading: tuple[tuple[str, str], ...],
+    room: float,
+    ids: Mapping[_Look, int],
+) -> str:
+    """The title block, if any (each line across the `room` printed characters), and the
+    header row under it."""
+    rows = []
+    for number, (look, text) in enumerate(heading, 1):
+        points = TITLE_POINTS if look == "title" else wrapped_lines(text, room) * LINE_POINTS
+        rows.append(
+            _row(number, [_text_cell(f"A{number}", text, _styles(ids, _LIST_LOOKS[look]))], points)
+        )
+    top = len(heading) + 2 if heading else 1
     letters = _column_letters(len(columns))[: len(columns)]
     header = _styles(ids, _LIST_LOOKS["header"])
-    lines = max(_lines(column.header, column.width, BOLD) for column in columns)
+    lines = max(wrapped_lines(column.header, column.width, BOLD) for column in columns)
     cells = [
-        _text_cell(f"{letter}1", column.header, header)
+        _text_cell(f"{letter}{top}", column.header, header)
         for letter, column in zip(letters, columns, strict=True)
     ]
-    return _row(1, cells, lines * LINE_POINTS)
+    rows.append(_row(top, cells, lines * LINE_POINTS))
+    return "".join(rows)
 
 
 def _list_rows(
     first: int,
+    least: int,
     columns: tuple[Column, ...],
     rows: tuple[tuple[_Value, ...], ...],
     ids: Mapping[_Look, int],
 ) -> str:
-    """Rows from row number `first` on: text as text, numbers and dates as numbers."""
+    """Rows from row number `first` on, each at least `least` lines high: text as text,
+    numbers and dates as numbers."""
     letters = _column_letters(len(columns))[: len(columns)]
     styles = [_styles(ids, _LIST_LOOKS[column.style]) for column in columns]
     # Only prose wraps, so only prose makes a row taller.
     widths = [column.width if column.style == "prose" else 0 for column in columns]
+    # An answer cell is written even empty: it shows where to write.
+    blanks = [column.style == "answer" for column in columns]
     xml = []
     for number, values in enumerate(rows, first):
         cells = []
-        lines = 1
-        for letter, style, width, value in zip(letters, styles, widths, values, strict=True):
+        lines = least
+        for letter, style, width, blank, value in zip(
+            letters, styles, widths, blanks, values, strict=True
+        ):
             if value is None or value == "":
+                if blank:
+                    cells.append(_empty_cell(f"{letter}{number}", style[0]))
                 continue
             if isinstance(value, str):
                 cells.append(_text_cell(f"{letter}{number}", value, style))
                 if width:
-                    lines = max(lines, _lines(value, width))
+                    lines = max(lines, wrapped_lines(value, width))
             else:
                 stored = _serial(value) if isinstance(value, datetime.date) else value
                 cells.append(f'<c r="{letter}{number}" s="{style[0]}" t="n"><v>{stored}</v></c>')

@@ -90,7 +90,7 @@ def _openpyxl_parts(shape: _Shape) -> tuple[dict[str, bytes], tuple[int, ...]]:
     """
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
     workbook = Workbook(write_only=True)
     sheets = [workbook.create_sheet(sheet.title) for sheet in shape.sheets]
@@ -119,6 +119,8 @@ def _openpyxl_parts(shape: _Shape) -> tuple[dict[str, bytes], tuple[int, ...]]:
         if look.number_format is not None:
             cell.number_format = look.number_format
         cell.quotePrefix = look.quoted
+        if look.unlocked:
+            cell.protection = Protection(locked=False)
         ids.append(cell.style_id)
         styles[look] = cell._style
     for sheet, sheet_shape in zip(sheets, shape.sheets, strict=True):

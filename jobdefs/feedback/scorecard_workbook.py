@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from jobdefs.documents.sheets import (
     COMMENT_HEADER,
+    FONT,
     ID_HEADER,
+    LINE_POINTS,
     QUIET_TEXT,
     SUBTITLE_TEXT,
     Column,
     font,
     grid_border,
     header_cell,
+    header_height,
+    pages_across,
     print_setup,
     row_height,
     save_workbook,
@@ -41,7 +46,10 @@ _NUMBER_FORMATS = {
     "rating": "0.0",
     "rating-change": '+0.0;-0.0;"±0.0"',
 }
-SUMMARY_ON_ONE_PAGE = 24  # departments; with more, the chart starts a page of its own
+# Below the table, the chart starts a page of its own unless both fit on one: the height of
+# a landscape Letter page inside its margins, in points at full scale.
+PAGE_HEIGHT_POINTS = 612 - 2 * 0.7 * 72 - 30
+CHART_FONT_SIZE = 1000  # 10 pt, in the hundredths DrawingML counts in
 # Red, amber, green behind the number (which is always printed): 0 → ½ → 1, 1 → 3 → 5.
 _SCALES = {"share": (0, 0.5, 1), "rating": (RATING_MIN, 3, RATING_MAX)}
 _SCALE_COLOURS = ("FFF8696B", "FFFFEB84", "FF63BE7B")
@@ -114,27 +122,31 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
     from openpyxl.worksheet.pagebreak import Break
 
     sheet.title = "Summary"
-    lines = (
-        f"Service scorecard: {card.organization}",
-        rounds_line(card),
-        "Overall: " + figures_line(card.overall.figures, card.overall.change),
-        SCORING,
-        "Departments are scored as suppliers: by the answers of the colleagues they serve. "
-        "The colours repeat the number printed in each cell.",
-    )
-    for number, line in enumerate(lines, 1):
-        cell = sheet.cell(row=number, column=1)
-        set_text(cell, line)
-        cell.font = (
-            font(bold=True, size=14)
-            if number == 1
-            else font(bold=True)
-            if number == 3
-            else font(color=SUBTITLE_TEXT)
-        )
-    top = len(lines) + 2
     base = card.has_baseline
     columns = [Column("Department", 32), *_figure_columns(base, counts=False)]
+    # Each line no wider than the table, so that none runs off the printed page.
+    room = int(sum(column.width for column in columns) * 1.1)
+    lines = [
+        (f"Service scorecard: {card.organization}", font(bold=True, size=14)),
+        *_wrapped(rounds_line(card), room, font(color=SUBTITLE_TEXT)),
+        *_wrapped(
+            "Overall: " + figures_line(card.overall.figures, card.overall.change),
+            room,
+            font(bold=True),
+        ),
+        *_wrapped(SCORING, room, font(color=SUBTITLE_TEXT)),
+        *_wrapped(
+            "Departments are scored as suppliers: by the answers of the colleagues they "
+            "serve. The colours repeat the number printed in each cell.",
+            room,
+            font(color=SUBTITLE_TEXT),
+        ),
+    ]
+    for number, (line, line_font) in enumerate(lines, 1):
+        cell = sheet.cell(row=number, column=1)
+        set_text(cell, line)
+        cell.font = line_font
+    top = len(lines) + 2
     rows = [
         [
             d.title,
@@ -143,13 +155,9 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
         for d in card.departments
     ]
     last = _table(sheet, top, columns, rows)
-    _page(sheet, top, landscape=True)
+    _page(sheet, top, columns, card.organization, landscape=True)
     if not card.departments:
         return
-    if len(card.departments) <= SUMMARY_ON_ONE_PAGE:
-        sheet.page_setup.fitToHeight = 1  # the table and its chart on one sheet of paper
-    else:
-        sheet.row_breaks.append(Break(id=last + 1))
 
     chart = BarChart()
     chart.type = "bar"  # horizontal bars: department names stay readable
@@ -188,7 +196,40 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
     chart.height = max(7.5, 4.0 + 0.55 * bars)
     chart.width = 24
     chart.gapWidth = 60
+    _house_font(chart)
     sheet.add_chart(chart, f"A{last + 3}")
+    table_points = (last + 2) * LINE_POINTS + header_height(columns)
+    if table_points + chart.height / 2.54 * 72 > PAGE_HEIGHT_POINTS:
+        sheet.row_breaks.append(Break(id=last + 1))  # the chart on a page of its own
+
+
+def _wrapped(text: str, width: int, line_font: Any) -> list[tuple[str, Any]]:
+    return [(line, line_font) for line in textwrap.wrap(text, width)]
+
+
+def _house_font(chart: Any) -> None:
+    """Every text of `chart` in the house font, as the cells are: one family on the page.
+    (A chart's own default would be the reader's.)"""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Font, Paragraph, ParagraphProperties
+
+    def properties(bold: bool = False) -> Any:
+        return CharacterProperties(latin=Font(typeface=FONT), sz=CHART_FONT_SIZE, b=bold)
+
+    def text() -> Any:
+        return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=properties()))])
+
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = text()
+    chart.legend.txPr = text()
+    for series in chart.series:
+        series.dLbls.txPr = text()
+    titles = [chart.title, chart.x_axis.title, chart.y_axis.title]
+    for title in (t for t in titles if t is not None and t.tx is not None and t.tx.rich):
+        for paragraph in title.tx.rich.p:
+            paragraph.pPr = ParagraphProperties(defRPr=properties(bold=True))
+            for run in paragraph.r or ():
+                run.rPr = properties(bold=True)
 
 
 def _roles_sheet(sheet: Any, card: Scorecard) -> None:
@@ -209,7 +250,7 @@ def _roles_sheet(sheet: Any, card: Scorecard) -> None:
         for r in card.roles
     ]
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True)
 
 
 def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
@@ -220,7 +261,7 @@ def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
         Column("Product", 24, "prose"),
         Column("Customer", 22, "prose"),
         *_figure_columns(base, counts=True)[1:],
-        Column("Comments", 36, "prose"),
+        Column("Comments", 28, "prose"),
         Column("Changed since asked", 9),
         Column(ID_HEADER, 14, "code"),
     ]
@@ -243,7 +284,7 @@ def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
             ]
         )
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True)
 
 
 def _comments_sheet(sheet: Any, card: Scorecard) -> None:
@@ -253,8 +294,8 @@ def _comments_sheet(sheet: Any, card: Scorecard) -> None:
         Column("Customer", 22, "prose"),
         Column("Answer", 14),
         Column("Rating", 8, "count"),
-        Column(COMMENT_HEADER, 60, "prose"),
-        Column("Survey file", 30, "code"),
+        Column(COMMENT_HEADER, 44, "prose"),
+        Column("Survey file", 24, "code"),
         Column("Row", 6, "count"),
         Column(ID_HEADER, 14, "code"),
     ]
@@ -276,7 +317,7 @@ def _comments_sheet(sheet: Any, card: Scorecard) -> None:
     if not rows:
         rows = [["No comments were written.", *[None] * (len(columns) - 1)]]
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True)
 
 
 def _notes_sheet(sheet: Any, card: Scorecard) -> None:
@@ -290,7 +331,7 @@ def _notes_sheet(sheet: Any, card: Scorecard) -> None:
     if not rows:
         rows = [["none", None, None, "Every answered row matched a hand-off of the workbook."]]
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, landscape=False)
+    _page(sheet, 1, columns, card.organization, landscape=True)
 
 
 def _table(
@@ -306,16 +347,17 @@ def _table(
     plain = Alignment(horizontal="left", vertical="top")
     code = Alignment(horizontal="left", vertical="top", indent=1)
     number = Alignment(horizontal="right", vertical="top")
-    quiet = font(color=QUIET_TEXT)
+    quiet, plain_font = font(color=QUIET_TEXT), font()
     for index, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
         header_cell(sheet.cell(row=top, column=index), column.header)
-    sheet.row_dimensions[top].height = 30
+    sheet.row_dimensions[top].height = header_height(columns)
     for row_number, values in enumerate(rows, top + 1):
         texts: list[str] = []
         for index, (column, value) in enumerate(zip(columns, values, strict=True), 1):
             cell = sheet.cell(row=row_number, column=index)
             cell.border = grid
+            cell.font = plain_font
             if isinstance(value, str):
                 if value:
                     set_text(cell, value)
@@ -358,9 +400,28 @@ def _table(
     return last
 
 
-def _page(sheet: Any, header_row: int, *, landscape: bool) -> None:
-    print_setup(sheet, f"{header_row}:{header_row}", landscape=landscape)
-    sheet.oddFooter.center.text = "&A · &P / &N"
+def _page(
+    sheet: Any, header_row: int, columns: Sequence[Column], organization: str, *, landscape: bool
+) -> None:
+    """Print set-up: a trailing id column stays off paper; a sheet wider than a page
+    repeats its first column on every page."""
+    from openpyxl.utils import get_column_letter
+
+    printed = list(columns)
+    while len(printed) > 1 and printed[-1].style == "code":
+        printed.pop()
+    widths = [column.width for column in printed]
+    wide = pages_across(widths, landscape=landscape) > 1
+    print_setup(
+        sheet,
+        f"{header_row}:{header_row}",
+        widths=widths[1:] if wide else widths,
+        header=(organization, f"Service scorecard: {sheet.title}"),
+        landscape=landscape,
+        title_columns="A:A" if wide else None,
+        repeated=widths[:1] if wide else (),
+    )
+    sheet.print_area = f"A1:{get_column_letter(len(printed))}{max(sheet.max_row, header_row + 1)}"
 
 
 def write_scorecard(path: Path, data: bytes) -> None:

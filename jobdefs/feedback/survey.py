@@ -33,6 +33,7 @@ from jobdefs.documents.sheets import (
     font,
     grid_border,
     header_cell,
+    header_height,
     print_setup,
     row_height,
     save_workbook,
@@ -68,20 +69,23 @@ class SurveyError(JobdefsError):
     """A survey cannot be made or read as asked; the message says what to do instead."""
 
 
+# Narrow enough that the columns up to Comment print on one page across at 7 points or
+# more (sheets.pages_across); the id and fingerprint, there to be read back, do not print.
 SURVEY_COLUMNS = (
-    Column("Supplier", 20, "prose"),
-    Column("Supplier department", 16, "prose"),
-    Column("Product", 22, "prose"),
-    Column("Need (as the supplier wrote it)", 40, "prose"),
-    Column("Standard", 28, "prose"),
-    Column(ANSWER_HEADER, 15, "answer"),
+    Column("Supplier", 18, "prose"),
+    Column("Supplier department", 13, "prose"),
+    Column("Product", 18, "prose"),
+    Column("Need (as the supplier wrote it)", 31, "prose"),
+    Column("Standard", 24, "prose"),
+    Column(ANSWER_HEADER, 14, "answer"),
     Column(RATING_HEADER, 8, "answer"),
-    Column(COMMENT_HEADER, 34, "answer"),
+    Column(COMMENT_HEADER, 30, "answer"),
     Column(ID_HEADER, 13, "code"),
     Column(FINGERPRINT_HEADER, 14, "code"),
 )
 ANSWER_COLUMN = 6
 RATING_COLUMN = 7
+COMMENT_COLUMN = 8
 FINGERPRINT_COLUMN = 10
 
 
@@ -208,6 +212,7 @@ def survey_workbook(
     wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
     center = Alignment(horizontal="center", vertical="top")
     locked, unlocked = Protection(locked=True), Protection(locked=False)
+    plain, quiet = font(), font(color=QUIET_TEXT)
     handoffs = received(organization, role.id)
     book = XlsxWorkbook()
     sheet = book.active
@@ -237,6 +242,7 @@ def survey_workbook(
 
     for number, column in enumerate(SURVEY_COLUMNS, 1):
         header_cell(sheet.cell(row=header_row, column=number), column.header)
+    sheet.row_dimensions[header_row].height = header_height(SURVEY_COLUMNS)
     for row, handoff in enumerate(handoffs, first):
         values = (
             handoff.supplier.title,
@@ -255,6 +261,7 @@ def survey_workbook(
             if value:
                 set_text(cell, value)
             cell.border = grid
+            cell.font = quiet if column.style == "code" else plain
             if column.style == "answer":
                 cell.fill = answer_fill
                 cell.protection = unlocked
@@ -262,13 +269,12 @@ def survey_workbook(
             else:
                 cell.protection = locked
                 cell.alignment = wrap if column.style == "prose" else top
-                if column.style == "code":
-                    cell.font = font(color=QUIET_TEXT)
         # Spreadsheets do not grow a row for wrapped text they did not type themselves.
         sheet.row_dimensions[row].height = row_height(values, SURVEY_COLUMNS, answer_lines=2)
     if not handoffs:
         nothing = "Nothing to ask: no colleague hands you a product."
         set_text(sheet.cell(row=first, column=1), nothing)
+        sheet.cell(row=first, column=1).font = plain
 
     answer = get_column_letter(ANSWER_COLUMN)
     answers = drop_down(ANSWER_HEADER, ANSWERS, "Is your need met? ")
@@ -293,9 +299,14 @@ def survey_workbook(
 
     sheet.freeze_panes = f"A{first}"
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(SURVEY_COLUMNS))}{last}"
-    print_setup(sheet, f"{header_row}:{header_row}")
-    sheet.print_area = f"A1:{get_column_letter(FINGERPRINT_COLUMN - 1)}{last}"
-    sheet.oddFooter.center.text = "&P / &N"
+    printed = SURVEY_COLUMNS[:COMMENT_COLUMN]
+    print_setup(
+        sheet,
+        f"{header_row}:{header_row}",
+        widths=[column.width for column in printed],
+        header=(organization.name, f"Survey: {role.title}"),
+    )
+    sheet.print_area = f"A1:{get_column_letter(COMMENT_COLUMN)}{last}"
     # No password: the protection keeps slips out of the questions, not people.
     sheet.protection.sheet = True
     sheet.protection.autoFilter = False
