@@ -19,7 +19,7 @@ class JobdefsGroup(click.Group):
     """Reports a problem the user can fix once, here, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from jobdefs.errors import JobdefsError, NotAWorkbook
+        from jobdefs.errors import Interrupted, JobdefsError, NotAWorkbook
 
         try:
             return super().invoke(ctx)
@@ -29,6 +29,9 @@ class JobdefsGroup(click.Group):
         except JobdefsError as error:
             click.echo(f"Error: {error.shown_with_option()}", err=True)
             sys.exit(1)
+        except Interrupted as stop:  # SIGINT or SIGTERM: one line, no traceback
+            click.echo(str(stop), err=True)
+            sys.exit(stop.exit_status)
 
 
 def format_option(choices: list[str], help: str) -> Callable[[F], F]:
@@ -191,6 +194,11 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     "workbooks carry its answers; answers to hand-offs changed since are "
     "left blank with a review note.",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Wait for another build writing to the output folder, instead of stopping.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -205,6 +213,7 @@ def build(
     scorecard_files: tuple[Path, ...],
     baseline_files: tuple[Path, ...],
     review_files: tuple[Path, ...],
+    wait: bool,
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
@@ -265,6 +274,8 @@ def build(
             jobs=jobs,
             pdf=pdf,
             progress=progress,
+            wait=wait,
+            waiting=lambda message: click.echo(message, err=True),
             **extras,
         )
     for note in result.notes:
@@ -570,17 +581,20 @@ def survey(
         jobdefs survey --round 2025-q1 --department Laboratory
         jobdefs scorecard build/surveys/2025-q1 --format markdown
     """
+    from jobdefs.build.lock import output_lock
     from jobdefs.feedback import survey_round
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
-    result = survey_round.make_surveys(
-        loaded,
-        output_dir=output,
-        round_label=round_label,
-        roles=roles,
-        departments=departments,
-        force=force,
-    )
+    folder = output or loaded.output_dir  # a round is quick: it waits for a build there
+    with output_lock(folder, "survey", wait=True, waiting=lambda text: click.echo(text, err=True)):
+        result = survey_round.make_surveys(
+            loaded,
+            output_dir=output,
+            round_label=round_label,
+            roles=roles,
+            departments=departments,
+            force=force,
+        )
     click.echo(
         f"{result.folder}: wrote {len(result.surveys)} surveys and "
         f"{len(result.cards)} question cards",

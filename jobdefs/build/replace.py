@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from jobdefs.build.interrupt import all_or_nothing
 from jobdefs.errors import OutputError
 from jobdefs.output import MANIFEST, Stamp, describe, file_sha256, sha256, stamp
 
@@ -139,6 +140,7 @@ class Staging:
         self.files[path] = sha256(data)
         self.stamps[path] = stamp(target)
 
+    @all_or_nothing  # SIGINT and SIGTERM wait: the moves finish or roll back
     def commit(
         self, manifest: Manifest, digests: Mapping[str, str], remove: Iterable[str] = ()
     ) -> None:
