@@ -37,3 +37,23 @@ class TemplateError(JobdefsError):
 
 class OutputError(JobdefsError):
     """An output could not be written (disk full, read-only folder); nothing was changed."""
+
+
+class Interrupted(BaseException):
+    """A build stopped by SIGINT or SIGTERM (jobdefs.build.interrupt). A BaseException, like
+    KeyboardInterrupt, so that no `except Exception` on the way out takes it for an error."""
+
+    def __init__(self, signum: int, replaced: bool) -> None:
+        super().__init__(signum, replaced)
+        self.signum = signum
+        self.replaced = replaced  # whether the new outputs were already in place
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal's number, as a shell reports a process the signal ended."""
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        if self.replaced:
+            return "interrupted: the new outputs were already in place"
+        return "interrupted: every output was left as it was"

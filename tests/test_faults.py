@@ -48,11 +48,14 @@ def run(*args: str) -> Result:
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file in the output folder but the staging folders, with its bytes."""
+    """Every file in the output folder but the staging folders and the lock, with its bytes
+    (a killed build leaves its lock file, which no build is then held up by)."""
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.relative_to(folder).parts[0].startswith(STAGING)
+        if path.is_file()
+        and not path.relative_to(folder).parts[0].startswith(STAGING)
+        and path.relative_to(folder).as_posix() != ".jobdefs-lock"
     }
 
 

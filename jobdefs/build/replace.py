@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from jobdefs.build.interrupt import all_or_nothing
 from jobdefs.errors import OutputError
 from jobdefs.output import (
     MANIFEST,
@@ -151,6 +152,7 @@ class Staging:
         self.files[path] = sha256(data)
         self.stamps[path] = stamp(target)
 
+    @all_or_nothing  # SIGINT and SIGTERM wait: the moves finish or roll back
     def commit(
         self, manifest: Manifest, digests: Mapping[str, str], remove: Iterable[str] = ()
     ) -> None:

@@ -18,14 +18,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from jobdefs.build import interrupt
 from jobdefs.build.cache import OutputCache, Written
 from jobdefs.build.current import OutputFolder, ours_to_remove
+from jobdefs.build.lock import output_lock
 from jobdefs.build.plan import (
     BuildReport,
     Plan,
     Target,
 )
 from jobdefs.build.replace import Entry, Manifest, Staging
+from jobdefs.build.workers import parallel_map, stop_all
 from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
 from jobdefs.errors import JobdefsError, OutputError
@@ -81,6 +84,28 @@ def scorecard_figures(
 
 
 def build(
+    workbook: Workbook,
+    *,
+    wait: bool = False,
+    waiting: Callable[[str], None] | None = None,
+    **options: Any,
+) -> BuildReport:
+    """`_build` while holding the output folder's lock (jobdefs.build.lock): refused when
+    another build holds it, or waited for under `wait` (`waiting` is told).
+
+    SIGINT and SIGTERM raise interrupt.Interrupted, after every output was replaced or
+    none (jobdefs.build.interrupt); worker processes are stopped whatever ends the build.
+    """
+    output_dir = options.get("output_dir") or workbook.output_dir
+    lock = output_lock(output_dir, "build", wait=wait, waiting=waiting)
+    with interrupt.signals_stop_the_build(), lock:
+        try:
+            return _build(workbook, **options)
+        finally:
+            stop_all()
+
+
+def _build(
     workbook: Workbook,
     *,
     output_dir: Path | None = None,
@@ -263,13 +288,14 @@ def _render_job_aids(
         for context, moment in work:
             yield template.render(context, moment, title=context["role"]["title"])
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunk = max(1, len(work) // (workers * 8))
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_start_worker, initargs=(str(plan.template_path),)
-    ) as pool:
-        yield from pool.map(_render_in_worker, work, chunksize=chunk)
+    yield from parallel_map(
+        _render_in_worker,
+        work,
+        workers=workers,
+        chunksize=max(1, len(work) // (workers * 8)),
+        initializer=_start_worker,
+        initargs=(str(plan.template_path),),
+    )
 
 
 def _stage_pdfs(

@@ -19,13 +19,16 @@ class JobdefsGroup(click.Group):
     """Reports a problem the user can fix once, here, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from jobdefs.errors import JobdefsError
+        from jobdefs.errors import Interrupted, JobdefsError
 
         try:
             return super().invoke(ctx)
         except JobdefsError as error:
             click.echo(f"Error: {error.shown_with_option()}", err=True)
             sys.exit(2 if error.usage else 1)
+        except Interrupted as stop:  # SIGINT or SIGTERM: one line, no traceback
+            click.echo(str(stop), err=True)
+            sys.exit(stop.exit_status)
 
 
 def format_option(choices: list[str], help: str) -> Callable[[F], F]:
@@ -202,6 +205,11 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     "workbooks carry its answers; answers to hand-offs changed since are "
     "left blank with a review note.",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Wait for another build writing to the output folder, instead of stopping.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -216,6 +224,7 @@ def build(
     scorecard_files: tuple[Path, ...],
     baseline_files: tuple[Path, ...],
     review_files: tuple[Path, ...],
+    wait: bool,
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
@@ -276,6 +285,8 @@ def build(
             jobs=jobs,
             pdf=pdf,
             progress=progress,
+            wait=wait,
+            waiting=lambda message: click.echo(message, err=True),
             **extras,
         )
     for note in result.notes:

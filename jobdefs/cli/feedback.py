@@ -64,17 +64,20 @@ def survey(
         jobdefs survey --round 2025-q1 --department Laboratory
         jobdefs scorecard build/surveys/2025-q1 --format markdown
     """
+    from jobdefs.build.lock import output_lock
     from jobdefs.feedback import survey_round
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
-    result = survey_round.make_surveys(
-        loaded,
-        output_dir=output,
-        round_label=round_label,
-        roles=roles,
-        departments=departments,
-        force=force,
-    )
+    folder = output or loaded.output_dir  # a round is quick: it waits for a build there
+    with output_lock(folder, "survey", wait=True, waiting=lambda text: click.echo(text, err=True)):
+        result = survey_round.make_surveys(
+            loaded,
+            output_dir=output,
+            round_label=round_label,
+            roles=roles,
+            departments=departments,
+            force=force,
+        )
     click.echo(
         f"{result.folder}: wrote {len(result.surveys)} surveys and "
         f"{len(result.cards)} question cards",

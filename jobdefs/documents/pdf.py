@@ -1,13 +1,28 @@
-"""Word files to PDF with LibreOffice, run headless with a profile of its own."""
+"""Word files to PDF with LibreOffice, run headless with a profile of its own.
+
+LibreOffice never outlives the build that started it. It runs in a process group of its
+own, under a small guard (`_GUARD`): whatever stops the build (an error, a time-out, Ctrl-C,
+SIGTERM) kills the whole group, and if the build itself is killed, the guard sees its
+parent gone and kills the group. (LibreOffice's launcher starts the converter as a child of
+its own, which a parent-death signal on the launcher would not reach.)
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobdefs.errors import OutputError
+
+if TYPE_CHECKING:
+    import subprocess
 
 # -- PDF --------------------------------------------------------------------------------
 
@@ -66,13 +81,7 @@ def convert_to_pdf(
                 *chunk,
             ]
             try:
-                result = subprocess.run(
-                    command,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout if timeout is not None else 60 + 5 * len(chunk),
-                    check=False,
-                )
+                result = _run(command, timeout if timeout is not None else 60 + 5 * len(chunk))
             except subprocess.TimeoutExpired as error:
                 raise OutputError(
                     f"LibreOffice did not finish converting to PDF within {error.timeout:.0f} "
@@ -90,3 +99,45 @@ def convert_to_pdf(
                     + "); open the .docx in LibreOffice to see what is wrong"
                 )
     return wanted
+
+
+# Run as `python -c _GUARD <parent pid> <command...>` in a new session: it starts the command
+# in its own process group and kills that group once its parent is gone.
+_GUARD = """
+import os, signal, subprocess, sys, threading, time
+parent = int(sys.argv[1])
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=watch, daemon=True).start()
+sys.exit(subprocess.call(sys.argv[2:]))
+"""
+
+
+def _run(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`command`, its output captured; its whole process group killed if anything stops it."""
+    import subprocess
+
+    group = hasattr(os, "killpg")
+    if group:
+        command = [sys.executable, "-I", "-c", _GUARD, str(os.getpid()), *command]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=group,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException:  # a time-out, Ctrl-C, SIGTERM: LibreOffice goes too
+            if group:
+                with contextlib.suppress(OSError):  # already gone
+                    os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.wait()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
