@@ -347,3 +347,23 @@ def test_a_baseline_without_a_scorecard_is_an_error(clinic: Path) -> None:
         "of the latest round, to compare with the baseline\n"
     )
     assert not (clinic / "build" / MANIFEST).exists()
+
+
+def test_a_handbook_a_plain_build_leaves_stale_says_how_to_mend_it(workbook: Path) -> None:
+    assert run("build", "-w", str(workbook), "--handbook", "-q")[0] == 0
+    coder = workbook / "roles" / "coder.yaml"
+    coder.write_text(coder.read_text().replace("title: Medical Coder", "title: Clinical Coder"))
+    status, message = run("build", "-w", str(workbook), "-q")
+    assert status == 0
+    assert message == (
+        "handbook.docx was made by an earlier build and is now out of date: run 'jobdefs "
+        "build --handbook' to bring it up to date\n"
+    )
+    status, message = run("build", "-w", str(workbook), "--check")
+    assert status == 1
+    assert message.endswith(
+        "stale: " + str(workbook / "build" / HANDBOOK) + "\n"
+        "outputs are out of date: run 'jobdefs build --handbook'\n"
+    )
+    assert run("build", "-w", str(workbook), "--handbook", "-q") == (0, "")
+    assert run("build", "-w", str(workbook), "--check", "-q")[0] == 0

@@ -34,6 +34,7 @@ from jobdefs.model import HandOff, Organization, Role
 from jobdefs.output import (
     DEPARTMENTS,
     HANDBOOK,
+    HANDBOOK_PDF,
     JOB_AIDS,
     MATRIX,
 )
@@ -68,6 +69,17 @@ class BuildReport:
     @property
     def up_to_date(self) -> bool:
         return not (self.missing or self.stale or self.orphaned)
+
+    def remedy(self) -> str:
+        """The build that brings every reported output up to date: the optional outputs
+        (the handbook, PDFs) are remade only by a build that asks for them."""
+        due = self.missing + self.stale
+        options = []
+        if any(path in (HANDBOOK, HANDBOOK_PDF) for path in due):
+            options.append("--handbook")
+        if any(path.endswith(".pdf") for path in due):
+            options.append("--pdf")
+        return " ".join(["jobdefs build", *options])
 
 
 def _digest(*parts: object) -> str:

@@ -238,6 +238,18 @@ def _build(
     report.written = sorted(staging.files)
     report.kept = sorted(set(kept) - set(report.written))
     report.removed = sorted(orphans)
+    earlier = manifest.entries.get(HANDBOOK)
+    # A build without --handbook keeps an earlier handbook as it is: say when it went stale.
+    if (
+        not handbook
+        and plan.handbook is not None
+        and earlier is not None
+        and earlier.digest != plan.handbook.digest
+    ):
+        report.notes.append(
+            f"{HANDBOOK} was made by an earlier build and is now out of date: "
+            "run 'jobdefs build --handbook' to bring it up to date"
+        )
     return report
 
 

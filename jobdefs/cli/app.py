@@ -265,7 +265,7 @@ def build(
             for path in paths:
                 click.echo(f"{label}: {output_dir / path}", err=True)
         if not result.up_to_date:
-            click.echo("outputs are out of date: run 'jobdefs build'", err=True)
+            click.echo(f"outputs are out of date: run '{result.remedy()}'", err=True)
             sys.exit(1)
         if not quiet:
             click.echo(f"all {len(result.kept)} outputs in {output_dir} are up to date", err=True)
