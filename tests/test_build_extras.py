@@ -105,7 +105,7 @@ def test_a_build_without_handbook_keeps_it_and_check_says_when_it_is_stale(
     status, message = run("build", "-w", str(workbook), "--check")
     assert status == 1  # ... and reported until it is rebuilt
     assert message == (
-        f"stale: {output / HANDBOOK}\noutputs are out of date: run 'jobdefs build'\n"
+        f"stale: {output / HANDBOOK}\noutputs are out of date: run 'jobdefs build --handbook'\n"
     )
     assert run("build", "-w", str(workbook), "--handbook", "-q")[0] == 0
     assert run("build", "-w", str(workbook), "--check")[0] == 0
