@@ -237,3 +237,12 @@ def test_libreoffice_prints_the_journey_in_landscape(tmp_path: Path) -> None:
             ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
         ).stdout
         assert "Page size:       792 x 612 pts" in info  # US Letter, landscape
+
+
+def test_a_role_knows_the_journeys_and_steps_it_takes_part_in() -> None:
+    from jobdefs.documents.journey_steps import role_steps
+
+    organization = example()
+    found = [(j.id, steps) for j, steps in role_steps(organization.journeys, "ed-physician")]
+    assert found == [("emergency-visit", (4, 5, 7, 8, 10, 11)), ("hospital-stay", (2, 3))]
+    assert role_steps(organization.journeys, "patient") == []  # an external id is no role

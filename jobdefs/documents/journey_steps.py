@@ -12,7 +12,7 @@ score both show it and must agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -114,3 +114,19 @@ def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
         internal = handoff is not None and handoff.customer.kind == "role"
         steps.append(RolledStep(number, handoff, found if internal else None))
     return JourneyRoll(journey, tuple(steps))
+
+
+def role_steps(journeys: Sequence[Journey], role_id: str) -> list[tuple[Journey, tuple[int, ...]]]:
+    """The journeys a role takes part in, each with the numbers of its steps there (as
+    supplier or as customer): what a role's job aid and page say about journeys."""
+    found = []
+    for journey in journeys:
+        numbers = tuple(
+            number
+            for number, step in enumerate(journey.steps, 1)
+            if step.handoff is not None
+            and role_id in (step.handoff.supplier.id, step.handoff.customer.key)
+        )
+        if numbers:
+            found.append((journey, numbers))
+    return found
