@@ -1,0 +1,132 @@
+"""A journey's steps with their survey figures, and the journey's rolled share met.
+
+A journey is only as good as all its hand-offs together: if three steps each meet their
+customer's need 90 % of the time, the patient gets a clean path about 73 % of the time.
+The rolled share met is the product of the shares met of the journey's steps to internal
+customers (roles) that were answered. A step to an outside customer (the patient, a payer)
+is not asked about in the internal surveys; a step with no answers is named, never guessed.
+
+Here, below the documents and the scorecard, because the journey document and the journey
+score both show it and must agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from jobdefs.model import HandOff, Journey
+
+
+class StepFigures(NamedTuple):
+    """What the internal surveys said of one hand-off: its share met and how many answered.
+
+    `share_met` is None when no answer scored it (none came back, or only "Don't receive it").
+    """
+
+    share_met: float | None
+    responses: int = 0
+
+
+@dataclass(frozen=True)
+class RolledStep:
+    """One step of a journey as lived, numbered from 1, with its figures when it has any."""
+
+    number: int
+    handoff: HandOff | None  # None: the journey file names no declared hand-off here
+    figures: StepFigures | None  # None: not asked about (outside customer) or no answers
+
+    @property
+    def internal(self) -> bool:
+        """The step hands something to a role, so the internal surveys ask about it."""
+        return self.handoff is not None and self.handoff.customer.kind == "role"
+
+    @property
+    def answered(self) -> bool:
+        return self.figures is not None and self.figures.share_met is not None
+
+
+@dataclass(frozen=True)
+class JourneyRoll:
+    """A journey's steps with their figures, the rolled share met, the gaps and the weakest."""
+
+    journey: Journey
+    steps: tuple[RolledStep, ...]
+
+    @property
+    def internal(self) -> tuple[RolledStep, ...]:
+        return tuple(step for step in self.steps if step.internal)
+
+    @property
+    def answered(self) -> tuple[RolledStep, ...]:
+        return tuple(step for step in self.internal if step.answered)
+
+    @property
+    def unanswered(self) -> tuple[RolledStep, ...]:
+        """Internal steps the surveys gave no share met for: named, never guessed."""
+        return tuple(step for step in self.internal if not step.answered)
+
+    @property
+    def share_met(self) -> float | None:
+        """The product of the answered internal steps' shares met; None when none was."""
+        shares = [step.figures.share_met for step in self.answered if step.figures]
+        if not shares:
+            return None
+        product = 1.0
+        for share in shares:
+            product *= share or 0.0
+        return product
+
+    @property
+    def weakest(self) -> RolledStep | None:
+        """The answered internal step with the lowest share met (the first, on a tie)."""
+        answered = self.answered
+        if not answered:
+            return None
+        return min(answered, key=lambda step: (_share(step), step.number))
+
+
+def _share(step: RolledStep) -> float:
+    if step.figures is None or step.figures.share_met is None:
+        return 0.0
+    return step.figures.share_met
+
+
+def share_text(value: float | None) -> str:
+    """0.755 -> '76%', halves rounded up as a spreadsheet shows them; None -> '–'.
+
+    The scorecard's own rule (feedback.scoring.percent), here for the documents below it.
+    """
+    if value is None:
+        return "–"
+    shown = Decimal(repr(value * 100)).quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{shown:.0f}%"
+
+
+def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
+    """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
+    steps = []
+    for number, step in enumerate(journey.steps, 1):
+        handoff = step.handoff
+        found = figures.get(handoff.id) if handoff is not None else None
+        internal = handoff is not None and handoff.customer.kind == "role"
+        steps.append(RolledStep(number, handoff, found if internal else None))
+    return JourneyRoll(journey, tuple(steps))
+
+
+def role_steps(journeys: Sequence[Journey], role_id: str) -> list[tuple[Journey, tuple[int, ...]]]:
+    """The journeys a role takes part in, each with the numbers of its steps there (as
+    supplier or as customer): what a role's job aid and page say about journeys."""
+    found = []
+    for journey in journeys:
+        numbers = tuple(
+            number
+            for number, step in enumerate(journey.steps, 1)
+            if step.handoff is not None
+            and role_id in (step.handoff.supplier.id, step.handoff.customer.key)
+        )
+        if numbers:
+            found.append((journey, numbers))
+    return found
