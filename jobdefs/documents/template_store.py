@@ -3,6 +3,7 @@ the key that seals the caches kept in output folders (`digests.machine_key`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -10,6 +11,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import jinja2
 
 from jobdefs.digests import code_version
 from jobdefs.output import Untrusted, expect, regular_bytes, save_cache_file, user_folder
@@ -102,3 +105,25 @@ def _docxtpl_version() -> str:
     for module in sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.py")):
         hasher.update(module.name.encode() + b"\x1f" + module.read_bytes())
     return hasher.hexdigest()
+
+
+class BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode cache, for which a damaged or unwritable entry only costs time."""
+
+    @classmethod
+    def at(cls, folder: Path) -> BytecodeCache | None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return cls(str(folder))
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # truncated, foreign or unreadable: compile afresh
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)

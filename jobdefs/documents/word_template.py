@@ -8,7 +8,6 @@ read as a template.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import re
@@ -30,7 +29,7 @@ from jobdefs.documents.template_sandbox import (
     template_environment,
     with_work,
 )
-from jobdefs.documents.template_store import CleanPart, TemplateStore
+from jobdefs.documents.template_store import BytecodeCache, CleanPart, TemplateStore
 from jobdefs.documents.template_variables import TOP_LEVEL_VARIABLES
 from jobdefs.errors import TemplateError
 from jobdefs.text import did_you_mean
@@ -97,28 +96,6 @@ def _word_breaks(xml: str) -> str:
     return _TEXT_WITH_BREAKS.sub(
         lambda m: m.group(1) + m.group(2).replace("\n", _BREAK).replace("\t", _TAB), xml
     )
-
-
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's bytecode cache, for which a damaged or unwritable entry only costs time."""
-
-    @classmethod
-    def at(cls, folder: Path) -> _BytecodeCache | None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return None
-        return cls(str(folder))
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # truncated, foreign or unreadable: compile afresh
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
 
 
 def template_source(xml: str) -> tuple[str, str]:
@@ -222,7 +199,7 @@ class JobAidTemplate:
         sources: dict[str, str] = {}  # by the name Jinja knows each part's source by
         self._environment = template_environment(
             loader=jinja2.FunctionLoader(sources.get),
-            bytecode_cache=_BytecodeCache.at(store.bytecode_folder) if store is not None else None,
+            bytecode_cache=BytecodeCache.at(store.bytecode_folder) if store is not None else None,
         )
         cleaned = {}
         compiled = {}

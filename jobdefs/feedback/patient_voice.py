@@ -130,7 +130,12 @@ def conversation_workbook(
     _answer_cells(sheet, first, last, len(headers))
     _validations(book, sheet, organization, first, last, len(questions))
     sheet.freeze_panes = f"B{first}"
-    print_setup(sheet, f"{header_row}:{header_row}")
+    print_setup(
+        sheet,
+        f"{header_row}:{header_row}",
+        widths=_widths(len(headers), 22),
+        header=(organization.name, f"Patient conversations, round {round_label}"),
+    )
     _protect(sheet)
 
     _paper(book, organization, round_label, headers)
@@ -244,7 +249,14 @@ def _paper(book: Any, organization: Organization, round_label: str, headers: lis
             if 3 < column < len(headers):
                 set_text(cell, f"{YES} · {PARTLY} · {NO}")
                 cell.font, cell.alignment = font(color=SUBTITLE_TEXT), middle
-    print_setup(sheet, f"{header_row}:{header_row}", title_columns="A:C")
+    print_setup(
+        sheet,
+        f"{header_row}:{header_row}",
+        widths=_widths(len(headers), PAPER_QUESTION_WIDTH),
+        header=(organization.name, f"Patient conversations on paper, round {round_label}"),
+        title_columns="A:C",
+        repeated=_widths(len(headers), PAPER_QUESTION_WIDTH)[:3],
+    )
     # Printed at a scale, not fitted to the page: fitting many questions onto one page
     # would shrink the text past reading. Past the floor, columns run onto more pages.
     total = sum(_widths(len(headers), PAPER_QUESTION_WIDTH))
