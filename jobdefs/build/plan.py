@@ -17,6 +17,7 @@ from typing import Any
 
 from jobdefs import __version__
 from jobdefs.build.cache import Links
+from jobdefs.build.site_plan import SitePlan
 from jobdefs.digests import code_version, content_digest
 from jobdefs.documents import (
     handoff_map,
@@ -31,12 +32,7 @@ from jobdefs.documents.handoff_map import DOT_FILE, MARKDOWN_FILE
 from jobdefs.documents.handoffs_sheet import handoff_row
 from jobdefs.errors import JobdefsError
 from jobdefs.model import HandOff, Organization, Role
-from jobdefs.output import (
-    DEPARTMENTS,
-    HANDBOOK,
-    JOB_AIDS,
-    MATRIX,
-)
+from jobdefs.output import DEPARTMENTS, HANDBOOK, JOB_AIDS, MATRIX
 from jobdefs.text import ROLE_IDS_HINT, did_you_mean
 from jobdefs.workbook import departments
 from jobdefs.workbook.dates import document_moment
@@ -49,7 +45,7 @@ class Target:
 
     path: str
     digest: str
-    kind: str  # "job-aid", "handbook", "workbook" or "map"
+    kind: str  # "job-aid", "handbook", "workbook", "map" or "site"
     role_id: str = ""
 
 
@@ -102,6 +98,7 @@ class Plan:
         reviews: Any = None,
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
+        site: bool = False,
     ) -> None:
         self.reviews: handoffs_sheet.CarriedReviews = reviews or handoffs_sheet.NO_REVIEWS
         self.workbook = workbook
@@ -218,6 +215,11 @@ class Plan:
             self.targets.append(self.handbook)
         if not only:
             self.targets += self._workbook_targets()
+        # The explorer, site/ (a partial build leaves it as it is).
+        self.site = SitePlan(self) if site and not only else None
+        if self.site is not None:
+            self.remembered.update(self.site.remembered)
+            self.targets += [Target(p, d, "site") for p, d in self.site.digests.items()]
 
     def _handbook_target(self) -> Target:
         """handbook.docx changes whenever any job aid does, or their order does."""
@@ -390,6 +392,8 @@ class Plan:
         for path in (MARKDOWN_FILE, DOT_FILE):
             if path in wanted:
                 yield path, self.map_bytes(path)
+        if self.site is not None:
+            yield from self.site.render(wanted)
 
 
 class _Contexts(Mapping[str, Mapping[str, Any]]):
