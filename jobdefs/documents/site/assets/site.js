@@ -68,6 +68,9 @@
       });
     }
     box.addEventListener("input", run);
+    // index.html?q=words opens with those words searched for: a link to a search.
+    var asked = /[?&]q=([^&#]*)/.exec(location.search);
+    if (asked) box.value = decodeURIComponent(asked[1].replace(/\+/g, " "));
     if (box.value) run();
   }
 
