@@ -112,7 +112,9 @@ def test_search_finds_a_role_by_a_word_of_a_need(site: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_pages_open_from_disk_without_a_console_error(site: Path, tmp_path: Path, name: str) -> None:
+def test_pages_open_from_disk_without_a_console_error(
+    site: Path, tmp_path: Path, name: str
+) -> None:
     page, log = dom((site / name).as_uri(), tmp_path)
     assert "</main>" in page
     assert console_errors(log) == []
