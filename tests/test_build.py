@@ -105,13 +105,12 @@ def test_changing_one_role_rewrites_it_its_neighbours_and_the_workbooks(workbook
     role.write_text(role.read_text().replace("Codes that match", "Codes that always match"))
     report = build(load_workbook(workbook))
     # The coder's department holds the hand-off; the maps show no needs. Of the site, the
-    # pages that show the need: the coder's, its department's, its customer's, the search.
+    # pages that show the need: the coder's, its customer's, the search.
     assert report.written == [
         "departments/health-information.xlsx",
         "internal-customer-matrix.xlsx",
         "job-aids/coder.docx",
         "site/customers/payer.html",
-        "site/departments/health-information.html",
         "site/roles/coder.html",
         "site/search-index.js",
     ]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
+from markupsafe import Markup, escape
+
 from jobdefs.documents.job_aid import scorecard_context
 from jobdefs.documents.site import sight
 from jobdefs.model import (
@@ -85,6 +87,9 @@ class SitePages:
         self.journeys = journeys
         self.department_slug = department_slugs(organization.departments())
         self.customer_slug = department_slugs([x.id for x in organization.external_customers])
+        self.root = ""  # of the page being made: "../" for a page in a folder
+        self.parties: dict[tuple[str, str], dict[str, Any]] = {}
+        self.handoffs: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- where pages go ----------------------------------------------------------------
 
@@ -151,6 +156,7 @@ class SitePages:
 
     def context(self, page: Page) -> dict[str, Any]:
         depth = page.path.count("/")
+        self.root = "../" * depth
         builder = getattr(self, f"_{page.kind}_context")
         made: dict[str, Any] = builder(page.key) if page.key else builder()
         organization = self.organization
@@ -162,26 +168,45 @@ class SitePages:
         )
         return made
 
-    def _party(self, party: Party) -> dict[str, str]:
-        return {
-            "title": party.title,
-            "department": party.department,
-            "href": self.party_path(party),
-            "department_href": (
-                self.department_path(party.department) if party.kind == "role" else ""
-            ),
-        }
+    def _party(self, party: Party) -> dict[str, Any]:
+        """A role or external customer with its links as markup, made once per folder
+        depth: a thousand pages name the same few thousand parties."""
+        key = (party.key, self.root)
+        made = self.parties.get(key)
+        if made is None:
+            href = self.party_path(party)
+            department_href = self.department_path(party.department) if party.kind == "role" else ""
+            made = self.parties[key] = {
+                "title": party.title,
+                "department": party.department,
+                "href": href,
+                "department_href": department_href,
+                "link": link(self.root + href, party.title),
+                "department_link": (
+                    link(self.root + department_href, party.department)
+                    if department_href
+                    else escape(party.department)
+                ),
+            }
+        return made
 
     def _handoff_out(self, handoff: HandOff) -> dict[str, Any]:
-        return {
-            "id": handoff.id,
-            "product": handoff.product,
-            "need": handoff.need,
-            "standard": handoff.standard,
-            "customer": self._party(handoff.customer),
-            "supplier": self._party(handoff.supplier),
-            "href": f"{self.role_path(handoff.supplier.id)}#{handoff.id}",
-        }
+        key = (handoff.id, self.root)
+        made = self.handoffs.get(key)
+        if made is None:
+            href = f"{self.role_path(handoff.supplier.id)}#{handoff.id}"
+            made = self.handoffs[key] = {
+                "id": handoff.id,
+                "product": handoff.product,
+                "need": handoff.need,
+                "standard": handoff.standard,
+                "customer": self._party(handoff.customer),
+                "supplier": self._party(handoff.supplier),
+                "href": href,
+                "id_link": link(self.root + href, handoff.id),
+                "product_link": link(self.root + href, handoff.product),
+            }
+        return made
 
     def _role_context(self, role_id: str) -> dict[str, Any]:
         organization = self.organization
@@ -257,7 +282,14 @@ class SitePages:
         organization = self.organization
         if organization.has_role(role_id):
             return self._party(organization.party(organization.role(role_id)))
-        return {"title": role_id, "department": "", "href": "", "department_href": ""}
+        return {
+            "title": role_id,
+            "department": "",
+            "href": "",
+            "department_href": "",
+            "link": escape(role_id),
+            "department_link": "",
+        }
 
     @staticmethod
     def _finding(finding: Finding) -> dict[str, str]:
@@ -272,14 +304,10 @@ class SitePages:
     def _department_context(self, department: str) -> dict[str, Any]:
         organization = self.organization
         roles = self.members[department]
-        inside, going, coming = [], [], []
+        coming = []
         partners: dict[str, list[HandOff]] = {}
         for role in roles:
             for handoff in organization.handoffs_from(role.id):
-                if handoff.customer.department == department and handoff.customer.kind == "role":
-                    inside.append(handoff)
-                else:
-                    going.append(handoff)
                 partners.setdefault(self._column(handoff), []).append(handoff)
             coming += [
                 h for h in organization.handoffs_to(role.id) if h.supplier.department != department
@@ -300,8 +328,6 @@ class SitePages:
                 for role in roles
             ],
             "scorecard": any(f["found"] for f in figures.values()),
-            "inside": [self._handoff_out(h) for h in inside],
-            "going": [self._handoff_out(h) for h in going],
             "coming": [self._handoff_out(h) for h in coming],
             "pairs": [
                 self._pair(department, partner, handoffs)
@@ -444,7 +470,6 @@ class SitePages:
                     {
                         "count": count,
                         "one_way": one_way,
-                        "href": f"{self.department_path(name)}#{self.pair_anchor(column)}",
                     }
                 )
             rows.append(
@@ -458,7 +483,12 @@ class SitePages:
         return {
             "title": "Hand-off matrix",
             "columns": [
-                {"name": c, "blank": c != EXTERNAL_COLUMN and c not in receives} for c in columns
+                {
+                    "name": c,
+                    "anchor": self.pair_anchor(c),
+                    "blank": c != EXTERNAL_COLUMN and c not in receives,
+                }
+                for c in columns
             ],
             "rows": rows,
             "blank_rows": [n for n in names if n not in sends],
@@ -483,6 +513,11 @@ class SitePages:
             },
             "steps": [self._handoff_out(step.handoff) for step in journey.steps],
         }
+
+
+def link(href: str, text: str) -> Markup:
+    """A link as markup, both of its values escaped."""
+    return Markup('<a href="{}">{}</a>').format(href, text)
 
 
 def iter_handoff_ids(pages: SitePages) -> Iterator[tuple[str, str]]:

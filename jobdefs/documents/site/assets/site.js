@@ -123,7 +123,29 @@
     });
   }
 
+  // The matrix's counts link to the pair's drill-down: the row department's page, at the
+  // column department's section (made here, to keep a large matrix small on disk).
+  function setUpMatrixLinks() {
+    var table = document.getElementById("matrix");
+    if (!table) return;
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      var page = row.cells[0].querySelector("a");
+      if (!page) return;
+      for (var j = 1; j < row.cells.length; j++) {
+        var cell = row.cells[j], text = cell.textContent;
+        if (!text) continue;
+        var link = document.createElement("a");
+        link.href = page.getAttribute("href") + "#" + heads[j].getAttribute("data-anchor");
+        link.textContent = text;
+        cell.textContent = "";
+        cell.appendChild(link);
+      }
+    });
+  }
+
   setUpSearch();
+  setUpMatrixLinks();
   setUpSorting();
   setUpMatrixFilter();
 })();
