@@ -9,15 +9,16 @@ an edit re-renders only the pages that show it. Keep `context` and `sources` in 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from jobdefs.documents.job_aid import scorecard_context
 from jobdefs.documents.site import sight
+from jobdefs.documents.site.journeys import Journey
 from jobdefs.model import (
     Finding,
     HandOff,
@@ -38,28 +39,6 @@ SINGLE_FILE = "site.html"
 # lists its own.
 INDEX_FINDINGS_MAX = 200
 EXTERNAL_COLUMN = "External customers"
-
-
-class JourneyStep(Protocol):
-    """One step of a journey as contract v1.1 declares it: a declared hand-off."""
-
-    @property
-    def handoff(self) -> HandOff: ...
-
-
-class Journey(Protocol):
-    """A patient journey (journeys/<id>.yaml): the site shows one once journeys exist."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def customer(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def steps(self) -> Sequence[JourneyStep]: ...
 
 
 @dataclass(frozen=True)
@@ -518,9 +497,3 @@ class SitePages:
 def link(href: str, text: str) -> Markup:
     """A link as markup, both of its values escaped."""
     return Markup('<a href="{}">{}</a>').format(href, text)
-
-
-def iter_handoff_ids(pages: SitePages) -> Iterator[tuple[str, str]]:
-    """Each hand-off id with the page that carries it as an HTML id: its supplier's."""
-    for handoff in pages.organization.handoffs:
-        yield handoff.id, pages.role_path(handoff.supplier.id)

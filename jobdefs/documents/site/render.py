@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -48,10 +47,6 @@ def render_page(pages: SitePages, page: Page) -> bytes:
     """One page's HTML."""
     template = environment().get_template(f"{page.kind}.html")
     return template.render(pages.context(page)).encode()
-
-
-def render_context(kind: str, context: dict[str, Any]) -> str:
-    return environment().get_template(f"{kind}.html").render(context)
 
 
 @functools.cache
