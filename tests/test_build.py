@@ -58,9 +58,17 @@ def test_build_writes_every_output(workbook: Path) -> None:
         "departments/medicine.xlsx",
         "handoffs.md",
         "handoffs.dot",
+        "site/index.html",
+        "site/matrix.html",
+        "site/roles/coder.html",
+        "site/departments/laboratory.html",
+        "site/customers/payer.html",
+        "site/search-index.js",
+        "site/assets/site.css",
+        "site/assets/site.js",
         MANIFEST,
     } <= files
-    assert message.endswith("wrote 10, kept 0, removed 0\n")
+    assert message.endswith("wrote 24, kept 0, removed 0\n")
 
 
 def test_two_builds_give_identical_bytes(workbook: Path, tmp_path: Path) -> None:
@@ -96,13 +104,17 @@ def test_changing_one_role_rewrites_it_its_neighbours_and_the_workbooks(workbook
     role = workbook / "roles" / "coder.yaml"
     role.write_text(role.read_text().replace("Codes that match", "Codes that always match"))
     report = build(load_workbook(workbook))
-    # The coder's department holds the hand-off; the maps show no needs.
+    # The coder's department holds the hand-off; the maps show no needs. Of the site, the
+    # pages that show the need: the coder's, its customer's, the search.
     assert report.written == [
         "departments/health-information.xlsx",
         "internal-customer-matrix.xlsx",
         "job-aids/coder.docx",
+        "site/customers/payer.html",
+        "site/roles/coder.html",
+        "site/search-index.js",
     ]
-    assert report.kept == [
+    assert [p for p in report.kept if not p.startswith("site/")] == [
         "departments/laboratory.xlsx",
         "departments/medicine.xlsx",
         "handoffs.dot",
@@ -168,7 +180,14 @@ def test_a_review_falling_due_makes_the_matrix_stale(workbook: Path) -> None:
     later = load_workbook(workbook, review_date=datetime.date(2027, 4, 1))
     assert [f.file for f in later.warnings if f.code == "review-due"] == ["roles/coder.yaml"]
     report = check(later, output_dir=workbook / "build")
-    assert report.stale == ["internal-customer-matrix.xlsx"]
+    # The site shows the finding on the index and the coder's page, and its department's
+    # page says the review is due.
+    assert sorted(report.stale) == [
+        "internal-customer-matrix.xlsx",
+        "site/departments/health-information.html",
+        "site/index.html",
+        "site/roles/coder.html",
+    ]
     build(later, output_dir=workbook / "build")
     findings = load_xlsx(workbook / "build" / "internal-customer-matrix.xlsx")["Findings"]
     assert any("coder.yaml" in str(row) for row in findings.iter_rows(values_only=True))
@@ -199,10 +218,16 @@ def test_outputs_deleted_by_hand_are_written_again_as_they_were(workbook: Path) 
     coder.write_text(original)  # Health Information's sources change, not Laboratory's
     fresh = workbook.parent / "fresh"
     build(load_workbook(workbook), output_dir=fresh)
-    for path in ("departments/laboratory.xlsx", "job-aids/lab-tech.docx", "handoffs.md"):
+    for path in (
+        "departments/laboratory.xlsx",
+        "job-aids/lab-tech.docx",
+        "handoffs.md",
+        "site/roles/lab-tech.html",
+    ):
         (workbook / "build" / path).unlink()
     status, message = run("build", "-w", str(workbook))
-    assert status == 0 and message.endswith("wrote 5, kept 5, removed 0\n"), message
+    # The four deleted, and what shows the coder's purpose, which changed back.
+    assert status == 0 and message.endswith("wrote 8, kept 16, removed 0\n"), message
     assert snapshot(workbook / "build") == snapshot(fresh)
 
 
@@ -210,7 +235,7 @@ def test_force_rewrites_everything_with_the_same_bytes(workbook: Path) -> None:
     build(load_workbook(workbook))
     before = snapshot(workbook / "build")
     report = build(load_workbook(workbook), force=True)
-    assert len(report.written) == 10
+    assert len(report.written) == 24
     assert snapshot(workbook / "build") == before
 
 
@@ -223,7 +248,7 @@ def test_check_states(workbook: Path) -> None:
 
     assert run("build", "-w", str(workbook))[0] == 0
     status, message = run("build", "-w", str(workbook), "--check")
-    assert (status, message) == (0, f"all 10 outputs in {output} are up to date\n")
+    assert (status, message) == (0, f"all 24 outputs in {output} are up to date\n")
 
     (output / "job-aids" / "coder.docx").write_bytes(b"edited by hand")
     status, message = run("build", "-w", str(workbook), "--check")
@@ -259,7 +284,12 @@ def test_deleting_a_role_removes_only_its_own_outputs(workbook: Path) -> None:
         )
     )
     report = build(load_workbook(workbook))
-    assert report.removed == ["departments/health-information.xlsx", "job-aids/coder.docx"]
+    assert report.removed == [
+        "departments/health-information.xlsx",
+        "job-aids/coder.docx",
+        "site/departments/health-information.html",
+        "site/roles/coder.html",
+    ]
     assert not (output / "job-aids" / "coder.docx").exists()
     assert stranger.read_bytes() == b"someone else's file"
     assert (output / "README.txt").read_text() == "kept by hand"

@@ -17,6 +17,7 @@ from typing import Any
 
 from jobdefs import __version__
 from jobdefs.build.cache import Links
+from jobdefs.build.site_plan import SitePlan
 from jobdefs.digests import code_version, content_digest
 from jobdefs.documents import (
     handoff_map,
@@ -50,7 +51,7 @@ class Target:
 
     path: str
     digest: str
-    kind: str  # "job-aid", "handbook", "workbook" or "map"
+    kind: str  # "job-aid", "handbook", "workbook", "map" or "site"
     role_id: str = ""
 
 
@@ -114,6 +115,7 @@ class Plan:
         reviews: Any = None,
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
+        site: bool = False,
     ) -> None:
         self.reviews: handoffs_sheet.CarriedReviews = reviews or handoffs_sheet.NO_REVIEWS
         self.workbook = workbook
@@ -230,6 +232,11 @@ class Plan:
             self.targets.append(self.handbook)
         if not only:
             self.targets += self._workbook_targets()
+        # The explorer, site/ (a partial build leaves it as it is).
+        self.site = SitePlan(self) if site and not only else None
+        if self.site is not None:
+            self.remembered.update(self.site.remembered)
+            self.targets += [Target(p, d, "site") for p, d in self.site.digests.items()]
 
     def _handbook_target(self) -> Target:
         """handbook.docx changes whenever any job aid does, or their order does."""
@@ -402,6 +409,8 @@ class Plan:
         for path in (MARKDOWN_FILE, DOT_FILE):
             if path in wanted:
                 yield path, self.map_bytes(path)
+        if self.site is not None:
+            yield from self.site.render(wanted)
 
 
 class _Contexts(Mapping[str, Mapping[str, Any]]):

@@ -28,6 +28,7 @@ from jobdefs.build.plan import (
     Target,
 )
 from jobdefs.build.replace import Entry, Manifest, Staging
+from jobdefs.build.site_plan import is_site_path
 from jobdefs.build.workers import parallel_map, stop_all
 from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
@@ -118,6 +119,7 @@ def _build(
     scorecard: Sequence[Path] = (),
     scorecard_baseline: Sequence[Path] = (),
     reviews: Sequence[Path] = (),
+    site: bool | None = None,
 ) -> BuildReport:
     """Write every out-of-date output of `workbook`; all of them or, on failure, none.
 
@@ -125,7 +127,8 @@ def _build(
     without it keeps that handbook as it is. `scorecard` are answered surveys (files or
     folders) whose figures each job aid shows, compared with `scorecard_baseline`.
     `reviews` are reviewed workbooks whose still-valid answers the new review workbooks
-    carry; answers to hand-offs changed since are left blank and marked.
+    carry; answers to hand-offs changed since are left blank and marked. `site` writes
+    the explorer (site/); by default unless jobdefs.yaml says `site: false`.
     """
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()  # followed once: below it, no link is
@@ -143,6 +146,7 @@ def _build(
         reviews=carried,
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
+        site=workbook.site if site is None else site,
     )
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
@@ -372,7 +376,9 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
     """
     wanted = {t.path for t in plan.targets} | {HANDBOOK, HANDBOOK_PDF}
     wanted |= {p.removesuffix(".docx") + ".pdf" for p in wanted if p.endswith(".docx")}
-    return sorted(p for p in manifest.entries if p not in wanted)
+    # A build without the site (--no-site, site: false) leaves the one made earlier as it is.
+    kept = is_site_path if plan.site is None else lambda path: False
+    return sorted(p for p in manifest.entries if p not in wanted and not kept(p))
 
 
 def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
@@ -399,6 +405,7 @@ def check(
     scorecard: Sequence[Path] = (),
     scorecard_baseline: Sequence[Path] = (),
     reviews: Sequence[Path] = (),
+    site: bool | None = None,
 ) -> BuildReport:
     """What a build with the same options would change, without writing anything.
 
@@ -419,6 +426,7 @@ def check(
         reviews=carried_reviews(workbook, reviews),
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
+        site=workbook.site if site is None else site,
     )
     record = history.stamps if history is not None else None
     manifest = Manifest.read(root)

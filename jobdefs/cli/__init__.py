@@ -4,7 +4,7 @@
 each other module adds its commands to that group when imported here.
 """
 
-from jobdefs.cli import feedback, templates  # noqa: F401  (their commands join the group)
+from jobdefs.cli import feedback, site, templates  # noqa: F401  (their commands join the group)
 from jobdefs.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -210,6 +210,12 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     is_flag=True,
     help="Wait for another build writing to the output folder, instead of stopping.",
 )
+@click.option(
+    "--no-site",
+    is_flag=True,
+    help="Do not write the explorer, site/ (as 'site: false' in jobdefs.yaml does); "
+    "a site written earlier is left as it is.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -225,12 +231,14 @@ def build(
     baseline_files: tuple[Path, ...],
     review_files: tuple[Path, ...],
     wait: bool,
+    no_site: bool,
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
 
     Outputs go to build/ (or --output): job-aids/<role>.docx,
-    internal-customer-matrix.xlsx and departments/<department>.xlsx. Only
+    internal-customer-matrix.xlsx, departments/<department>.xlsx and the
+    explorer, site/index.html (a static site that opens from disk). Only
     outputs whose inputs changed are rewritten, and a failed build changes
     nothing.
 
@@ -254,6 +262,7 @@ def build(
         "scorecard": scorecard_files,
         "scorecard_baseline": baseline_files,
         "reviews": review_files,
+        "site": False if no_site else None,
     }
     if check_only:
         result = builder.check(loaded, output_dir=output_dir, **extras)

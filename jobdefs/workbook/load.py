@@ -57,6 +57,7 @@ class Workbook:
     templates_dir: Path
     output_dir: Path
     journeys_dir: Path = Path(DEFAULT_FOLDER)
+    site: bool = True  # whether a build writes the explorer (`site:` in jobdefs.yaml)
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # cache.content_digest of each role's bytes, when the build cache needed them.
     role_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -174,6 +175,7 @@ def load_workbook(
         templates_dir=root / config.get("templates", "templates"),
         output_dir=output_dir,
         journeys_dir=journeys_dir,
+        site=config.get("site", True),
         role_sources=sources,
         role_digests=digests,
         role_cache=cache,

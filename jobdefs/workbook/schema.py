@@ -76,6 +76,13 @@ ORGANIZATION = Shape(
         Key("templates", "text", "Folder of template overrides.", example="templates"),
         Key("output", "text", "Output folder.", example="build"),
         Key(
+            "site",
+            "boolean",
+            "Whether `jobdefs build` writes the explorer, `site/` (default: true).",
+            extension=True,
+            example="false",
+        ),
+        Key(
             "review_every_months",
             "integer",
             "How often each role must be reviewed; roles past due get a `review-due` warning.",

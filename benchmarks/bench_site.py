@@ -1,0 +1,113 @@
+"""What the explorer (site/) adds to a build, side by side in one run.
+
+    python benchmarks/bench_site.py [--roles 1000] [--repeat 3]
+
+For a generated organization of N roles, builds with and without the site, alternately,
+each in a fresh process and into its own folder: a cold build into an empty folder, a
+rebuild with nothing changed, and a rebuild after one role's purpose changed. Prints the
+median of each, the ratio of the two, and the sizes that the issue bounds: the largest
+page, and the scripts with the search index. With Chromium installed, also the time a
+search takes in the browser (a search from the page's address, less opening the page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.synthetic import write_organization  # noqa: E402
+
+ONE_BUILD = r"""
+import json, sys, time
+from pathlib import Path
+start = time.perf_counter()
+from jobdefs.build.run import build
+from jobdefs.workbook.load import load_workbook
+root, out, site = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1"
+workbook = load_workbook(root, output_dir=out, cached=True)
+report = build(workbook, output_dir=out, site=site)
+print(json.dumps({"seconds": time.perf_counter() - start, "written": len(report.written)}))
+"""
+
+
+def timed_build(root: Path, out: Path, site: bool) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_BUILD, str(root), str(out), "1" if site else "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout)["seconds"])
+
+
+def search_seconds(site: Path, word: str) -> float | None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return None
+
+    def opened(url: str) -> float:
+        begin = time.perf_counter()
+        subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        return time.perf_counter() - begin
+
+    page = (site / "index.html").as_uri()
+    plain = min(opened(page) for _ in range(3))
+    searched = min(opened(f"{page}?q={word}") for _ in range(3))
+    return max(0.0, searched - plain)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--roles", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    arguments = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    root = write_organization(folder / "org", arguments.roles)
+    role = next((root / "roles").rglob("*.yaml"))
+    text = role.read_text(encoding="utf-8")
+    times: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}
+    for repeat in range(arguments.repeat):
+        for site in (False, True):
+            out = folder / f"out-{int(site)}-{repeat}"
+            stages = times[site]
+            stages.setdefault("cold", []).append(timed_build(root, out, site))
+            stages.setdefault("nothing changed", []).append(timed_build(root, out, site))
+            role.write_text(text.replace("purpose: ", "purpose: Now ", 1), encoding="utf-8")
+            stages.setdefault("one role changed", []).append(timed_build(root, out, site))
+            role.write_text(text, encoding="utf-8")
+    print(f"{arguments.roles:,} roles, median of {arguments.repeat}")
+    print("| build | without the site | with the site | ratio |")
+    print("| --- | --- | --- | --- |")
+    for stage in ("cold", "nothing changed", "one role changed"):
+        without = statistics.median(times[False][stage])
+        with_site = statistics.median(times[True][stage])
+        print(f"| {stage} | {without:.2f} s | {with_site:.2f} s | {with_site / without:.2f}x |")
+    site = folder / "out-1-0" / "site"
+    files = [(p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*")]
+    pages = sorted((s, n) for s, n in files if n.endswith(".html"))
+    scripts = sum(s for s, n in files if n.endswith(".js"))
+    print(f"pages: {len(pages):,}; largest: {pages[-1][1]} {pages[-1][0] / 1000:.0f} KB")
+    print(f"scripts and search index: {scripts / 1e6:.2f} MB")
+    found = search_seconds(site, "record")
+    if found is not None:
+        print(f"a search in Chromium: about {found:.2f} s")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

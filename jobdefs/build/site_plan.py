@@ -1,0 +1,167 @@
+"""The site's part of a build: each page of `site/`, the digest of what it is made from,
+and its bytes when they have to be made.
+
+A page is known by the digest of its bytes, like the maps; a build that remembers what a
+page was made from (the files of the roles it shows, `pages.SitePages.sources`, or for a
+role page its job aid's sources) need not make it again to know it has not changed. So an
+edit makes only the pages that show the edited role, plus the few that show every role
+(the index, the matrix, the search index, the external customers), and rewrites only the
+pages whose bytes changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from jobdefs import __version__
+from jobdefs.documents.site import pages as site_pages
+from jobdefs.documents.site.pages import SITE, Page, SitePages
+from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
+from jobdefs.documents.site.search import search_index
+from jobdefs.model import Finding
+from jobdefs.output import JOB_AIDS
+from jobdefs.workbook.load import Workbook
+
+SEARCH_INDEX = f"{SITE}/{site_pages.SEARCH_INDEX}"
+
+
+def _digest(*parts: object) -> str:
+    hasher = hashlib.sha256(__version__.encode())
+    for part in parts:
+        hasher.update(b"\x1e")
+        hasher.update(part if isinstance(part, bytes) else str(part).encode())
+    return hasher.hexdigest()
+
+
+def _findings_text(findings: Iterable[Finding]) -> str:
+    return "\x1e".join(
+        f"{f.severity}\x1f{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
+        for f in findings
+    )
+
+
+class Planned(Protocol):
+    """What the site's part of a build needs of the build's plan (jobdefs.build.plan)."""
+
+    # Read-only, so that the plan's dicts stand for these mappings.
+    @property
+    def workbook(self) -> Workbook: ...
+    @property
+    def figures(self) -> Mapping[str, Mapping[str, Any]]: ...
+    @property
+    def moment(self) -> datetime.datetime: ...
+    @property
+    def config_bytes(self) -> bytes: ...
+    @property
+    def files(self) -> Mapping[str, str]:
+        """Each role's file key."""
+
+    @property
+    def remembered(self) -> Mapping[str, tuple[str, str]]:
+        """By path: (sources digest, digest), of this build so far."""
+
+    @property
+    def remembered_before(self) -> Mapping[str, tuple[str, str]]:
+        """The same, of the build before."""
+
+
+def is_site_path(path: str) -> bool:
+    return path.startswith(f"{SITE}/")
+
+
+class SitePlan:
+    """Every file of `site/` with its digest; the pages whose sources changed are made.
+
+    Made from the build's plan once it has planned the job aids: a role page shows what
+    its role's job aid shows (and the role's findings), so it has the same sources.
+    """
+
+    def __init__(self, plan: Planned) -> None:
+        workbook, figures, moment, files = plan.workbook, plan.figures, plan.moment, plan.files
+        remembered = plan.remembered_before
+        organization = workbook.organization
+        self.pages = pages = SitePages(organization, workbook.findings, figures, moment)
+        self.made: dict[str, bytes] = {}
+        self.by_path: dict[str, Page] = {}
+        self.digests: dict[str, str] = {}
+        self.remembered: dict[str, tuple[str, str]] = {}
+        shared = _digest(
+            "site",
+            site_code_digest(),
+            moment.isoformat(),
+            plan.config_bytes,
+            organization.name,
+            organization.mission,
+            json.dumps([pages.department_slug, pages.customer_slug], ensure_ascii=False),
+        )
+        figures_text = json.dumps(figures, sort_keys=True, ensure_ascii=False) if figures else ""
+        everything = _digest(
+            shared,
+            "\x1e".join(files[role.id] for role in organization.roles),
+            _findings_text(workbook.findings),
+            figures_text,
+        )
+
+        def inputs_of(page: Page) -> str:
+            if page.kind == "role":
+                role = organization.role(page.key)
+                job_aid = plan.remembered[f"{JOB_AIDS}/{role.id}.docx"][0]
+                return _digest(shared, job_aid, _findings_text(pages.role_findings(role)))
+            sources = pages.sources(page)
+            if sources is None:
+                return _digest(shared, page.kind, page.key, everything)
+            members = pages.members.get(page.key, [])
+            return _digest(
+                shared,
+                page.kind,
+                page.key,
+                "\x1e".join(files[role_id] for role_id in sources),
+                "\x1e".join(_findings_text(pages.role_findings(role)) for role in members),
+                json.dumps(
+                    [figures.get(role.id) for role in members], sort_keys=True, ensure_ascii=False
+                ),
+            )
+
+        for page in pages.pages():
+            path = f"{SITE}/{page.path}"
+            self.by_path[path] = page
+            made = functools.partial(render_page, pages, page)
+            self._plan(path, inputs_of(page), remembered, made)
+        self._plan(SEARCH_INDEX, _digest(shared, "search", everything), remembered, self._search)
+        for name, data in asset_files().items():
+            path = f"{SITE}/{name}"
+            self.made[path] = data
+            self.digests[path] = _digest("site asset", hashlib.sha256(data).hexdigest())
+
+    def _search(self) -> bytes:
+        return search_index(self.pages)
+
+    def _plan(
+        self,
+        path: str,
+        inputs: str,
+        remembered: Mapping[str, tuple[str, str]],
+        make: Any,
+    ) -> None:
+        known = remembered.get(path)
+        if known is not None and known[0] == inputs:
+            digest = known[1]
+        else:
+            data = self.made[path] = make()
+            digest = _digest("site page", hashlib.sha256(data).hexdigest())
+        self.digests[path] = digest
+        self.remembered[path] = (inputs, digest)
+
+    def render(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """The bytes of each wanted file of the site, made now if the plan did not need to."""
+        for path in sorted(set(wanted) & self.digests.keys()):
+            data = self.made.get(path)
+            if data is None:
+                page = self.by_path.get(path)
+                data = search_index(self.pages) if page is None else render_page(self.pages, page)
+            yield path, data
