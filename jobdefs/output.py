@@ -36,6 +36,8 @@ DEPARTMENTS = "departments"
 HANDBOOK = "handbook.docx"
 HANDBOOK_PDF = "handbook.pdf"
 SURVEYS = "surveys"
+CONVERSATIONS_FILE = "patient-conversations.xlsx"  # in each round of surveys
+JOURNEYS = "journeys"  # the journey documents, journeys/<journey-id>.docx
 STATE_PREFIX = ".jobdefs-"  # the manifest, the cache and staging: never an output's path
 
 # The manifest and each file of the cache are read whole, and an output folder can hold

@@ -303,7 +303,7 @@ def test_the_documented_variables_are_what_a_scored_context_holds(clinic: Path) 
     from jobdefs.build.run import scorecard_figures
 
     loaded = load_workbook(clinic)
-    figures, _ = scorecard_figures(
+    figures, _, _ = scorecard_figures(
         loaded,
         [clinic / "answers" / "surveys" / "round-2"],
         [clinic / "answers" / "surveys" / "round-1"],

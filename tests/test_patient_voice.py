@@ -11,7 +11,6 @@ import openpyxl
 import pytest
 
 from jobdefs.feedback.patient_voice import (
-    CONVERSATIONS_FILE,
     CONVERSATIONS_SHEET,
     PAPER_SHEET,
     ConversationError,
@@ -20,6 +19,7 @@ from jobdefs.feedback.patient_voice import (
 )
 from jobdefs.feedback.patient_voice_score import make_voice, voice_lines, voice_markdown
 from jobdefs.model import Organization
+from jobdefs.output import CONVERSATIONS_FILE
 from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent

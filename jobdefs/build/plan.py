@@ -17,6 +17,7 @@ from typing import Any
 
 from jobdefs import __version__
 from jobdefs.build.cache import Links
+from jobdefs.build.journey_plan import JourneyPlan
 from jobdefs.build.site_plan import SitePlan
 from jobdefs.digests import code_version, content_digest
 from jobdefs.documents import (
@@ -30,6 +31,7 @@ from jobdefs.documents import (
 )
 from jobdefs.documents.handoff_map import DOT_FILE, MARKDOWN_FILE
 from jobdefs.documents.handoffs_sheet import handoff_row
+from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.errors import JobdefsError
 from jobdefs.model import HandOff, Organization, Role
 from jobdefs.output import (
@@ -116,6 +118,7 @@ class Plan:
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
         site: bool = False,
+        step_figures: Mapping[str, StepFigures] | None = None,
     ) -> None:
         self.reviews: handoffs_sheet.CarriedReviews = reviews or handoffs_sheet.NO_REVIEWS
         self.workbook = workbook
@@ -232,6 +235,10 @@ class Plan:
             self.targets.append(self.handbook)
         if not only:
             self.targets += self._workbook_targets()
+        # The journey documents (a partial build leaves them as they are).
+        self.journeys = JourneyPlan(workbook.organization, self.moment, step_figures)
+        if not only:
+            self.targets += [Target(p, d, "journey") for p, d in self.journeys.digests.items()]
         # The explorer, site/ (a partial build leaves it as it is).
         self.site = SitePlan(self) if site and not only else None
         if self.site is not None:
@@ -409,6 +416,7 @@ class Plan:
         for path in (MARKDOWN_FILE, DOT_FILE):
             if path in wanted:
                 yield path, self.map_bytes(path)
+        yield from self.journeys.render(wanted)
         if self.site is not None:
             yield from self.site.render(wanted)
 

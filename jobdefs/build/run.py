@@ -32,8 +32,9 @@ from jobdefs.build.site_plan import is_site_path
 from jobdefs.build.workers import parallel_map, stop_all
 from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
+from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.errors import JobdefsError, OutputError
-from jobdefs.feedback import review, scoring
+from jobdefs.feedback import journey_score, review, scoring
 from jobdefs.output import (
     CACHE_FOLDER,
     HANDBOOK,
@@ -68,9 +69,10 @@ def _render_in_worker(job: tuple[dict[str, Any], datetime.datetime]) -> bytes:
 
 def scorecard_figures(
     workbook: Workbook, surveys: Sequence[Path], baseline: Sequence[Path] = ()
-) -> tuple[dict[str, dict[str, Any]] | None, list[str]]:
+) -> tuple[dict[str, dict[str, Any]] | None, dict[str, StepFigures] | None, list[str]]:
     """Each role's latest figures from answered `surveys` (files or folders), compared with
-    `baseline`, and the notes that reading them gave; (None, []) without surveys."""
+    `baseline`, each hand-off's (for the journeys), and the notes that reading them gave;
+    (None, None, []) without surveys."""
     if not surveys:
         if baseline:
             raise JobdefsError(
@@ -78,10 +80,10 @@ def scorecard_figures(
                 "round, to compare with the baseline",
                 usage=True,
             )
-        return None, []
+        return None, None, []
     card = scoring.make_scorecard(workbook.organization, list(surveys), list(baseline))
     figures = {role.id: scoring.role_figures(card, role.id) for role in workbook.organization.roles}
-    return figures, [note.as_text() for note in card.notes]
+    return figures, journey_score.step_figures(card), [note.as_text() for note in card.notes]
 
 
 def build(
@@ -133,7 +135,7 @@ def _build(
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()  # followed once: below it, no link is
     folder = OutputFolder(root)
-    figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    figures, steps, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
     history = memory if memory is not None else _record(root)
@@ -143,6 +145,7 @@ def _build(
         only,
         handbook=handbook,
         figures=figures,
+        step_figures=steps,
         reviews=carried,
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
@@ -415,7 +418,7 @@ def check(
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()
     folder = OutputFolder(root)
-    figures, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    figures, steps, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     memory = _memory(workbook, output_dir)  # read, never written
     history = memory if memory is not None else _record(root)
     plan = Plan(
@@ -423,6 +426,7 @@ def check(
         output_dir,
         handbook=handbook,
         figures=figures,
+        step_figures=steps,
         reviews=carried_reviews(workbook, reviews),
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,

@@ -15,7 +15,7 @@ import datetime
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from jobdefs import __version__
@@ -23,7 +23,7 @@ from jobdefs.documents.site import pages as site_pages
 from jobdefs.documents.site.pages import SITE, Page, SitePages
 from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
 from jobdefs.documents.site.search import search_index
-from jobdefs.model import Finding
+from jobdefs.model import Finding, Journey
 from jobdefs.output import JOB_AIDS
 from jobdefs.workbook.load import Workbook
 
@@ -85,7 +85,9 @@ class SitePlan:
         workbook, figures, moment, files = plan.workbook, plan.figures, plan.moment, plan.files
         remembered = plan.remembered_before
         organization = workbook.organization
-        self.pages = pages = SitePages(organization, workbook.findings, figures, moment)
+        self.pages = pages = SitePages(
+            organization, workbook.findings, figures, moment, journeys=organization.journeys
+        )
         self.made: dict[str, bytes] = {}
         self.by_path: dict[str, Page] = {}
         self.digests: dict[str, str] = {}
@@ -98,6 +100,7 @@ class SitePlan:
             organization.name,
             organization.mission,
             json.dumps([pages.department_slug, pages.customer_slug], ensure_ascii=False),
+            _journeys_text(organization.journeys),  # the index links them; each has a page
         )
         figures_text = json.dumps(figures, sort_keys=True, ensure_ascii=False) if figures else ""
         everything = _digest(
@@ -165,3 +168,21 @@ class SitePlan:
                 page = self.by_path.get(path)
                 data = search_index(self.pages) if page is None else render_page(self.pages, page)
             yield path, data
+
+
+def _journeys_text(journeys: Sequence[Journey]) -> str:
+    """What the site shows of the journeys, as text to digest: a journey file's edit
+    changes its page and the index."""
+    return json.dumps(
+        [
+            [
+                j.id,
+                j.title,
+                j.customer,
+                j.description,
+                [[s.supplier, s.product, s.to] for s in j.steps],
+            ]
+            for j in journeys
+        ],
+        ensure_ascii=False,
+    )

@@ -78,9 +78,10 @@ def survey(
             departments=departments,
             force=force,
         )
+    conversations = f", and {result.conversations}" if result.conversations else ""
     click.echo(
         f"{result.folder}: wrote {len(result.surveys)} surveys and "
-        f"{len(result.cards)} question cards",
+        f"{len(result.cards)} question cards{conversations}",
         err=True,
     )
     for role_id in result.skipped:
@@ -137,14 +138,18 @@ def scorecard(
         jobdefs scorecard build/surveys/round-2 --baseline build/surveys/round-1
         jobdefs scorecard build/surveys/round-2 -o scorecard.xlsx --fail-below 0.8
     """
-    from jobdefs.feedback import scorecard_text, scorecard_workbook, scoring
+    from jobdefs.feedback import journey_score, scorecard_text, scorecard_workbook, scoring
+    from jobdefs.feedback.patient_voice_score import make_voice
     from jobdefs.workbook.dates import document_moment
 
     loaded = load_or_exit(workbook, strict=False, quiet=True)
-    card = scoring.make_scorecard(loaded.organization, files, baseline)
-    for note in card.notes:
+    organization = loaded.organization
+    card = scoring.make_scorecard(organization, files, baseline)
+    voice = make_voice(organization, files, baseline) if organization.discharge_questions else None
+    journeys = journey_score.journey_scores(organization.journeys, card, voice)
+    for note in (*card.notes, *(voice.notes if voice else ())):
         click.echo(note.as_text(), err=True)
-    click.echo(scorecard_text.render(card, output_format, fail_below), nl=False)
+    click.echo(scorecard_text.render(card, output_format, fail_below, voice, journeys), nl=False)
     if output is not None:
         moment = document_moment(loaded.organization)
         data = scorecard_workbook.scorecard_workbook(card, moment)

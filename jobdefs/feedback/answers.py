@@ -29,6 +29,7 @@ from jobdefs.feedback.survey import (
 )
 from jobdefs.model import fold_name
 from jobdefs.office_files import UnsafeFile
+from jobdefs.output import CONVERSATIONS_FILE
 from jobdefs.text import shorten
 
 # All sheets together: a survey asks one role about what it receives, tens of rows.
@@ -88,12 +89,16 @@ def survey_paths(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     seen: set[Path] = set()
     for path in paths:
+        if path.name == CONVERSATIONS_FILE and not path.is_dir():
+            continue  # the patients' answers: read by the patient's voice, not a survey
         members = sorted(path.glob("*.xlsx")) if path.is_dir() else [path]
         if path.is_dir() and not members:
             raise SurveyError(f"{path}: this folder holds no .xlsx survey")
         for member in members:
-            if member.name.startswith(("~$", ".")) and path.is_dir():
-                continue  # Excel's lock files and our own temporary files
+            if path.is_dir() and (
+                member.name.startswith(("~$", ".")) or member.name == CONVERSATIONS_FILE
+            ):
+                continue  # Excel's lock files, our own temporary files, patients' answers
             key = file_key(member)
             if key not in seen:
                 seen.add(key)

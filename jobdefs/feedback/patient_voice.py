@@ -40,10 +40,9 @@ from jobdefs.documents.sheets import (
 from jobdefs.feedback.answers import Note, fold_header
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.model import Organization, fold_name
-from jobdefs.output import describe
+from jobdefs.output import CONVERSATIONS_FILE, describe
 from jobdefs.text import shorten
 
-CONVERSATIONS_FILE = "patient-conversations.xlsx"
 CONVERSATIONS_SHEET = "Conversations"
 PAPER_SHEET = "On paper"
 JOURNEYS_SHEET = "Journeys"

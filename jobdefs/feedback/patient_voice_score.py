@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobdefs.feedback.answers import Note, survey_paths
+from jobdefs.feedback.answers import Note
 from jobdefs.feedback.patient_voice import (
-    CONVERSATIONS_FILE,
     NO,
     PARTLY,
     YES,
@@ -24,6 +23,7 @@ from jobdefs.feedback.patient_voice import (
 )
 from jobdefs.feedback.scoring import percent, points, round_half_up
 from jobdefs.model import Organization, fold_name
+from jobdefs.output import CONVERSATIONS_FILE
 from jobdefs.text import markdown_text
 
 
@@ -179,15 +179,15 @@ def _labels(files: Sequence[ConversationFile]) -> tuple[str, ...]:
 
 def conversation_paths(paths: Iterable[Path]) -> list[Path]:
     """The conversation workbooks among `paths`: a folder stands for its
-    patient-conversations.xlsx, a file for itself."""
-    found = []
+    patient-conversations.xlsx, a file of that name for itself (other files are surveys)."""
+    found: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
             if (path / CONVERSATIONS_FILE).is_file():
-                found.append(path / CONVERSATIONS_FILE)
-        else:
-            found.append(path)
-    return [p for p in survey_paths(found)] if found else []
+                found.setdefault(path / CONVERSATIONS_FILE)
+        elif path.name == CONVERSATIONS_FILE:
+            found.setdefault(path)
+    return list(found)
 
 
 def make_voice(

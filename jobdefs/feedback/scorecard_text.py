@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from jobdefs.feedback.journey_score import journey_lines, journey_markdown
+from jobdefs.feedback.patient_voice_score import PatientVoice, voice_lines, voice_markdown
 from jobdefs.feedback.scoring import (
     SCORES,
     SCORING,
@@ -171,8 +173,14 @@ def _columns(headings: list[str], rows: list[list[str]], first_max: int = 56) ->
     ]
 
 
-def as_json(card: Scorecard, threshold: float | None = None) -> str:
-    """The scorecard for programs: one JSON object."""
+def as_json(
+    card: Scorecard,
+    threshold: float | None = None,
+    voice: PatientVoice | None = None,
+    journeys: Sequence[dict[str, object]] = (),
+) -> str:
+    """The scorecard for programs: one JSON object (with `patient_voice` and `journeys`
+    when the workbook has journeys or the patients' answers were given)."""
 
     def group(item: GroupScore, key: str) -> dict[str, object]:
         entry: dict[str, object] = {key: item.key} if key else {}
@@ -231,6 +239,10 @@ def as_json(card: Scorecard, threshold: float | None = None) -> str:
     if threshold is not None:
         document["fail_below"] = threshold
         document["below"] = [h.handoff.id for h in card.below(threshold)]
+    if voice is not None:
+        document["patient_voice"] = voice.as_json()
+    if journeys:
+        document["journeys"] = list(journeys)
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -339,7 +351,21 @@ def _md_table(headings: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
-def render(card: Scorecard, output_format: str, threshold: float | None = None) -> str:
-    """The scorecard as text, json or markdown."""
-    renderers = {"text": as_text, "json": as_json, "markdown": as_markdown}
-    return renderers[output_format](card, threshold)
+def render(
+    card: Scorecard,
+    output_format: str,
+    threshold: float | None = None,
+    voice: PatientVoice | None = None,
+    journeys: Sequence[dict[str, object]] = (),
+) -> str:
+    """The scorecard as text, json or markdown, with the patients' answers (`voice`) and
+    the journeys' scores after the hand-offs."""
+    if output_format == "json":
+        return as_json(card, threshold, voice, journeys)
+    if output_format == "markdown":
+        extra = (voice_markdown(voice) if voice else []) + journey_markdown(journeys)
+        report = as_markdown(card, threshold)
+    else:
+        extra = (voice_lines(voice) if voice else []) + journey_lines(journeys)
+        report = as_text(card, threshold)
+    return report + ("\n" + "\n".join(extra) + "\n" if extra else "")

@@ -97,6 +97,7 @@ class SurveyReport:
     surveys: list[str] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # role ids with nothing to ask
+    conversations: str = ""  # the patients' sheet, when jobdefs.yaml has discharge questions
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from jobdefs.errors import OutputError
+from jobdefs.feedback.patient_voice import conversation_workbook
 from jobdefs.feedback.question_card import card_pages, question_card
 from jobdefs.feedback.survey import (
     CARD_SUFFIX,
@@ -22,7 +23,7 @@ from jobdefs.feedback.survey import (
     validate_round,
 )
 from jobdefs.model import Organization, Role
-from jobdefs.output import SURVEYS, describe, inside, replace_files
+from jobdefs.output import CONVERSATIONS_FILE, SURVEYS, describe, inside, replace_files
 from jobdefs.workbook.dates import document_moment
 from jobdefs.workbook.load import Workbook
 
@@ -51,6 +52,8 @@ def round_files(
             made = True
         if not made:
             skipped.append(role.id)
+    if organization.discharge_questions:
+        files[CONVERSATIONS_FILE] = conversation_workbook(organization, round_label, moment)
     return files, skipped
 
 
@@ -78,9 +81,10 @@ def make_surveys(
     write_round(folder, files, force=force, round_label=round_label)
     return SurveyReport(
         folder=folder,
-        surveys=sorted(name for name in files if name.endswith(".xlsx")),
+        surveys=sorted(n for n in files if n.endswith(".xlsx") and n != CONVERSATIONS_FILE),
         cards=sorted(name for name in files if name.endswith(".docx")),
         skipped=skipped,
+        conversations=CONVERSATIONS_FILE if CONVERSATIONS_FILE in files else "",
     )
 
 

@@ -17,7 +17,7 @@ class JourneyStep(Protocol):
     """One step of a journey as contract v1.1 declares it: a declared hand-off."""
 
     @property
-    def handoff(self) -> HandOff: ...
+    def handoff(self) -> HandOff | None: ...  # None only in a workbook with errors
 
 
 class Journey(Protocol):

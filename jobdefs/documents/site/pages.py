@@ -490,7 +490,7 @@ class SitePages:
                 "customer": external.name if external is not None else journey.customer,
                 "customer_href": self.customer_path(journey.customer) if external else "",
             },
-            "steps": [self._handoff_out(step.handoff) for step in journey.steps],
+            "steps": [self._handoff_out(step.handoff) for step in journey.steps if step.handoff],
         }
 
 

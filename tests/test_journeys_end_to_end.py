@@ -1,0 +1,90 @@
+"""Journeys and the patient's voice through the commands: build, survey and scorecard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import docx
+from click.testing import CliRunner
+from test_patient_voice import fill
+
+from jobdefs.cli import cli
+from jobdefs.output import CONVERSATIONS_FILE
+from jobdefs.workbook.load import load_workbook
+
+REPO = Path(__file__).parent.parent
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def hospital(tmp_path: Path) -> Path:
+    root = tmp_path / "hospital"
+    root.mkdir()
+    for name in ("jobdefs.yaml", "roles", "journeys"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy(source, root / name)
+    return root
+
+
+def test_build_writes_a_journey_document_per_journey_and_keeps_it_while_unchanged(
+    tmp_path: Path,
+) -> None:
+    root = hospital(tmp_path)
+    status, _, err = run("build", "-w", str(root), "-q", "--no-site")
+    assert status == 0, err
+    journeys = load_workbook(root).organization.journeys
+    made = sorted(p.name for p in (root / "build" / "journeys").glob("*.docx"))
+    assert made == sorted(f"{j.id}.docx" for j in journeys)
+    visit = next(j for j in journeys if j.id == "emergency-visit")
+    text = "\n".join(
+        cell.text
+        for table in docx.Document(str(root / "build/journeys/emergency-visit.docx")).tables
+        for row in table.rows
+        for cell in row.cells
+    )
+    for step in visit.steps:
+        assert step.handoff is not None and step.handoff.product in text
+    # Unchanged, it is kept; its journey file edited, it alone is rewritten.
+    before = run("build", "-w", str(root), "--no-site")[2]
+    assert "wrote 0" in before
+    path = root / "journeys" / "emergency-visit.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(visit.title, "An ER visit"), "utf-8")
+    _, _, err = run("build", "-w", str(root), "--no-site")
+    assert "wrote 1," in err
+
+
+def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Path) -> None:
+    root = hospital(tmp_path)
+    status, _, err = run("survey", "-w", str(root))
+    assert status == 0, err
+    assert err.splitlines()[0].endswith(f", and {CONVERSATIONS_FILE}")
+    folder = root / "build" / "surveys" / "round-1"
+    organization = load_workbook(root).organization
+    journey = organization.journeys[0]
+    questions = organization.discharge_questions
+    fill(
+        folder / CONVERSATIONS_FILE,
+        [
+            ["2026-03-02", journey.title, "Ward 3", *(["Yes"] * len(questions)), ""],
+            ["2026-03-02", journey.title, "Ward 3", "No", *(["Yes"] * (len(questions) - 1)), ""],
+        ],
+    )
+    status, out, err = run("scorecard", str(folder), "-w", str(root), "--format", "json")
+    assert status == 0, err
+    document = json.loads(out)
+    first = document["patient_voice"][0]
+    assert (first["question"], first["responses"], first["share_yes"]) == (questions[0], 2, 0.5)
+    assert [j["id"] for j in document["journeys"]] == [j.id for j in organization.journeys]
+    assert {"title", "share_met", "steps"} <= document["journeys"][0].keys()
+    # Folders of surveys hold the patients' sheet too: it is not read as a survey.
+    assert "not a jobdefs survey" not in err
+    status, out, _ = run("scorecard", str(folder), "-w", str(root))
+    assert status == 0 and questions[0] in out
