@@ -153,3 +153,10 @@ def test_show_lists_the_journeys_a_role_takes_part_in(tmp_path: Path) -> None:
     assert "\nJourneys\n  A visit to the clinic (clinic-visit): steps 2, 3 of 3\n" in out
     status, out, _ = run("show", "billing-clerk", "-w", str(tmp_path))
     assert "Journeys" not in out  # a role on no journey shows no empty heading
+
+
+def test_init_asks_patients_three_questions_on_the_way_out(tmp_path: Path) -> None:
+    run("init", str(tmp_path))
+    questions = load_workbook(tmp_path).organization.discharge_questions
+    assert len(questions) == 3
+    assert "what the problem was" in questions[0] and "at home" in questions[2]

@@ -192,6 +192,14 @@ external_customers:
   payer:
     name: Payer
     description: The health plan or program that pays for the patient's care.
+
+# What to ask every patient on the way out: the answers count in the scorecard, beside
+# the surveys of the hand-offs that led there. `jobdefs survey` writes the sheet to
+# record them (patient-conversations.xlsx).
+discharge_questions:
+  - Can you tell me, in your own words, what the problem was today?
+  - What was done for it while you were here?
+  - What will you do at home, and when would you call us or come back?
 """
 
 
