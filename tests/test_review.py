@@ -196,8 +196,10 @@ def test_build_with_reviews_carries_answers_and_blanks_suspect_ones(built: Path)
         assert rows["Verified result"][status_at : status_at + 3] == ("Agreed", "Dr Ames", "Fine")
         assert rows["Verified result"][note_at] is None
         assert rows["Lab order"][status_at : status_at + 3] == (None, None, None)
+        # The reviewer's comment is kept in the note: what they asked for is not lost.
         assert rows["Lab order"][note_at] == (
-            "Changed since it was reviewed (then: Needs change, Kim): review it again"
+            "Changed since it was reviewed (then: Needs change, Kim, comment: Add the "
+            "question): review it again"
         )
         assert rows["Labelled specimen"][status_at] is None
     # Only answers to the same hand-off are carried: ids in the new file match the old.
@@ -216,7 +218,17 @@ def test_a_build_without_reviews_after_one_with_them_drops_the_answers(
     shutil.copy(built / "build" / "internal-customer-matrix.xlsx", reviewed)
     answer(reviewed, {"Verified result": ("Agreed", "Dr Ames", "Fine")})
     assert run("build", "-w", str(built), "-q", "--reviews", str(reviewed))[0] == 0
-    assert run("build", "-w", str(built), "-q")[0] == 0
+    # A build given no reviews says which workbooks lose the answers carried into them.
+    status, _, err = run("build", "-w", str(built), "-q")
+    assert status == 0
+    lost = (
+        " carried 1 review answer from a build given --reviews; this build was given none, "
+        "so the new one has none: to keep them, build with --reviews and the answered "
+        "workbooks\n"
+    )
+    # The hand-off goes from the laboratory to medicine: both departments' workbooks had it.
+    assert err == f"departments/laboratory.xlsx{lost}departments/medicine.xlsx{lost}"
+    assert run("build", "-w", str(built), "-q") == (0, "", "")  # said once
     build(load_workbook(built), output_dir=tmp_path / "plain")
     for path in [
         "internal-customer-matrix.xlsx",

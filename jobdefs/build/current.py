@@ -21,15 +21,18 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from jobdefs.build.cache import Written
 from jobdefs.build.replace import Manifest
+from jobdefs.documents.review_workbooks import CARRIED
 from jobdefs.errors import OutputError
-from jobdefs.output import inside
+from jobdefs.output import STATE_FILE_MAX, inside
 
 _CHUNK = 1 << 20
+_CORE_MAX = 64 * 1024  # docProps/core.xml: a title, a subject and two dates
 
 
 class OutputFolder:
@@ -95,6 +98,22 @@ class OutputFolder:
                 return stream.read(len(data) + 1) == data
         except OSError:
             return False
+
+    def carried_answers(self, path: str) -> int:
+        """How many review answers the workbook at `path` says it carries (its properties
+        say so when a build carried them; see review_workbooks.carried_subject)."""
+        status = self._regular(path)
+        if status is None or status.st_size > STATE_FILE_MAX:
+            return 0
+        try:
+            with zipfile.ZipFile(self._prefix + path) as archive:
+                info = archive.getinfo("docProps/core.xml")
+                if info.file_size > _CORE_MAX:
+                    return 0
+                found = CARRIED.search(archive.read(info).decode("utf-8", "replace"))
+        except (OSError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile, EOFError):
+            return 0  # a stranger's file says nothing we need
+        return int(found.group(1)) if found else 0
 
     def written_bytes(self, record: Mapping[str, Written] | None, path: str) -> bytes | None:
         """The bytes at `path` when they are exactly what this machine's record says it

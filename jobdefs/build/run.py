@@ -20,6 +20,7 @@ from typing import Any
 
 from jobdefs.build import interrupt
 from jobdefs.build.cache import OutputCache, Written
+from jobdefs.build.carried import carried_reviews, dropped_answers
 from jobdefs.build.current import OutputFolder, ours_to_remove
 from jobdefs.build.lock import output_lock
 from jobdefs.build.plan import (
@@ -30,13 +31,14 @@ from jobdefs.build.plan import (
 from jobdefs.build.replace import Entry, Manifest, Staging
 from jobdefs.build.site_plan import is_site_path
 from jobdefs.build.workers import parallel_map, stop_all
-from jobdefs.documents import handoffs_sheet, pdf, template_files, template_lint
+from jobdefs.documents import pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
 from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.errors import JobdefsError, OutputError
-from jobdefs.feedback import journey_score, review, scoring
+from jobdefs.feedback import journey_score, scoring
 from jobdefs.output import (
     CACHE_FOLDER,
+    DEPARTMENTS,
     HANDBOOK,
     HANDBOOK_PDF,
     JOB_AIDS,
@@ -198,6 +200,8 @@ def _build(
             if not force and folder.same_bytes(path, data):
                 kept[path] = sha256(data)
             else:
+                if not reviews and path.startswith(f"{DEPARTMENTS}/"):
+                    report.notes += dropped_answers(path, folder.carried_answers(path))
                 staging.write(path, data)
             done += 1
             if progress:
@@ -382,22 +386,6 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
     # A build without the site (--no-site, site: false) leaves the one made earlier as it is.
     kept = is_site_path if plan.site is None else lambda path: False
     return sorted(p for p in manifest.entries if p not in wanted and not kept(p))
-
-
-def carried_reviews(workbook: Workbook, files: Sequence[Path]) -> Any:
-    """The answers of reviewed workbooks that new review workbooks should carry."""
-    if not files:
-        return handoffs_sheet.NO_REVIEWS
-    result = review.review(workbook.organization, files)
-    suspect = {
-        handoff.id: (
-            f"Changed since it was reviewed (then: {answer.status or 'no status'}"
-            f"{', ' + answer.reviewer if answer.reviewer else ''}): review it again"
-        )
-        for handoff, answer in result.suspect
-    }
-    answers = {h.id: (a.status, a.reviewer, a.comment) for h, a in result.current}
-    return handoffs_sheet.CarriedReviews(answers=answers, suspect=suspect)
 
 
 def check(

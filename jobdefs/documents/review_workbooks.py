@@ -10,6 +10,7 @@ cells left open. `jobdefs review` finds its header below the title block.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
@@ -58,6 +59,15 @@ def review_heading(
     )
 
 
+# Said in the file's properties when it carries answers from reviewed workbooks, so that a
+# later build given none can say what it leaves out, without reading the sheet.
+CARRIED = re.compile(r"<dc:subject>carries (\d+) review answers?</dc:subject>")
+
+
+def carried_subject(count: int) -> str:
+    return f"carries {count} review answer{'' if count == 1 else 's'}" if count else ""
+
+
 def department_workbooks(
     organization: Organization,
     moment: datetime.datetime,
@@ -99,5 +109,7 @@ def department_workbooks(
         )
         sheets = (sheet,)
         title = f"{organization.name}: {department} hand-offs"
-        workbooks[slug] = _package(sheets, title, moment, earlier.get(slug))
+        carried = sum(h.id in reviews.answers for h in handoffs)
+        subject = carried_subject(carried)
+        workbooks[slug] = _package(sheets, title, moment, earlier.get(slug), subject)
     return workbooks

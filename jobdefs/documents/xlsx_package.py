@@ -153,15 +153,19 @@ class _Structure(NamedTuple):
 
 
 def _package(
-    sheets: Sequence[_Sheet], title: str, moment: datetime.datetime, previous: bytes | None
+    sheets: Sequence[_Sheet],
+    title: str,
+    moment: datetime.datetime,
+    previous: bytes | None,
+    subject: str = "",
 ) -> bytes:
     earlier = _stored(previous)
     if earlier:
         try:
-            return _assemble(sheets, title, moment, earlier)
+            return _assemble(sheets, title, moment, earlier, subject)
         except _Unusable:
             pass  # damaged where its notes could not tell: make it all afresh
-    return _assemble(sheets, title, moment, {})
+    return _assemble(sheets, title, moment, {}, subject)
 
 
 def _assemble(
@@ -169,6 +173,7 @@ def _assemble(
     title: str,
     moment: datetime.datetime,
     earlier: Mapping[str, ooxml.Part],
+    subject: str = "",
 ) -> bytes:
     shape = _Shape(tuple(sheet.shape for sheet in sheets))
     digest = _digest("structure", shape)
@@ -181,7 +186,7 @@ def _assemble(
         if isinstance(part, ooxml.Part):
             parts.append(part)
         elif part == _CORE:
-            core = ooxml.core_properties(cell_text(title), moment)
+            core = ooxml.core_properties(cell_text(title), moment, subject=subject)
             parts.append(ooxml.Part.of(_CORE, core))
         else:
             parts.append(_sheet(part, by_part[part], structure, ids, styles, earlier.get(part)))
