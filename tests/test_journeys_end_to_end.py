@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import docx
+import openpyxl
 from click.testing import CliRunner
 from test_patient_voice import fill
 
@@ -88,3 +89,13 @@ def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Pa
     assert "not a jobdefs survey" not in err
     status, out, _ = run("scorecard", str(folder), "-w", str(root))
     assert status == 0 and questions[0] in out
+    # --output adds a sheet for the journeys and one for the patient's voice.
+    book = tmp_path / "scorecard.xlsx"
+    status, _, err = run("scorecard", str(folder), "-w", str(root), "-o", str(book))
+    assert status == 0, err
+    workbook = openpyxl.load_workbook(book)
+    assert {"Journeys", "Patient's voice"} <= set(workbook.sheetnames)
+    journeys = [row for row in workbook["Journeys"].iter_rows(min_row=2, values_only=True)]
+    assert [row[0] for row in journeys] == [j.title for j in organization.journeys]
+    voice = list(workbook["Patient's voice"].iter_rows(min_row=2, values_only=True))
+    assert voice[0][:3] == (questions[0], 2, 0.5)

@@ -152,7 +152,8 @@ def scorecard(
     click.echo(scorecard_text.render(card, output_format, fail_below, voice, journeys), nl=False)
     if output is not None:
         moment = document_moment(loaded.organization)
-        data = scorecard_workbook.scorecard_workbook(card, moment)
+        voiced = voice.as_json() if voice else []
+        data = scorecard_workbook.scorecard_workbook(card, moment, journeys, voiced)
         scorecard_workbook.write_scorecard(output, data)
         click.echo(f"wrote {output}", err=True)
     if fail_below is not None and card.below(fail_below):

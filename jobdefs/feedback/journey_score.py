@@ -8,9 +8,11 @@ patient's own answers for that journey stand beside it when there are any.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from jobdefs.documents.journey_steps import JourneyRoll, RolledStep, StepFigures, roll, share_text
+from jobdefs.documents.sheets import Column
 from jobdefs.feedback.patient_voice_score import PatientVoice
 from jobdefs.feedback.scoring import Scorecard, percent, points, round_half_up
 from jobdefs.model import Journey
@@ -175,3 +177,66 @@ def _share(step: dict[str, object]) -> float | None:
 
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
+
+
+# ---------------------------------------------------------------------------------------
+# As a sheet of the scorecard workbook
+
+
+def _change_points(change: object) -> float | None:
+    """A change of share (-0.75) in points (-75), as the other sheets show it."""
+    return round(float(change) * 100) if isinstance(change, int | float) else None
+
+
+def journey_table(journeys: Sequence[Mapping[str, Any]]) -> tuple[list[Column], list[list[Any]]]:
+    """The journeys' scores as a scorecard workbook's sheet: its columns and rows."""
+    columns = [
+        Column("Journey", 34, "prose"),
+        Column("Customer", 16, "prose"),
+        Column("Rolled share met", 12, "share"),
+        Column("Baseline", 11, "share"),
+        Column("Change", 11, "points"),
+        Column("Steps to colleagues", 12, "count"),
+        Column("Answered", 11, "count"),
+        Column("Weakest step", 11, "count"),
+        Column("Steps with no answers", 22, "prose"),
+        Column("Journey id", 22, "code"),
+    ]
+    rows = [
+        [
+            str(j.get("title", "")),
+            str(j.get("customer", "")),
+            j.get("share_met"),
+            j.get("baseline_share_met"),
+            _change_points(j.get("change_share_met")),
+            j.get("internal_steps"),
+            j.get("answered_steps"),
+            j.get("weakest_step"),
+            ", ".join(str(n) for n in j.get("unanswered_steps") or ()),
+            str(j.get("id", "")),
+        ]
+        for j in journeys
+    ]
+    return columns, rows
+
+
+def voice_table(voice: Sequence[Mapping[str, Any]]) -> tuple[list[Column], list[list[Any]]]:
+    """The patients' answers as a scorecard workbook's sheet: its columns and rows."""
+    columns = [
+        Column("Question asked on the way out", 50, "prose"),
+        Column("Answers", 10, "count"),
+        Column("Share yes", 10, "share"),
+        Column("Baseline", 10, "share"),
+        Column("Change", 10, "points"),
+    ]
+    rows = [
+        [
+            str(q.get("question", "")),
+            q.get("responses"),
+            q.get("share_yes"),
+            q.get("baseline_share_yes"),
+            _change_points(q.get("change_share_yes")),
+        ]
+        for q in voice
+    ]
+    return columns, rows

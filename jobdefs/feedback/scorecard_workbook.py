@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from jobdefs.documents.sheets import (
     set_text,
 )
 from jobdefs.errors import OutputError
+from jobdefs.feedback.journey_score import journey_table, voice_table
 from jobdefs.feedback.scorecard_text import figures_line, rounds_line
 from jobdefs.feedback.scoring import SCORING, Change, Figures, Scorecard, round_half_up
 from jobdefs.feedback.survey import (
@@ -55,15 +56,26 @@ _SCALES = {"share": (0, 0.5, 1), "rating": (RATING_MIN, 3, RATING_MAX)}
 _SCALE_COLOURS = ("FFF8696B", "FFFFEB84", "FF63BE7B")
 
 
-def scorecard_workbook(card: Scorecard, moment: datetime.datetime) -> bytes:
+def scorecard_workbook(
+    card: Scorecard,
+    moment: datetime.datetime,
+    journeys: Sequence[Mapping[str, Any]] = (),
+    voice: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
     """scorecard.xlsx: Summary (with a chart by department), Roles, Hand-offs, Comments and
-    Notes. Every number is a value, never a formula; the same scorecard gives the same bytes."""
+    Notes, and with them `journeys` (journey_score.journey_scores) and the patients' `voice`
+    (PatientVoice.as_json) on sheets of their own. Every number is a value, never a
+    formula; the same scorecard gives the same bytes."""
     from openpyxl import Workbook as XlsxWorkbook
 
     book = XlsxWorkbook()
     _summary_sheet(book.active, card)
     _roles_sheet(book.create_sheet("Roles"), card)
     _handoffs_sheet(book.create_sheet("Hand-offs"), card)
+    if journeys:
+        _listed_sheet(book.create_sheet(JOURNEYS_SHEET), card, journey_table(journeys))
+    if voice:
+        _listed_sheet(book.create_sheet(VOICE_SHEET), card, voice_table(voice))
     _comments_sheet(book.create_sheet("Comments"), card)
     _notes_sheet(book.create_sheet("Notes"), card)
     return save_workbook(book, f"{card.organization}: service scorecard", moment)
@@ -230,6 +242,16 @@ def _house_font(chart: Any) -> None:
             paragraph.pPr = ParagraphProperties(defRPr=properties(bold=True))
             for run in paragraph.r or ():
                 run.rPr = properties(bold=True)
+
+
+JOURNEYS_SHEET = "Journeys"
+VOICE_SHEET = "Patient's voice"
+
+
+def _listed_sheet(sheet: Any, card: Scorecard, table: tuple[list[Column], list[list[Any]]]) -> None:
+    columns, rows = table
+    _table(sheet, 1, columns, rows)
+    _page(sheet, 1, columns, card.organization, landscape=True)
 
 
 def _roles_sheet(sheet: Any, card: Scorecard) -> None:
