@@ -58,8 +58,12 @@ def test_build_writes_a_journey_document_per_journey_and_keeps_it_while_unchange
     assert "wrote 0" in before
     path = root / "journeys" / "emergency-visit.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(visit.title, "An ER visit"), "utf-8")
+    document = root / "build" / "journeys" / "emergency-visit.docx"
+    other = root / "build" / "journeys" / "hospital-stay.docx"
+    before_bytes = other.read_bytes()
     _, _, err = run("build", "-w", str(root), "--no-site")
-    assert "wrote 1," in err
+    assert "An ER visit" in "\n".join(p.text for p in docx.Document(str(document)).paragraphs)
+    assert other.read_bytes() == before_bytes  # the other journeys are kept as they are
 
 
 def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Path) -> None:
@@ -99,3 +103,31 @@ def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Pa
     assert [row[0] for row in journeys] == [j.title for j in organization.journeys]
     voice = list(workbook["Patient's voice"].iter_rows(min_row=2, values_only=True))
     assert voice[0][:3] == (questions[0], 2, 0.5)
+
+
+def test_a_job_aid_says_which_journeys_its_role_is_part_of(tmp_path: Path) -> None:
+    root = hospital(tmp_path)
+    assert run("build", "-w", str(root), "-q", "--no-site")[0] == 0
+    organization = load_workbook(root).organization
+    paragraphs = [
+        p.text for p in docx.Document(str(root / "build/job-aids/triage-nurse.docx")).paragraphs
+    ]
+    expected = [
+        f"{j.title}: {'step' if len(n) == 1 else 'steps'} {', '.join(map(str, n))} "
+        f"of {len(j.steps)}"
+        for j in organization.journeys
+        if (n := j.steps_of("triage-nurse"))
+    ]
+    assert expected and all(line in paragraphs for line in expected)
+    assert "Your part in the patient's journey" in paragraphs
+    # A role on no journey gets no such section; a journey edited rewrites the job aids.
+    billing = docx.Document(str(root / "build/job-aids/it-service-desk-analyst.docx"))
+    assert "Your part in the patient's journey" not in [p.text for p in billing.paragraphs]
+    path = root / "journeys" / "emergency-visit.yaml"
+    title = next(j.title for j in organization.journeys if j.id == "emergency-visit")
+    path.write_text(path.read_text(encoding="utf-8").replace(title, "An ER visit"), "utf-8")
+    assert run("build", "-w", str(root), "-q", "--no-site")[0] == 0
+    paragraphs = [
+        p.text for p in docx.Document(str(root / "build/job-aids/triage-nurse.docx")).paragraphs
+    ]
+    assert any(text.startswith("An ER visit: steps") for text in paragraphs)

@@ -651,6 +651,23 @@ def moments_section(document: DocumentObject) -> None:
     tag(document, "{%p endif %}")
 
 
+def journeys_section(document: DocumentObject) -> None:
+    tag(document, "{%p if has_journeys %}")
+    add_paragraph(document, "Your part in the patient's journey", "Heading 1")
+    add_paragraph(
+        document,
+        "The paths patients live through the hospital, from arrival to going home, and the "
+        "steps of each that are yours:",
+        "Intro",
+    )
+    tag(document, "{%p for journey in journeys %}")
+    item = add_paragraph(document, "", "List Bullet")
+    item.add_run("{{ journey.title }}").bold = True
+    item.add_run(": {{ journey.label }} {{ journey.steps }} of {{ journey.of }}")
+    tag(document, "{%p endfor %}")
+    tag(document, "{%p endif %}")
+
+
 def feedback_section(document: DocumentObject) -> None:
     """The feedback questions, and the latest survey figures when the build has a scorecard.
 
@@ -824,6 +841,7 @@ def build() -> bytes:
     handoffs_section(document)
     line_of_sight_section(document)
     moments_section(document)
+    journeys_section(document)
     feedback_section(document)
     sign_off(document)
     trim(document)

@@ -161,7 +161,9 @@ class Plan:
         remembered = self.remembered_before = remembered or {}
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
-        shared = _digest("job-aid sources", template_digest, self.moment, settings)
+        shared = _digest(
+            "job-aid sources", template_digest, self.moment, settings, _journeys_text(workbook)
+        )
         # The links stand for everything a job aid or a review workbook is made from besides
         # role files: so for the scorecard's figures, and the reviews, too.
         self.reviews_text = json.dumps(
@@ -521,3 +523,14 @@ def _file_keys(workbook: Workbook) -> dict[str, str]:
             digest = content_digest(repr(role).encode() if content is None else content)
         keys[role.id] = f"{role.id}={role.file}={digest}"
     return keys
+
+
+def _journeys_text(workbook: Workbook) -> str:
+    """The journeys, as what a job aid shows of them (titles and steps) to digest."""
+    return json.dumps(
+        [
+            [j.id, j.title, [[s.supplier, s.product, s.to] for s in j.steps]]
+            for j in workbook.organization.journeys
+        ],
+        ensure_ascii=False,
+    )

@@ -125,6 +125,16 @@ def job_aid_context(
     ]
 
     moments = [{"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth]
+    journeys = [
+        {
+            "title": journey.title,
+            "steps": ", ".join(str(n) for n in steps),
+            "of": len(journey.steps),
+            "label": "step" if len(steps) == 1 else "steps",
+        }
+        for journey in organization.journeys
+        if (steps := journey.steps_of(role.id))
+    ]
     questions = [q.text for q in role.feedback_questions]
     feedback = [
         {"question": q.text, "asks": party_title(q.asks) if q.asks else ""}
@@ -151,6 +161,7 @@ def job_aid_context(
         "other_lines_of_sight": shown,
         "no_line_of_sight": "" if lines else _no_line_of_sight(organization),
         "moments_of_truth": moments,
+        "journeys": journeys,
         "feedback_questions": questions,
         "feedback": feedback,
         "has_suppliers": bool(suppliers),
@@ -160,6 +171,7 @@ def job_aid_context(
         "has_lines_of_sight": bool(lines),
         "has_other_lines_of_sight": bool(shown),
         "has_moments_of_truth": bool(moments),
+        "has_journeys": bool(journeys),
         "has_feedback_questions": bool(questions),
         "scorecard": scorecard_context(figures),
     }

@@ -87,6 +87,11 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "other_lines_of_sight[].direct": "True when this role hands its work to them itself.",
     "other_lines_of_sight[].distance": "How far they are, in words, e.g. `3 hand-offs away`.",
     "no_line_of_sight": "A plain sentence when no chain reaches an external customer, else empty.",
+    "journeys[]": "The patient journeys (journeys/*.yaml) the role takes part in.",
+    "journeys[].title": "The journey's title.",
+    "journeys[].steps": "The steps the role takes part in, e.g. `2, 5`.",
+    "journeys[].of": "How many steps the journey has.",
+    "journeys[].label": "`step` or `steps`, as many as `journeys[].steps` lists.",
     "moments_of_truth[]": "Points of contact where a customer forms an impression.",
     "moments_of_truth[].moment": "The moment.",
     "moments_of_truth[].practice": "What to do or say there.",
@@ -104,6 +109,7 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "has_lines_of_sight": "True when `lines_of_sight` is not empty.",
     "has_other_lines_of_sight": "True when `other_lines_of_sight` is not empty.",
     "has_moments_of_truth": "True when `moments_of_truth` is not empty.",
+    "has_journeys": "True when `journeys` is not empty.",
     "has_feedback_questions": "True when `feedback_questions` is not empty.",
     "scorecard.found": (
         "True when `jobdefs build --scorecard` was given answered surveys that hold answers "
