@@ -150,6 +150,7 @@ def _build(
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
         site=workbook.site if site is None else site,
+        jobs=jobs,
     )
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
