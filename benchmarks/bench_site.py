@@ -5,9 +5,10 @@
 For a generated organization of N roles, builds with and without the site, alternately,
 each in a fresh process and into its own folder: a cold build into an empty folder, a
 rebuild with nothing changed, and a rebuild after one role's purpose changed. Prints the
-median of each, the ratio of the two, and the sizes that the issue bounds: the largest
-page, and the scripts with the search index. With Chromium installed, also the time a
-search takes in the browser (a search from the page's address, less opening the page).
+median of each, wall-clock and CPU (the build's process and its workers), the ratios,
+and the sizes that the issue bounds: the largest page, and the scripts with the search
+index. With Chromium installed, also the time a search takes in the browser (a search
+from the page's address, less opening the page).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks.synthetic import write_organization  # noqa: E402
 
 ONE_BUILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from jobdefs.build.run import build
@@ -36,18 +37,24 @@ from jobdefs.workbook.load import load_workbook
 root, out, site = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1"
 workbook = load_workbook(root, output_dir=out, cached=True)
 report = build(workbook, output_dir=out, site=site)
-print(json.dumps({"seconds": time.perf_counter() - start, "written": len(report.written)}))
+cpu = sum(
+    usage.ru_utime + usage.ru_stime
+    for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+)
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu}))
 """
 
 
-def timed_build(root: Path, out: Path, site: bool) -> float:
+def timed_build(root: Path, out: Path, site: bool) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one build."""
     done = subprocess.run(
         [sys.executable, "-c", ONE_BUILD, str(root), str(out), "1" if site else "0"],
         capture_output=True,
         text=True,
         check=True,
     )
-    return float(json.loads(done.stdout)["seconds"])
+    times = json.loads(done.stdout)
+    return float(times["seconds"]), float(times["cpu"])
 
 
 def search_seconds(site: Path, word: str) -> float | None:
@@ -80,7 +87,7 @@ def main() -> None:
     root = write_organization(folder / "org", arguments.roles)
     role = next((root / "roles").rglob("*.yaml"))
     text = role.read_text(encoding="utf-8")
-    times: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}
+    times: dict[bool, dict[str, list[tuple[float, float]]]] = {False: {}, True: {}}
     for repeat in range(arguments.repeat):
         for site in (False, True):
             out = folder / f"out-{int(site)}-{repeat}"
@@ -91,12 +98,15 @@ def main() -> None:
             stages.setdefault("one role changed", []).append(timed_build(root, out, site))
             role.write_text(text, encoding="utf-8")
     print(f"{arguments.roles:,} roles, median of {arguments.repeat}")
-    print("| build | without the site | with the site | ratio |")
-    print("| --- | --- | --- | --- |")
+    print("| build | without the site | with the site | ratio | CPU without | CPU with | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for stage in ("cold", "nothing changed", "one role changed"):
-        without = statistics.median(times[False][stage])
-        with_site = statistics.median(times[True][stage])
-        print(f"| {stage} | {without:.2f} s | {with_site:.2f} s | {with_site / without:.2f}x |")
+        cells = []
+        for kind in (0, 1):  # wall-clock, then CPU
+            without = statistics.median(t[kind] for t in times[False][stage])
+            with_site = statistics.median(t[kind] for t in times[True][stage])
+            cells += [f"{without:.2f} s", f"{with_site:.2f} s", f"{with_site / without:.2f}x"]
+        print(f"| {stage} | {' | '.join(cells)} |")
     site = folder / "out-1-0" / "site"
     files = [(p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*")]
     pages = sorted((s, n) for s, n in files if n.endswith(".html"))

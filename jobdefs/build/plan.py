@@ -119,7 +119,9 @@ class Plan:
         links: tuple[str, Links] | None = None,
         site: bool = False,
         step_figures: Mapping[str, StepFigures] | None = None,
+        jobs: int | None = None,
     ) -> None:
+        self.jobs = jobs  # worker processes that may render the site's pages
         self.reviews: handoffs_sheet.CarriedReviews = reviews or handoffs_sheet.NO_REVIEWS
         self.workbook = workbook
         self.output_dir = output_dir
@@ -381,6 +383,8 @@ class Plan:
         as written: the workbooks reuse whatever parts of them did not change.
         """
         organization = self.workbook.organization
+        # The site's pages first: they render in worker processes while the workbooks are made.
+        site = self.site.render(wanted) if self.site is not None else iter(())
         if MATRIX in wanted:
             yield (
                 MATRIX,
@@ -419,8 +423,7 @@ class Plan:
             if path in wanted:
                 yield path, self.map_bytes(path)
         yield from self.journeys.render(wanted)
-        if self.site is not None:
-            yield from self.site.render(wanted)
+        yield from site
 
 
 class _Contexts(Mapping[str, Mapping[str, Any]]):

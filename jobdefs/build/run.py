@@ -152,6 +152,7 @@ def _build(
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
         site=workbook.site if site is None else site,
+        jobs=jobs,
     )
     # The template is checked, then compiled, before anything is written: a template HR
     # broke in Word is reported paragraph by paragraph and leaves every output as it was.
@@ -435,8 +436,11 @@ def check(
                 report.missing.append(target.path)
         else:
             unknown.append(target)
-    for path, data in _render(plan, unknown, partial(folder.written_bytes, record)):
-        (report.kept if folder.same_bytes(path, data) else report.stale).append(path)
+    try:
+        for path, data in _render(plan, unknown, partial(folder.written_bytes, record)):
+            (report.kept if folder.same_bytes(path, data) else report.stale).append(path)
+    finally:
+        stop_all()  # the site's workers, had making a workbook failed before they were read
     pdfs = {p for p in manifest.entries if p.endswith(".pdf")}
     report.orphaned = [p for p in _orphans(plan, manifest) if folder.present(p) and p not in pdfs]
     for pdf_path in sorted(pdfs):  # PDFs are optional, but a stale one is still stale

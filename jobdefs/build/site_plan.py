@@ -1,24 +1,26 @@
 """The site's part of a build: each page of `site/`, the digest of what it is made from,
 and its bytes when they have to be made.
 
-A page is known by the digest of its bytes, like the maps; a build that remembers what a
-page was made from (the files of the roles it shows, `pages.SitePages.sources`, or for a
-role page its job aid's sources) need not make it again to know it has not changed. So an
-edit makes only the pages that show the edited role, plus the few that show every role
-(the index, the matrix, the search index, the external customers), and rewrites only the
-pages whose bytes changed.
+A page is known by the digest of what it is made from (the files of the roles it shows,
+`pages.SitePages.sources`, or for a role page its job aid's sources, with everything every
+page shows), like a job aid: planning renders nothing, and a build renders only the pages
+whose sources changed, in worker processes when there are many (a cold build renders them
+all). So an edit makes only the pages that show the edited role, plus the few that show
+every role (the index, the matrix, the search index, the external customers), and the
+build rewrites only the pages whose bytes changed (`same_bytes` in jobdefs.build.run).
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from jobdefs import __version__
+from jobdefs.build.workers import parallel_map
 from jobdefs.documents.site import pages as site_pages
 from jobdefs.documents.site.pages import SITE, Page, SitePages
 from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
@@ -28,6 +30,7 @@ from jobdefs.output import JOB_AIDS
 from jobdefs.workbook.load import Workbook
 
 SEARCH_INDEX = f"{SITE}/{site_pages.SEARCH_INDEX}"
+PARALLEL_FROM = 64  # fewer pages than this render faster in one process than in workers
 
 
 def _digest(*parts: object) -> str:
@@ -57,6 +60,10 @@ class Planned(Protocol):
     def moment(self) -> datetime.datetime: ...
     @property
     def config_bytes(self) -> bytes: ...
+    @property
+    def jobs(self) -> int | None:
+        """Worker processes to render in; None for one per processor."""
+
     @property
     def files(self) -> Mapping[str, str]:
         """Each role's file key."""
@@ -88,7 +95,8 @@ class SitePlan:
         self.pages = pages = SitePages(
             organization, workbook.findings, figures, moment, journeys=organization.journeys
         )
-        self.made: dict[str, bytes] = {}
+        self.made: dict[str, bytes] = {}  # the assets
+        self.jobs = plan.jobs
         self.by_path: dict[str, Page] = {}
         self.digests: dict[str, str] = {}
         self.remembered: dict[str, tuple[str, str]] = {}
@@ -133,41 +141,65 @@ class SitePlan:
         for page in pages.pages():
             path = f"{SITE}/{page.path}"
             self.by_path[path] = page
-            made = functools.partial(render_page, pages, page)
-            self._plan(path, inputs_of(page), remembered, made)
-        self._plan(SEARCH_INDEX, _digest(shared, "search", everything), remembered, self._search)
+            self._plan(path, inputs_of(page), remembered)
+        self._plan(SEARCH_INDEX, _digest(shared, "search", everything), remembered)
         for name, data in asset_files().items():
             path = f"{SITE}/{name}"
             self.made[path] = data
             self.digests[path] = _digest("site asset", hashlib.sha256(data).hexdigest())
 
-    def _search(self) -> bytes:
-        return search_index(self.pages)
-
-    def _plan(
-        self,
-        path: str,
-        inputs: str,
-        remembered: Mapping[str, tuple[str, str]],
-        make: Any,
-    ) -> None:
+    def _plan(self, path: str, inputs: str, remembered: Mapping[str, tuple[str, str]]) -> None:
         known = remembered.get(path)
         if known is not None and known[0] == inputs:
-            digest = known[1]
+            digest = known[1]  # as an earlier build knew it, perhaps of the page's bytes
         else:
-            data = self.made[path] = make()
-            digest = _digest("site page", hashlib.sha256(data).hexdigest())
+            digest = _digest("site page", inputs)
         self.digests[path] = digest
         self.remembered[path] = (inputs, digest)
 
     def render(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-        """The bytes of each wanted file of the site, made now if the plan did not need to."""
-        for path in sorted(set(wanted) & self.digests.keys()):
-            data = self.made.get(path)
-            if data is None:
-                page = self.by_path.get(path)
-                data = search_index(self.pages) if page is None else render_page(self.pages, page)
-            yield path, data
+        """The bytes of each wanted file of the site. The pages start rendering at once (in
+        worker processes when there are many), so the caller may make other files before
+        it reads these."""
+        paths = sorted(set(wanted) & self.digests.keys())
+        due = [path for path in paths if path not in self.made]
+        made = _make_all(self.pages, [self.by_path.get(path) for path in due], self.jobs)
+        return ((path, self.made[path] if path in self.made else next(made)) for path in paths)
+
+
+def _make(pages: SitePages, page: Page | None) -> bytes:
+    """A page's bytes, or the search index's (page None)."""
+    return search_index(pages) if page is None else render_page(pages, page)
+
+
+# The pages of the site, in each worker process that renders them.
+_worker_pages: SitePages | None = None
+
+
+def _start_worker(pages: SitePages) -> None:
+    global _worker_pages
+    _worker_pages = pages
+
+
+def _make_in_worker(page: Page | None) -> bytes:
+    assert _worker_pages is not None
+    return _make(_worker_pages, page)
+
+
+def _make_all(pages: SitePages, due: list[Page | None], jobs: int | None) -> Iterator[bytes]:
+    """The bytes of each due page, in order: in worker processes when there are many (a
+    cold build makes them all), as the job aids are."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(due) < PARALLEL_FROM:
+        return (_make(pages, page) for page in due)
+    return parallel_map(
+        _make_in_worker,
+        due,
+        workers=workers,
+        chunksize=max(1, len(due) // (workers * 8)),
+        initializer=_start_worker,
+        initargs=(pages,),
+    )
 
 
 def _journeys_text(journeys: Sequence[Journey]) -> str:

@@ -38,8 +38,10 @@ def parallel_map(
 ) -> Iterator[R]:
     """`function` over `items` in `workers` processes, in order, like `map`.
 
-    Whatever ends the iteration early (an error, an interrupt, the caller closing the
-    iterator) stops the workers at once, with the work not done.
+    The work starts at once, so the caller may do other work while it runs, and read the
+    results after. Whatever ends the iteration early (an error, an interrupt, the caller
+    closing the iterator) stops the workers at once, with the work not done; a build
+    stops those of an iterator it never reads with `stop_all`.
     """
     from concurrent.futures import ProcessPoolExecutor  # here: most builds start none
 
@@ -56,7 +58,16 @@ def parallel_map(
             pool.submit(_run_batch, function, batch[start : start + chunksize])
             for start in range(0, len(batch), chunksize)
         ]
-        futures.reverse()
+    except BaseException:
+        _stop(pool)
+        _running.discard(pool)
+        raise
+    futures.reverse()
+    return _results(pool, futures)
+
+
+def _results(pool: ProcessPoolExecutor, futures: list[Any]) -> Iterator[Any]:
+    try:
         while futures:
             yield from futures.pop().result()  # popped: each batch's bytes are freed in turn
     except BaseException:

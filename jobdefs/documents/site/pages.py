@@ -495,5 +495,5 @@ class SitePages:
 
 
 def link(href: str, text: str) -> Markup:
-    """A link as markup, both of its values escaped."""
-    return Markup('<a href="{}">{}</a>').format(href, text)
+    """A link as markup, both of its values escaped (as `Markup.format` would, faster)."""
+    return Markup(f'<a href="{escape(href)}">{escape(text)}</a>')
