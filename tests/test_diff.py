@@ -256,7 +256,7 @@ def test_json_is_a_stable_structure(changed: tuple[Path, Path]) -> None:
     status, out, err = run("diff", str(old), str(new), "--format", "json")
     assert (status, err) == (0, "")
     document = json.loads(out)
-    assert list(document) == ["old", "new", "counts", "changes", "affected", "notes"]
+    assert list(document) == ["old", "new", "counts", "changes", "affected", "notes", "journeys"]
     assert document["old"] == {
         "spec": str(old),
         "revision": None,

@@ -49,6 +49,7 @@ def matrix(example: Workbook) -> bytes:
 def copy_of_example(root: Path, change: Callable[[Path], None]) -> Workbook:
     """The example workbook, copied to `root` and changed there, loaded."""
     shutil.copytree(ROOT / "roles", root / "roles")
+    shutil.copytree(ROOT / "journeys", root / "journeys")  # so the same sheets are made
     shutil.copy(ROOT / "jobdefs.yaml", root / "jobdefs.yaml")
     change(root)
     return load_workbook(root)

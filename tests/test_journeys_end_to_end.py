@@ -53,17 +53,23 @@ def test_build_writes_a_journey_document_per_journey_and_keeps_it_while_unchange
     )
     for step in visit.steps:
         assert step.handoff is not None and step.handoff.product in text
-    # Unchanged, it is kept; its journey file edited, it alone is rewritten.
+    # Unchanged, it is kept; its journey file edited, it is rewritten, with the two files
+    # that show every journey: the matrix (its Journeys sheet) and handoffs.md (its charts).
     before = run("build", "-w", str(root), "--no-site")[2]
     assert "wrote 0" in before
     path = root / "journeys" / "emergency-visit.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(visit.title, "An ER visit"), "utf-8")
     document = root / "build" / "journeys" / "emergency-visit.docx"
     other = root / "build" / "journeys" / "hospital-stay.docx"
+    outputs = ("journeys/emergency-visit.docx", "internal-customer-matrix.xlsx", "handoffs.md")
+    kept = {p: (root / "build" / p).read_bytes() for p in outputs}
     before_bytes = other.read_bytes()
     _, _, err = run("build", "-w", str(root), "--no-site")
     assert "An ER visit" in "\n".join(p.text for p in docx.Document(str(document)).paragraphs)
-    assert other.read_bytes() == before_bytes  # the other journeys are kept as they are
+    # The journey's document, the matrix and the map show it; so do the job aids of its
+    # roles (their part in it). The other journeys are kept as they are.
+    assert all((root / "build" / p).read_bytes() != data for p, data in kept.items())
+    assert other.read_bytes() == before_bytes
 
 
 def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from jobdefs.documents import (
     handoff_map,
     handoffs_sheet,
     job_aid,
+    journeys_sheet,
     matrix,
     review_workbooks,
     template_files,
@@ -269,7 +270,10 @@ class Plan:
             f"{f.code}\x1f{f.file}\x1f{f.line}\x1f{f.column}\x1f{f.message}"
             for f in self.workbook.warnings
         )
-        matrix = _digest("workbooks", self.moment, self.config_bytes, sources, reviews, warnings)
+        journeys = journeys_sheet.journeys_shown(organization)  # none: the digest as before
+        matrix = _digest(
+            "workbooks", self.moment, self.config_bytes, sources, reviews, warnings, *journeys
+        )
         # The maps are known by their bytes; a build that remembers what they were drawn
         # from need not draw them again to know they have not changed.
         map_sources = _digest("map sources", handoff_map.map_sources(organization))

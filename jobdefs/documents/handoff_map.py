@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from jobdefs.model import HandOff, Organization, Party, Role
+from jobdefs.model import HandOff, Journey, Organization, Party, Role
+from jobdefs.output import JOURNEYS
 from jobdefs.text import fold_spaces, markdown_text
 
 MARKDOWN_FILE = "handoffs.md"
@@ -50,6 +51,17 @@ def map_sources(organization: Organization) -> str:
         "\x1d".join(f"{r.id}\x1f{r.title}\x1f{r.department}" for r in organization.roles),
     ]
     parts += [f"{h.supplier.id}\x1f{h.product}\x1f{h.customer.key}" for h in organization.handoffs]
+    # Each journey's title and steps as its file wrote them (none: the text as before).
+    parts += [
+        "\x1c".join(
+            [
+                journey.id,
+                journey.title,
+                *(f"{s.supplier}\x1f{s.product}\x1f{s.to}" for s in journey.steps),
+            ]
+        )
+        for journey in organization.journeys
+    ]
     return "\x1e".join(parts)
 
 
@@ -188,7 +200,7 @@ def _fenced(chart: list[str]) -> list[str]:
 
 def mermaid_markdown(organization: Organization) -> str:
     """handoffs.md: a Mermaid flowchart of the whole organization, then one per department
-    with the hand-offs that enter or leave it."""
+    with the hand-offs that enter or leave it, then one per journey, step by step."""
     lines = [
         f"# Hand-off map: {markdown_text(organization.name)}",
         "",
@@ -234,7 +246,43 @@ def mermaid_markdown(organization: Organization) -> str:
                 organization, roles, touching[department], focus=department, layout=layout
             )
         )
+    for journey in organization.journeys:
+        lines += ["", f"## Journey: {markdown_text(journey.title)}", ""]
+        if len(journey.steps) > MERMAID_MAX_EDGES:
+            lines.append(f"Too many steps for one chart: see {JOURNEYS}/{journey.id}.docx.")
+        else:
+            lines += _fenced(_mermaid_journey(organization, journey, layout))
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_journey(organization: Organization, journey: Journey, layout: _Layout) -> list[str]:
+    """One journey's flowchart: its parties, and an arrow per step labelled with the step's
+    number and product, in the order of the steps."""
+    nodes: dict[str, str] = {}  # node id -> its line, in the order the parties appear
+    unknown: dict[str, str] = {}  # an id the file names that no role or customer has
+
+    def node(party_id: str) -> str:
+        for key in (party_id, f"external:{party_id}"):
+            node_id = layout.ids.get(key)
+            if node_id is not None:
+                if node_id not in nodes:
+                    if key in layout.position:
+                        title = organization.role(key).title
+                        nodes[node_id] = f'  {node_id}["{layout.label(title)}"]'
+                    else:
+                        external = organization.external(party_id)
+                        name = external.name if external is not None else party_id
+                        nodes[node_id] = f'  {node_id}(["{layout.label(name)}"])'
+                return node_id
+        node_id = unknown.setdefault(party_id, f"u{len(unknown) + 1}")
+        nodes.setdefault(node_id, f'  {node_id}["{layout.label(party_id)}"]')
+        return node_id
+
+    edges = [
+        f'  {node(step.supplier)} -->|"{number}. {layout.label(step.product)}"| {node(step.to)}'
+        for number, step in enumerate(journey.steps, 1)
+    ]
+    return ["flowchart LR", *nodes.values(), *edges]
 
 
 # Graphviz ---------------------------------------------------------------------------------

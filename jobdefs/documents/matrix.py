@@ -1,4 +1,5 @@
-"""internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
+"""internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles, Journeys (when the
+organization has any) and Findings.
 
 The Matrix sheet has supplier roles down and customers across, each cell listing the
 products one hands to the other, one per line, and nothing else (the contract's cell). How
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
+from jobdefs.documents.journeys_sheet import journeys_sheet
 from jobdefs.documents.sheets import (
     BOLD,
     CELL_MAX,
@@ -39,6 +41,7 @@ from jobdefs.documents.xlsx import (
     _Look,
     _not_known,
     _row,
+    _Sheet,
     _styles,
     _text_cell,
     _Value,
@@ -101,11 +104,13 @@ def matrix_workbook(
     `sources`, from a build, let rows made from unchanged files be copied without being made.
     """
     name = organization.name
-    sheets = (
+    sheets: tuple[_Sheet, ...] = (
         _matrix_sheet(organization, sources),
         _handoffs_sheet(organization.handoffs, reviews, sources, page_header=(name, "Hand-offs")),
         _roles_sheet(organization, sources),
         _findings_sheet(warnings, name),
+        # After the contract's four, so that each keeps its place.
+        *([journeys_sheet(organization)] if organization.journeys else []),
     )
     title = f"{organization.name}: internal-customer matrix"
     return _package(sheets, title, moment, previous)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from jobdefs.model import HandOff, Organization, Party, Role, fold_name
+from jobdefs.reports.journey_diff import JourneyChange, compare_journeys
 from jobdefs.text import fold_spaces
 from jobdefs.workbook.analyze import role_order
 from jobdefs.workbook.confined import OutsideTheWorkbook
@@ -182,6 +183,7 @@ class Comparison:
     old: Side
     new: Side
     changes: tuple[Change, ...]
+    journeys: tuple[JourneyChange, ...] = ()  # the journeys added, removed and changed
 
     @property
     def affected(self) -> tuple[Party, ...]:
@@ -238,7 +240,8 @@ def diff_workbooks(old: str, new: str | None = None, *, workbook: Path = Path(".
         new_side.workbook.organization,
         unreadable={"old": old_side.unreadable, "new": new_side.unreadable},
     )
-    return Comparison(old_side, new_side, changes)
+    journeys = compare_journeys(old_side.workbook.organization, new_side.workbook.organization)
+    return Comparison(old_side, new_side, changes, journeys)
 
 
 def load_side(spec: str, workbook: Path, which: str = "old") -> Side:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from jobdefs.model import Party
 from jobdefs.reports.diff import HEADINGS, Change, Comparison, Side, party_dict
+from jobdefs.reports.journey_diff import JOURNEY_HEADINGS, JourneyChange
 from jobdefs.text import count, fold_spaces, markdown_text
 
 
@@ -20,17 +21,34 @@ def _groups(changes: Sequence[Change]) -> list[tuple[str, list[Change]]]:
     ]
 
 
+def _journey_groups(changes: Sequence[JourneyChange]) -> list[tuple[str, list[JourneyChange]]]:
+    return [
+        (heading, [c for c in changes if c.kind == kind])
+        for kind, heading in JOURNEY_HEADINGS.items()
+        if any(c.kind == kind for c in changes)
+    ]
+
+
+def _journey_summary(comparison: Comparison) -> str:
+    """After the summary of the roles' changes: how many journeys changed, when any did."""
+    changed = len(comparison.journeys)
+    return f"; {count(changed, 'journey change')}" if changed else ""
+
+
 def as_text(comparison: Comparison) -> str:
     """For a terminal: a summary line, then the changes grouped by kind."""
     changes = comparison.changes
     lines = [
         f"Comparing {comparison.old.label} with {comparison.new.label}: "
         f"{count(len(changes), 'change') if changes else 'no changes'} to roles, "
-        "products or hand-offs"
+        f"products or hand-offs{_journey_summary(comparison)}"
     ]
     for heading, group in _groups(changes):
         lines += ["", f"{heading} ({len(group)})"]
         lines += [f"  - {change.message()}" for change in group]
+    for heading, journey_group in _journey_groups(comparison.journeys):
+        lines += ["", f"{heading} ({len(journey_group)})"]
+        lines += [f"  - {change.message()}" for change in journey_group]
     affected = comparison.affected
     if affected:
         lines += ["", "Customers affected: " + ", ".join(fold_spaces(p.title) for p in affected)]
@@ -53,15 +71,21 @@ def as_markdown(comparison: Comparison) -> str:
     if changes:
         lines.append(
             f"Comparing {old} with {new}: **{count(len(changes), 'change')}** to "
-            "roles, products or hand-offs."
+            f"roles, products or hand-offs{_journey_summary(comparison)}."
         )
     else:
-        lines.append(f"Comparing {old} with {new}: no changes to roles, products or hand-offs.")
+        lines.append(
+            f"Comparing {old} with {new}: no changes to roles, products or hand-offs"
+            f"{_journey_summary(comparison)}."
+        )
     for note in comparison.notes():
         lines += ["", f"> **Note:** {markdown_text(note.removeprefix('note: '))}"]
     for heading, group in _groups(changes):
         lines += ["", f"### {heading} ({len(group)})", ""]
         lines += [f"- {change.message(quote, markdown_text)}" for change in group]
+    for heading, journey_group in _journey_groups(comparison.journeys):
+        lines += ["", f"### {heading} ({len(journey_group)})", ""]
+        lines += [f"- {change.message(quote, markdown_text)}" for change in journey_group]
     affected = comparison.affected
     if affected:
         lines += ["", "### Customers affected", ""]
@@ -110,6 +134,12 @@ def as_json(comparison: Comparison) -> str:
         "changes": [change.as_dict() for change in comparison.changes],
         "affected": [party_dict(p) for p in comparison.affected],
         "notes": comparison.notes(),
+        "journeys": {
+            "counts": {
+                kind: sum(c.kind == kind for c in comparison.journeys) for kind in JOURNEY_HEADINGS
+            },
+            "changes": [change.as_dict() for change in comparison.journeys],
+        },
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
