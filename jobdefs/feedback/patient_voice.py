@@ -15,8 +15,8 @@ file that is not such a workbook at all is a ConversationError that names it.
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +38,11 @@ from jobdefs.documents.sheets import (
     solid_fill,
 )
 from jobdefs.feedback.answers import Note, fold_header
+from jobdefs.feedback.returned_workbook import open_workbook, sheet_rows
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.model import Organization, fold_name
-from jobdefs.output import CONVERSATIONS_FILE, describe
+from jobdefs.office_files import UnsafeFile
+from jobdefs.output import CONVERSATIONS_FILE
 from jobdefs.text import shorten
 
 CONVERSATIONS_SHEET = "Conversations"
@@ -56,8 +58,6 @@ DATE_HEADER, JOURNEY_HEADER, UNIT_HEADER = "Date", "Journey", "Unit"
 
 ANSWER_ROWS = 1_000  # rows made ready with drop-downs: a year of a busy exit, more by hand
 PAPER_ROWS = 16  # one printed landscape page of conversations
-MAX_FILE_BYTES = 20 * 1024 * 1024  # a year of conversations is well under 5 MB
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb is refused before it is opened
 MAX_ROWS = 100_000  # rows read: a conversation a minute, round the clock, for two months
 MAX_COLUMNS = 64  # columns read: four fixed ones, the questions and a comment
 HEADER_SCAN_ROWS = 60
@@ -419,62 +419,35 @@ def _date(value: Any) -> str:
 def _read_sheets(
     path: Path, name: str
 ) -> tuple[list[tuple[str, list[tuple[Any, ...]]]], dict[str, str], set[str]]:
-    """Every sheet's values (bounded), the About sheet's facts, and the sheets cut short."""
-    from openpyxl import load_workbook
+    """Every sheet's values (bounded), the About sheet's facts, and the sheets cut short.
 
-    def unreadable(reason: str) -> ConversationError:
-        return ConversationError(
-            f"{name}: cannot be read as an Excel workbook ({reason}); give the "
-            f"{CONVERSATIONS_FILE} written by 'jobdefs survey'"
-        )
-
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise ConversationError(f"{name}: {describe(error)}") from None
-    if not path.is_file():
-        raise ConversationError(f"{name}: not a file")
-    if size > MAX_FILE_BYTES:
-        raise ConversationError(
-            f"{name}: {size:,} bytes is larger than a conversation workbook can be "
-            f"({MAX_FILE_BYTES:,} bytes); split it into rounds"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise unreadable(f"not an .xlsx package: {error}") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise unreadable("it unpacks to more than a conversation workbook can hold")
-
+    Read as every workbook handed back is (feedback.returned_workbook): the file once, its
+    package and XML checked before openpyxl sees them, no more rows and columns than needed.
+    """
     sheets: list[tuple[str, list[tuple[Any, ...]]]] = []
     facts: dict[str, str] = {}
     truncated: set[str] = set()
     try:
-        with path.open("rb") as stream:  # a stream: openpyxl then ignores the file's suffix
-            book = load_workbook(stream, read_only=True, data_only=False)
-            try:
-                for sheet in book.worksheets:
-                    rows = [
-                        tuple(row)
-                        for row in sheet.iter_rows(
-                            max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True
-                        )
-                    ]
-                    if len(rows) > MAX_ROWS or any(len(r) > MAX_COLUMNS and r[-1] for r in rows):
-                        truncated.add(sheet.title)
-                    rows = [r[:MAX_COLUMNS] for r in rows[:MAX_ROWS]]
-                    if sheet.title == ABOUT_SHEET:
-                        facts = {fold_header(_text(r[0])): _text(r[1]) for r in rows if len(r) > 1}
-                    elif sheet.title not in (JOURNEYS_SHEET, PAPER_SHEET):
-                        sheets.append((sheet.title, rows))
-            finally:
-                book.close()
-    except OSError as error:
-        raise ConversationError(f"{name}: {describe(error)}") from None
-    except Exception as error:  # a broken package can fail anywhere inside openpyxl
-        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        raise unreadable(shorten(reason, 120)) from None
+        book = open_workbook(path)
+        try:
+            for sheet in book.worksheets:
+                # One row and one column more than are kept tell a sheet that was cut short.
+                wider = sheet_rows(sheet, MAX_ROWS + 1, MAX_COLUMNS + 1)
+                rows = list(itertools.islice(wider, MAX_ROWS + 1))
+                if len(rows) > MAX_ROWS or any(len(r) > MAX_COLUMNS and r[-1] for r in rows):
+                    truncated.add(sheet.title)
+                rows = [r[:MAX_COLUMNS] for r in rows[:MAX_ROWS]]
+                if sheet.title == ABOUT_SHEET:
+                    facts = {fold_header(_text(r[0])): _text(r[1]) for r in rows if len(r) > 1}
+                elif sheet.title not in (JOURNEYS_SHEET, PAPER_SHEET):
+                    sheets.append((sheet.title, rows))
+        finally:
+            book.close()
+    except UnsafeFile as error:
+        raise ConversationError(
+            f"{name}: cannot be read as an Excel workbook (not an .xlsx package: {error}); "
+            f"give the {CONVERSATIONS_FILE} written by 'jobdefs survey'"
+        ) from None
     if facts.get("kind") != KIND:
         facts = {}  # someone else's About sheet says nothing about these conversations
     return sheets, facts, truncated
