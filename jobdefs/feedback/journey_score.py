@@ -184,8 +184,8 @@ def _float(value: object) -> float | None:
 
 
 def _change_points(change: object) -> float | None:
-    """A change of share (-0.75) in points (-75), as the other sheets show it."""
-    return round(float(change) * 100) if isinstance(change, int | float) else None
+    """A change of share (-0.75) in points (-75), rounded as the other sheets round it."""
+    return round_half_up(float(change) * 100, 0) if isinstance(change, int | float) else None
 
 
 def journey_table(journeys: Sequence[Mapping[str, Any]]) -> tuple[list[Column], list[list[Any]]]:
