@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from jobdefs import __version__
 from jobdefs.digests import code_version
@@ -19,6 +19,24 @@ from jobdefs.documents.journey_document import journey_document
 from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.model import Journey, Organization
 from jobdefs.output import JOURNEYS
+
+
+def journeys_text(journeys: Sequence[Journey]) -> str:
+    """The journeys as their files write them, as text to digest: what job aids and site
+    pages show of them follows from it, so a journey file's edit changes their digests."""
+    return json.dumps(
+        [
+            [
+                j.id,
+                j.title,
+                j.customer,
+                j.description,
+                [[s.supplier, s.product, s.to] for s in j.steps],
+            ]
+            for j in journeys
+        ],
+        ensure_ascii=False,
+    )
 
 
 def journey_path(journey: Journey) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from jobdefs import __version__
 from jobdefs.build.cache import Links
-from jobdefs.build.journey_plan import JourneyPlan
+from jobdefs.build.journey_plan import JourneyPlan, journeys_text
 from jobdefs.build.site_plan import SitePlan
 from jobdefs.digests import code_version, content_digest
 from jobdefs.documents import (
@@ -165,7 +165,11 @@ class Plan:
         self.remembered: dict[str, tuple[str, str]] = {}  # for the next build
         self.targets: list[Target] = []
         shared = _digest(
-            "job-aid sources", template_digest, self.moment, settings, _journeys_text(workbook)
+            "job-aid sources",
+            template_digest,
+            self.moment,
+            settings,
+            journeys_text(workbook.organization.journeys),
         )
         # The links stand for everything a job aid or a review workbook is made from besides
         # role files: so for the scorecard's figures, and the reviews, too.
@@ -530,14 +534,3 @@ def _file_keys(workbook: Workbook) -> dict[str, str]:
             digest = content_digest(repr(role).encode() if content is None else content)
         keys[role.id] = f"{role.id}={role.file}={digest}"
     return keys
-
-
-def _journeys_text(workbook: Workbook) -> str:
-    """The journeys, as what a job aid shows of them (titles and steps) to digest."""
-    return json.dumps(
-        [
-            [j.id, j.title, [[s.supplier, s.product, s.to] for s in j.steps]]
-            for j in workbook.organization.journeys
-        ],
-        ensure_ascii=False,
-    )

@@ -16,16 +16,17 @@ import datetime
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from jobdefs import __version__
+from jobdefs.build.journey_plan import journeys_text
 from jobdefs.build.workers import parallel_map
 from jobdefs.documents.site import pages as site_pages
 from jobdefs.documents.site.pages import SITE, Page, SitePages
 from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
 from jobdefs.documents.site.search import search_index
-from jobdefs.model import Finding, Journey
+from jobdefs.model import Finding
 from jobdefs.output import JOB_AIDS
 from jobdefs.workbook.load import Workbook
 
@@ -108,7 +109,7 @@ class SitePlan:
             organization.name,
             organization.mission,
             json.dumps([pages.department_slug, pages.customer_slug], ensure_ascii=False),
-            _journeys_text(organization.journeys),  # the index links them; each has a page
+            journeys_text(organization.journeys),  # the index links them; each has a page
         )
         figures_text = json.dumps(figures, sort_keys=True, ensure_ascii=False) if figures else ""
         everything = _digest(
@@ -199,22 +200,4 @@ def _make_all(pages: SitePages, due: list[Page | None], jobs: int | None) -> Ite
         chunksize=max(1, len(due) // (workers * 8)),
         initializer=_start_worker,
         initargs=(pages,),
-    )
-
-
-def _journeys_text(journeys: Sequence[Journey]) -> str:
-    """What the site shows of the journeys, as text to digest: a journey file's edit
-    changes its page and the index."""
-    return json.dumps(
-        [
-            [
-                j.id,
-                j.title,
-                j.customer,
-                j.description,
-                [[s.supplier, s.product, s.to] for s in j.steps],
-            ]
-            for j in journeys
-        ],
-        ensure_ascii=False,
     )
