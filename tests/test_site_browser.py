@@ -1,8 +1,8 @@
 """The explorer in a real browser: headless Chromium opens the site from file://.
 
 Search finds a role by a word of a need, hostile text runs no script, the console stays
-quiet, axe-core finds no serious or critical WCAG 2.1 AA violation, and a role page prints
-on at most four pages. Skipped when Chromium (or, for accessibility, axe-core: the path of
+quiet, axe-core finds no serious or critical WCAG 2.1 AA violation, Printing is in
+test_site_print.py. Skipped when Chromium (or, for accessibility, axe-core: the path of
 axe.min.js in AXE_CORE, as .ci/run sets it) is not installed.
 """
 
@@ -26,10 +26,6 @@ CHROMIUM = next(
     (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None
 )
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-PRINTED_PAGES_MAX = 4
-# What "a role page" holds for the four pages: a role that hands over and receives up to
-# this many hand-offs (the generated organization's last role receives 80, and prints on 6).
-PRINTED_HANDOFFS_MAX = 30
 
 AXE_RUN = """
 axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }).then(function (r) {
@@ -161,28 +157,3 @@ def test_axe_finds_no_serious_violation(site: Path, tmp_path: Path, name: str) -
     assert results is not None, log[-2000:]
     violations = json.loads(html.unescape(results.group(1)))
     assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
-
-
-def test_a_role_page_prints_on_at_most_four_pages(tmp_path: Path) -> None:
-    if shutil.which("pdfinfo") is None:
-        pytest.skip("pdfinfo (poppler-utils) is not installed")
-    from synthetic import write_organization
-
-    root = write_organization(tmp_path / "many", 60)
-    loaded = load_workbook(root)
-    build(loaded, jobs=1)
-    organization = loaded.organization
-    site = root / "build" / "site"
-    # The role with the most on its page (by the page's size) of those of a usual size.
-    usual = [
-        site / "roles" / f"{role.id}.html"
-        for role in organization.roles
-        if len(organization.handoffs_to(role.id)) <= PRINTED_HANDOFFS_MAX
-        and len(organization.handoffs_from(role.id)) <= PRINTED_HANDOFFS_MAX
-    ]
-    page = max(usual, key=lambda p: p.stat().st_size)
-    pdf = tmp_path / "role.pdf"
-    chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri(), cwd=tmp_path)
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
-    assert 1 <= pages <= PRINTED_PAGES_MAX
