@@ -15,10 +15,12 @@ import pytest
 
 from jobdefs.documents import pdf as to_pdf
 from jobdefs.documents.job_aid import job_aid_context, render_job_aid
+from jobdefs.documents.page_flow import keep_sign_off_with_what_precedes
 from jobdefs.model import Organization
 from jobdefs.workbook.load import load_workbook
 
 REPO = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +126,68 @@ def test_libreoffice_keeps_the_sign_off_with_what_precedes_it_and_fills_every_pa
     for number, page in enumerate(words[:-1], start=1):
         lowest = max(y for y, _ in page if y < bottom + 3)
         assert (bottom - lowest) / (bottom - top) < 1 / 3, f"page {number} is a third blank"
+
+
+def with_moments(folder: Path, count: int) -> Organization:
+    """The small clinic, its laboratory technician (no feedback questions) with `count`
+    moments of truth: the moments table is the last thing before the sign-off."""
+    shutil.copytree(DATA / "small-clinic", folder)
+    path = folder / "roles" / "lab-technician.yaml"
+    moments = "".join(
+        f"  - moment: Moment {number} of the day\n"
+        f"    practice: Greet the patient by name and say what happens next ({number}).\n"
+        for number in range(1, count + 1)
+    )
+    path.write_text(
+        path.read_text().split("moments_of_truth:")[0] + "moments_of_truth:\n" + moments
+    )
+    return load_workbook(folder).organization
+
+
+def test_the_row_before_the_sign_off_keeps_with_it_when_no_question_precedes_it(
+    tmp_path: Path,
+) -> None:
+    organization = with_moments(tmp_path / "clinic", 3)
+    role = organization.role("lab-technician")
+    assert role.feedback_questions == ()
+    document = docx.Document(io.BytesIO(render_job_aid(organization, role)))
+    moments = next(t for t in document.tables if t.rows[0].cells[0].text == "The moment")
+    assert [row.cells[0].text for row in moments.rows[1:]] == [
+        "Moment 1 of the day",
+        "Moment 2 of the day",
+        "Moment 3 of the day",
+    ]
+    kept = [
+        all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+        for row in moments.rows[1:]
+    ]
+    assert kept == [False, False, True]
+
+
+def test_a_template_without_a_sign_off_is_left_as_it_is() -> None:
+    body = (
+        '<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:p><w:r><w:t>Only text</w:t></w:r></w:p></w:body>"
+    )
+    assert keep_sign_off_with_what_precedes(body) == body
+
+
+@pytest.mark.skipif(
+    to_pdf.find_soffice() is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice or pdftotext is not installed",
+)
+def test_libreoffice_never_leaves_the_sign_off_alone_after_a_table(tmp_path: Path) -> None:
+    # With 4 to 10 moments and no question after them, the sign-off used to move to the
+    # next page alone.
+    sources = []
+    for count in range(3, 12):
+        organization = with_moments(tmp_path / f"clinic-{count}", count)
+        source = tmp_path / f"moments-{count:02}.docx"
+        source.write_bytes(render_job_aid(organization, organization.role("lab-technician")))
+        sources.append(source)
+    for source, pdf in zip(sources, to_pdf.convert_to_pdf(sources, tmp_path / "pdf"), strict=True):
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        last = [page for page in text.split("\f") if page.strip()][-1]
+        assert "Sign-off" in last and "of the day" in last, source.name

@@ -23,6 +23,7 @@ import jinja2
 import jinja2.meta
 
 from jobdefs.documents.ooxml import ZIP_EPOCH, Part, core_properties, read_parts, write_package
+from jobdefs.documents.page_flow import keep_sign_off_with_what_precedes
 from jobdefs.documents.template_sandbox import (
     bounded,
     new_work,
@@ -265,6 +266,8 @@ class JobAidTemplate:
                 raise TemplateError(self._render_message(part, error)) from None
             if "\n" in xml or "\t" in xml:
                 xml = _word_breaks(xml)
+            if part is self._parts[self._body]:
+                xml = keep_sign_off_with_what_precedes(xml)
             xml = part.prolog + xml
             if part.fix_tables:
                 xml = _fix_tables(xml)
