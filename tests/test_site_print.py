@@ -1,6 +1,10 @@
-"""The explorer on paper: a role page printed by headless Chromium fits on four pages.
+"""The explorer on paper: the largest role page of the generated organization, printed by
+headless Chromium, fits on four pages, keeps every product, customer and supplier of the
+role, and prints no word under 7 points.
 
-Skipped when Chromium or pdfinfo (poppler-utils) is not installed.
+A word's size is the height of its box in the PDF (`pdftotext -bbox`), measured against a
+line of 7-point text printed the same way, as test_print.py does for the office documents.
+Skipped when Chromium or poppler-utils (pdfinfo, pdftotext) is not installed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_print import SMALLEST, heights
 
 from jobdefs.build.run import build
 from jobdefs.workbook.load import load_workbook
@@ -18,32 +23,20 @@ from jobdefs.workbook.load import load_workbook
 CHROMIUM = next(
     (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None
 )
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,
+    reason="Chromium or poppler-utils (pdfinfo, pdftotext) is not installed",
+)
 PRINTED_PAGES_MAX = 4
-# What "a role page" holds for the four pages: a role that hands over and receives up to
-# this many hand-offs (the generated organization's last role receives 80, and prints on 6).
-PRINTED_HANDOFFS_MAX = 30
+SEVEN_POINTS = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>7 points</title>
+<link rel="stylesheet" href="assets/site.css"></head>
+<body><p style="font-size: {SMALLEST}pt">Seven point text, the least a printed word may be</p>
+</body></html>
+"""
 
 
-def test_a_role_page_prints_on_at_most_four_pages(tmp_path: Path) -> None:
-    if shutil.which("pdfinfo") is None:
-        pytest.skip("pdfinfo (poppler-utils) is not installed")
-    from synthetic import write_organization
-
-    root = write_organization(tmp_path / "many", 60)
-    loaded = load_workbook(root)
-    build(loaded, jobs=1)
-    organization = loaded.organization
-    site = root / "build" / "site"
-    # The role with the most on its page (by the page's size) of those of a usual size.
-    usual = [
-        site / "roles" / f"{role.id}.html"
-        for role in organization.roles
-        if len(organization.handoffs_to(role.id)) <= PRINTED_HANDOFFS_MAX
-        and len(organization.handoffs_from(role.id)) <= PRINTED_HANDOFFS_MAX
-    ]
-    page = max(usual, key=lambda p: p.stat().st_size)
-    pdf = tmp_path / "role.pdf"
+def print_to_pdf(page: Path, pdf: Path, profile: Path) -> Path:
     assert CHROMIUM is not None
     subprocess.run(
         [
@@ -51,7 +44,7 @@ def test_a_role_page_prints_on_at_most_four_pages(tmp_path: Path) -> None:
             "--headless",
             "--no-sandbox",  # CI runs as root
             "--disable-gpu",
-            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
             page.as_uri(),
@@ -60,6 +53,56 @@ def test_a_role_page_prints_on_at_most_four_pages(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
-    assert 1 <= pages <= PRINTED_PAGES_MAX
+    return pdf
+
+
+def test_the_largest_role_page_prints_whole_on_at_most_four_pages(tmp_path: Path) -> None:
+    from synthetic import write_organization
+
+    root = write_organization(tmp_path / "many", 60)
+    loaded = load_workbook(root)
+    build(loaded, jobs=1)
+    organization = loaded.organization
+    site = root / "build" / "site"
+    # The role with the most on its page: it receives some eighty hand-offs.
+    role = max(organization.roles, key=lambda r: (site / "roles" / f"{r.id}.html").stat().st_size)
+    received = organization.handoffs_to(role.id)
+    assert len(received) > 60
+    # And the one whose line of sight is longest: its drawing has the most boxes to shrink.
+    sighted = max(
+        organization.roles,
+        key=lambda r: max(
+            (len(line.chain) for line in organization.lines_of_sight.get(r.id, ())), default=0
+        ),
+    )
+    (site / "seven-points.html").write_text(SEVEN_POINTS, encoding="utf-8")
+    bar = print_to_pdf(site / "seven-points.html", tmp_path / "seven.pdf", tmp_path / "p")
+    least = min(heights(bar)) * 0.99  # a 7-point word's box
+    for shown in (sighted, role):
+        pdf = print_to_pdf(
+            site / "roles" / f"{shown.id}.html", tmp_path / f"{shown.id}.pdf", tmp_path / "p"
+        )
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+        pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+        assert 1 <= pages <= PRINTED_PAGES_MAX, shown.id
+        words = heights(pdf)
+        assert len(words) > 100, shown.id  # it printed the page's text, not an empty page
+        assert [round(height, 1) for height in words if height < least] == [], shown.id
+
+    printed = " ".join(
+        subprocess.run(
+            ["pdftotext", str(tmp_path / f"{role.id}.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    )
+    customers = {h.customer.title for h in organization.handoffs_from(role.id)}
+    suppliers = {h.supplier.title for h in received}
+    assert [p.name for p in role.products if p.name not in printed] == []
+    assert customers and sorted(c for c in customers if c not in printed) == []
+    assert sorted(s for s in suppliers if s not in printed) == []
+    assert sorted(p for p in {h.product for h in received} if p not in printed) == []
+    online = f"roles/{role.id}.html"
+    assert f"{len(received)} hand-offs from {len(suppliers)} suppliers" in printed
+    assert online in printed  # where the needs and standards it leaves off are
