@@ -248,7 +248,7 @@ class SitePages:
             "moments_of_truth": [
                 {"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth
             ],
-            "feedback_questions": list(role.feedback_questions),
+            "feedback_questions": [q.text for q in role.feedback_questions],
             "findings": [self._finding(f) for f in self.role_findings(role)],
             "scorecard": scorecard_context(self.figures.get(role.id)),
             "worked_with": [
