@@ -114,3 +114,45 @@ def test_the_largest_role_page_prints_whole_on_at_most_four_pages(tmp_path: Path
     online = f"roles/{role.id}.html"
     assert f"{len(received)} hand-offs from {len(suppliers)} suppliers" in printed
     assert online in printed  # where the needs and standards it leaves off are
+
+
+def test_a_role_with_more_suppliers_than_a_page_holds_sends_the_reader_online(
+    tmp_path: Path,
+) -> None:
+    """A role receiving from 130 roles prints the first 120 by supplier, and says where the
+    rest are: still within four pages."""
+    root = tmp_path / "crowd"
+    (root / "roles").mkdir(parents=True)
+    (root / "jobdefs.yaml").write_text(
+        "organization: Crowded Clinic\nexternal_customers:\n  patient:\n    name: Patient\n",
+        encoding="utf-8",
+    )
+    (root / "roles" / "sink.yaml").write_text(
+        "title: Sink\ndepartment: Ward\npurpose: Take in what everyone sends.\nproducts:\n"
+        "  - name: Discharge\n    customers:\n      - external: patient\n"
+        "        need: To go home knowing what to do.\n",
+        encoding="utf-8",
+    )
+    for n in range(130):
+        (root / "roles" / f"source-{n:03d}.yaml").write_text(
+            f"title: Source {n:03d}\ndepartment: Ward\npurpose: Send one thing.\nproducts:\n"
+            f"  - name: Supply {n:03d}\n    customers:\n      - role: sink\n"
+            "        need: On time and complete.\n",
+            encoding="utf-8",
+        )
+    build(load_workbook(root), jobs=1)
+    site = root / "build" / "site"
+    pdf = print_to_pdf(site / "roles" / "sink.html", tmp_path / "sink.pdf", tmp_path / "p")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert 1 <= pages <= PRINTED_PAGES_MAX
+    printed = " ".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "Source 119" in printed and "Source 120" not in printed
+    assert (
+        "10 more hand-offs received are listed on the role's page online: roles/sink.html"
+        in printed
+    )
