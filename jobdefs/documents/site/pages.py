@@ -17,7 +17,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from jobdefs.documents.job_aid import scorecard_context
-from jobdefs.documents.site import sight
+from jobdefs.documents.site import printed, sight
 from jobdefs.documents.site.journeys import Journey
 from jobdefs.model import (
     Finding,
@@ -213,16 +213,15 @@ class SitePages:
             }
             for expected in open_gaps(role.receives, received)
         ]
-        lines = []
-        for line in organization.lines_of_sight.get(role.id, ()):
-            lines.append(
-                {
-                    "customer": line.external.name,
-                    "customer_href": self.customer_path(line.external.id),
-                    "drawing": sight.drawing(line.chain, line.external.name),
-                    "steps": [self._handoff_out(h) for h in line.chain],
-                }
-            )
+        lines = [
+            {
+                "customer": line.external.name,
+                "customer_href": self.customer_path(line.external.id),
+                "drawing": sight.drawing(line.chain, line.external.name),
+                "steps": [self._handoff_out(h) for h in line.chain],
+            }
+            for line in organization.lines_of_sight.get(role.id, ())
+        ]
         worked_with: dict[str, Party] = {}
         for handoff in (*received, *out):
             for party in (handoff.supplier, handoff.customer):
@@ -242,13 +241,14 @@ class SitePages:
                 "file": role.file,
             },
             "products": products,
-            "suppliers": [self._handoff_out(h) for h in received],
+            "suppliers": (suppliers := [self._handoff_out(h) for h in received]),
+            "received_print": printed.received(suppliers, self.role_path(role.id)),
             "gaps": gaps,
             "lines_of_sight": lines,
             "moments_of_truth": [
                 {"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth
             ],
-            "feedback_questions": list(role.feedback_questions),
+            "feedback_questions": [q.text for q in role.feedback_questions],
             "findings": [self._finding(f) for f in self.role_findings(role)],
             "scorecard": scorecard_context(self.figures.get(role.id)),
             "worked_with": [
