@@ -118,6 +118,24 @@ def test_role_text_is_shown_as_typed_and_runs_nothing(make_workbook, tmp_path: P
     assert json.loads(value.rstrip().removesuffix(";"))["entries"][0][2] == HOSTILE_TITLE
 
 
+def test_a_role_page_names_whom_each_question_asks() -> None:
+    loaded = load_workbook(Path(__file__).parent.parent)
+    pages = SitePages(loaded.organization, loaded.findings)
+    page = render_page(
+        pages, Page("roles/chief-medical-officer.html", "role", "chief-medical-officer")
+    )
+    questions = re.search(rb'<h2 id="questions">.*?<ol>(.*?)</ol>', page, re.S)
+    assert questions is not None
+    items = [
+        html.unescape(re.sub(r"<[^>]+>", "", item)).strip()
+        for item in re.findall(r"<li>(.*?)</li>", questions.group(1).decode(), re.S)
+    ]
+    assert items[:2] == [
+        "Hospitalist: Did you get your call schedule in time to plan your month?",
+        "Emergency Physician: Was there any night when nobody could be found to read or admit?",
+    ]
+
+
 def test_two_builds_give_the_same_site(clinic: Path, tmp_path: Path) -> None:
     build(load_workbook(clinic), output_dir=tmp_path / "one")
     build(load_workbook(clinic), output_dir=tmp_path / "two")

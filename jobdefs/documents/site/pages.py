@@ -18,6 +18,12 @@ from markupsafe import Markup, escape
 
 from jobdefs.documents.job_aid import scorecard_context
 from jobdefs.documents.site import printed, sight
+from jobdefs.documents.site.department_matrix import (
+    column,
+    matrix_context,
+    one_way,
+    pair_counts,
+)
 from jobdefs.documents.site.journeys import Journey
 from jobdefs.model import (
     Finding,
@@ -38,7 +44,6 @@ SINGLE_FILE = "site.html"
 # workbook of a thousand roles in its first weeks has thousands, and each role's page
 # lists its own.
 INDEX_FINDINGS_MAX = 200
-EXTERNAL_COLUMN = "External customers"
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ class SitePages:
             for party in (handoff.supplier, handoff.customer):
                 if party.kind == "role" and party.id != role.id:
                     worked_with.setdefault(party.id, party)
+        asks = {p.key: p.title for p in self.organization.customers_of(role.id)}
         return {
             "title": role.title,
             "role": {
@@ -248,7 +254,9 @@ class SitePages:
             "moments_of_truth": [
                 {"moment": m.moment, "practice": m.practice} for m in role.moments_of_truth
             ],
-            "feedback_questions": [q.text for q in role.feedback_questions],
+            "feedback_questions": [
+                (asks.get(q.asks or ""), q.text) for q in role.feedback_questions
+            ],
             "findings": [self._finding(f) for f in self.role_findings(role)],
             "scorecard": scorecard_context(self.figures.get(role.id)),
             "worked_with": [
@@ -287,7 +295,7 @@ class SitePages:
         partners: dict[str, list[HandOff]] = {}
         for role in roles:
             for handoff in organization.handoffs_from(role.id):
-                partners.setdefault(self._column(handoff), []).append(handoff)
+                partners.setdefault(column(handoff), []).append(handoff)
             coming += [
                 h for h in organization.handoffs_to(role.id) if h.supplier.department != department
             ]
@@ -316,16 +324,7 @@ class SitePages:
 
     @cached_property
     def pair_counts(self) -> dict[tuple[str, str], int]:
-        """How many hand-offs each department hands each column of the matrix."""
-        counts: dict[tuple[str, str], int] = {}
-        for handoff in self.organization.handoffs:
-            pair = (handoff.supplier.department, self._column(handoff))
-            counts[pair] = counts.get(pair, 0) + 1
-        return counts
-
-    def _column(self, handoff: HandOff) -> str:
-        customer = handoff.customer
-        return customer.department if customer.kind == "role" else EXTERNAL_COLUMN
+        return pair_counts(self.organization.handoffs)
 
     def _order(self, department: str) -> tuple[int, str]:
         slug = self.department_slug.get(department)
@@ -343,7 +342,6 @@ class SitePages:
         cells: dict[tuple[str, str], list[HandOff]] = {}
         for handoff in handoffs:
             cells.setdefault((handoff.supplier.key, handoff.customer.key), []).append(handoff)
-        back = self.pair_counts.get((partner, department), 0) > 0
         return {
             "partner": partner,
             "partner_href": (
@@ -351,7 +349,7 @@ class SitePages:
             ),
             "anchor": self.pair_anchor(partner),
             "count": len(handoffs),
-            "one_way": partner != department and partner != EXTERNAL_COLUMN and not back,
+            "one_way": one_way(self.pair_counts, department, partner),
             "customers": [self._party(c) for c in customers],
             "rows": [
                 {
@@ -430,54 +428,9 @@ class SitePages:
         }
 
     def _matrix_context(self) -> dict[str, Any]:
-        names = list(self.department_slug)
-        columns = [*names, EXTERNAL_COLUMN]
-        counts = self.pair_counts
-        sends = {a for (a, b) in counts if a != b and b != EXTERNAL_COLUMN}
-        receives = {b for (a, b) in counts if a != b}
-        rows = []
-        for name in names:
-            cells = []
-            for column in columns:
-                count = counts.get((name, column), 0)
-                one_way = (
-                    count > 0
-                    and column not in (name, EXTERNAL_COLUMN)
-                    and not counts.get((column, name))
-                )
-                cells.append(
-                    {
-                        "count": count,
-                        "one_way": one_way,
-                    }
-                )
-            rows.append(
-                {
-                    "name": name,
-                    "href": self.department_path(name),
-                    "blank": name not in sends,
-                    "cells": cells,
-                }
-            )
-        return {
-            "title": "Hand-off matrix",
-            "columns": [
-                {
-                    "name": c,
-                    "anchor": self.pair_anchor(c),
-                    "blank": c != EXTERNAL_COLUMN and c not in receives,
-                }
-                for c in columns
-            ],
-            "rows": rows,
-            "blank_rows": [n for n in names if n not in sends],
-            "blank_columns": [n for n in names if n not in receives],
-            "one_way": [
-                {"from": a, "to": b, "count": n}
-                for (a, b), n in sorted(counts.items())
-                if b not in (a, EXTERNAL_COLUMN) and not counts.get((b, a))
-            ],
-        }
+        return matrix_context(
+            self.pair_counts, list(self.department_slug), self.department_path, self.pair_anchor
+        )
 
     def _journey_context(self, journey_id: str) -> dict[str, Any]:
         journey = next(j for j in self.journeys if j.id == journey_id)
