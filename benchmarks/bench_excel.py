@@ -32,7 +32,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, xlsx
+from jobdefs.documents import (
+    findings_sheet,
+    handoffs_sheet,
+    matrix,
+    review_workbooks,
+    roles_sheet,
+    xlsx,
+)
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
     Customer,
@@ -235,7 +242,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
     _naive_handoffs(wb.create_sheet("Hand-offs"), org.handoffs)
 
     roles = wb.create_sheet("Roles")
-    for column, spec in enumerate(matrix.ROLE_COLUMNS, 1):
+    for column, spec in enumerate(roles_sheet.ROLE_COLUMNS, 1):
         _style(_text(roles, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, role in enumerate(org.roles, 2):
         reaches = [line.external.name for line in org.lines_of_sight.get(role.id, ())]
@@ -260,7 +267,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
             _style(cell)
 
     findings = wb.create_sheet("Findings")
-    for column, spec in enumerate(matrix.FINDING_COLUMNS, 1):
+    for column, spec in enumerate(findings_sheet.FINDING_COLUMNS, 1):
         _style(_text(findings, 1, column, spec.header), bold=True, fill="FF1F4E78")
     for row, f in enumerate(warnings, 2):
         for column, value in enumerate(

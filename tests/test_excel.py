@@ -15,7 +15,15 @@ from typing import Any
 import openpyxl
 import pytest
 
-from jobdefs.documents import handoffs_sheet, matrix, review_workbooks, sheets, xlsx
+from jobdefs.documents import (
+    findings_sheet,
+    handoffs_sheet,
+    matrix,
+    review_workbooks,
+    roles_sheet,
+    sheets,
+    xlsx,
+)
 from jobdefs.model import (
     Customer,
     ExternalCustomer,
@@ -294,7 +302,7 @@ def test_handoffs_table_dropdown_and_frozen_header(book: Any, sample: Workbook) 
 def test_roles_sheet_counts(book: Any, sample: Workbook) -> None:
     organization = sample.organization
     rows = values(book["Roles"])
-    assert rows[0] == [c.header for c in matrix.ROLE_COLUMNS]
+    assert rows[0] == [c.header for c in roles_sheet.ROLE_COLUMNS]
     assert [row[0] for row in rows[1:]] == [r.id for r in organization.roles]
     by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     lab = by_id["lab-technician"]
@@ -326,7 +334,7 @@ def test_findings_sheet_says_when_there_are_none(sample: Workbook) -> None:
     rows = values(open_xlsx(data)["Findings"])
     assert len(rows) == 2
     assert rows[1][0] == "none"
-    assert rows[1][-1] == matrix.NO_WARNINGS
+    assert rows[1][-1] == findings_sheet.NO_WARNINGS
 
 
 def test_roles_last_reviewed_is_a_date() -> None:
@@ -345,10 +353,10 @@ def test_roles_last_reviewed_is_a_date() -> None:
         ]
     )
     rows = values(open_xlsx(matrix.matrix_workbook(organization, [], MOMENT))["Roles"])
-    column = [c.header for c in matrix.ROLE_COLUMNS].index("Last reviewed")
+    column = [c.header for c in roles_sheet.ROLE_COLUMNS].index("Last reviewed")
     assert rows[1][column] == datetime.datetime(2025, 11, 30)
     assert rows[2][column] is None
-    assert rows[1][[c.header for c in matrix.ROLE_COLUMNS].index("Line of sight")] == "n/a"
+    assert rows[1][[c.header for c in roles_sheet.ROLE_COLUMNS].index("Line of sight")] == "n/a"
 
 
 # ---------------------------------------------------------------------------------------

@@ -24,7 +24,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobdefs.documents import handoffs_sheet, ooxml, review_workbooks, sheets, xlsx, xlsx_package
+from jobdefs.documents import (
+    handoffs_sheet,
+    ooxml,
+    review_workbooks,
+    roles_sheet,
+    sheets,
+    xlsx,
+    xlsx_package,
+)
 from jobdefs.documents import matrix as matrix_book
 from jobdefs.model import Customer, ExternalCustomer, Finding, Product, Role, Settings
 from jobdefs.output import MATRIX
@@ -426,7 +434,7 @@ def test_text_numbers_and_dates_read_back_as_they_went_in() -> None:
         # openpyxl keeps spaces either way; Excel drops those not marked to be kept.
         assert b'<t xml:space="preserve"> leading</t>' in archive.read("xl/worksheets/sheet3.xml")
 
-    headers = [column.header for column in matrix_book.ROLE_COLUMNS]
+    headers = [column.header for column in roles_sheet.ROLE_COLUMNS]
     by_id = {row[0].value: row for row in book["Roles"].iter_rows(min_row=2)}
     need = handoffs_sheet.HANDOFF_HEADERS.index("Need")
     needs = {row[need] for row in book["Hand-offs"].iter_rows(min_row=2, values_only=True)}

@@ -18,13 +18,14 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from jobdefs.documents.findings_sheet import findings_sheet
 from jobdefs.documents.handoffs_sheet import NO_REVIEWS, CarriedReviews, _handoffs_sheet
 from jobdefs.documents.journeys_sheet import journeys_sheet
+from jobdefs.documents.roles_sheet import roles_sheet
 from jobdefs.documents.sheets import (
     BOLD,
     CELL_MAX,
     LINE_POINTS,
-    Column,
     print_setup,
     wrapped_lines,
 )
@@ -35,16 +36,12 @@ from jobdefs.documents.xlsx import (
     _column_letter,
     _column_letters,
     _empty_cell,
-    _list_sheet,
-    _ListShape,
-    _ListSheet,
     _Look,
     _not_known,
     _row,
     _Sheet,
     _styles,
     _text_cell,
-    _Value,
 )
 from jobdefs.documents.xlsx_package import _digest, _package
 from jobdefs.model import EXTERNAL_DEPARTMENT, Finding, Organization
@@ -57,35 +54,6 @@ MATRIX_FIRST_COLUMN = 3
 MATRIX_COLUMN_WIDTH = 20
 TITLE_WIDTH = 28  # column A, the supplier's title, printed on every page
 DEPARTMENT_WIDTH = 16
-
-
-ROLE_COLUMNS = (
-    Column("Role id", 24, "code"),
-    Column("Title", 28, "prose"),
-    Column("Department", 20, "prose"),
-    Column("Reports to", 24, "prose"),
-    Column("Reports to id", 20, "code"),
-    Column("Products", 10, "number"),
-    Column("Customers", 11, "number"),
-    Column("Suppliers", 10, "number"),
-    Column("Line of sight", 9),
-    Column("Reaches", 28, "prose"),
-    Column("Last reviewed", 12, "date"),
-    Column("Source file", 40, "code"),
-)
-
-
-FINDING_COLUMNS = (
-    Column("Severity", 10),
-    Column("Code", 20, "code"),
-    Column("File", 36, "code"),
-    Column("Line", 7, "number"),
-    Column("Column", 8, "number"),
-    Column("Message", 90, "prose"),
-)
-
-
-NO_WARNINGS = "No warnings: every check passed."
 
 
 def matrix_workbook(
@@ -107,8 +75,8 @@ def matrix_workbook(
     sheets: tuple[_Sheet, ...] = (
         _matrix_sheet(organization, sources),
         _handoffs_sheet(organization.handoffs, reviews, sources, page_header=(name, "Hand-offs")),
-        _roles_sheet(organization, sources),
-        _findings_sheet(warnings, name),
+        roles_sheet(organization, sources),
+        findings_sheet(warnings, name),
         # After the contract's four, so that each keeps its place.
         *([journeys_sheet(organization)] if organization.journeys else []),
     )
@@ -417,74 +385,3 @@ def _product_list(names: list[str]) -> str:
         size += len(name) + 1
     kept.append(f"… and {len(names) - len(kept)} more: see the Hand-offs sheet")
     return "\n".join(kept)
-
-
-# ---------------------------------------------------------------------------------------
-# The Roles and Findings sheets
-
-
-def _roles_sheet(organization: Organization, sources: RowSources | None = None) -> _ListSheet:
-    roles = organization.roles
-    has_externals = bool(organization.external_customers)
-
-    def rows(start: int, end: int) -> tuple[tuple[_Value, ...], ...]:
-        made: list[tuple[_Value, ...]] = []
-        for role in roles[start:end]:
-            boss = role.reports_to
-            boss_title = (
-                organization.role(boss).title if boss and organization.has_role(boss) else ""
-            )
-            reaches = [line.external.name for line in organization.lines_of_sight.get(role.id, ())]
-            made.append(
-                (
-                    role.id,
-                    role.title,
-                    role.department,
-                    boss_title,
-                    boss or "",
-                    len(role.products),
-                    # As many as customers_of() and suppliers_of() give, without making them.
-                    len({h.customer.key for h in organization.handoffs_from(role.id)}),
-                    len({h.supplier.id for h in organization.handoffs_to(role.id)}),
-                    ("Yes" if reaches else "No") if has_externals else "n/a",
-                    ", ".join(reaches),
-                    datetime.date.fromisoformat(role.reviewed) if role.reviewed else None,
-                    role.file,
-                )
-            )
-        return tuple(made)
-
-    shape = _ListShape(
-        "Roles", ROLE_COLUMNS, len(roles), filtered=True, page_header=(organization.name, "Roles")
-    )
-    if sources is None or not sources.structure:
-        return _ListSheet(shape, rows)
-
-    def from_files(start: int, end: int) -> str | None:
-        files = sources.files
-        if any(role.id not in files for role in roles[start:end]):
-            return None
-        return "\x1e".join(
-            [sources.code, sources.structure, *(files[role.id] for role in roles[start:end])]
-        )
-
-    return _ListSheet(shape, rows, from_files)
-
-
-def _findings_sheet(warnings: Sequence[Finding], organization: str) -> _ListSheet:
-    page_header = (organization, "Findings")
-    if not warnings:
-        none = [("none", "", "", None, None, NO_WARNINGS)]
-        return _list_sheet("Findings", FINDING_COLUMNS, none, page_header=page_header)
-    rows = (
-        (
-            finding.severity,
-            finding.code,
-            finding.file,
-            finding.line,
-            finding.column,
-            finding.message,
-        )
-        for finding in warnings
-    )
-    return _list_sheet("Findings", FINDING_COLUMNS, rows, page_header=page_header, filtered=True)
