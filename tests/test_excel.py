@@ -150,7 +150,36 @@ def cells(book: Any) -> list[Any]:
 
 def test_sheets_are_the_contracts_in_order(book: Any) -> None:
     # The contract's four in its order; a workbook with journeys has their sheet after them.
-    assert book.sheetnames == ["Matrix", "Hand-offs", "Roles", "Findings", "Journeys"]
+    assert book.sheetnames == [
+        "Matrix",
+        "Hand-offs",
+        "Roles",
+        "Findings",
+        "Journeys",
+        "Matrix counts",
+    ]
+
+
+def test_matrix_counts_holds_each_cells_number_of_products(book: Any) -> None:
+    matrix_sheet, counts = book["Matrix"], book["Matrix counts"]
+    first_row, first_column = matrix.MATRIX_FIRST_ROW, matrix.MATRIX_FIRST_COLUMN
+    assert [c.value for c in counts[1]] == [c.value for c in matrix_sheet[1]]
+    assert [c.value for c in counts["A"]][first_row - 1 :] == [c.value for c in matrix_sheet["A"]][
+        first_row - 1 :
+    ]
+    numbers = 0
+    for listed_row, counted_row in zip(
+        matrix_sheet.iter_rows(min_row=first_row, min_col=first_column),
+        counts.iter_rows(min_row=first_row, min_col=first_column),
+        strict=False,
+    ):
+        for products, counted in zip(listed_row, counted_row, strict=False):
+            expected = len(products.value.split("\n")) if products.value else None
+            assert counted.value == expected, products.coordinate
+            numbers += expected is not None
+    assert numbers > 0
+    assert counts.freeze_panes == matrix_sheet.freeze_panes
+    assert counts.print_title_cols == "$A:$A"
 
 
 def test_matrix_has_suppliers_down_and_customers_across(book: Any, sample: Workbook) -> None:

@@ -45,7 +45,14 @@ def copy_of_example(tmp_path: Path) -> Path:
 def test_the_journeys_sheet_lists_every_step_in_order_with_its_handoff_id() -> None:
     organization = example()
     book = openpyxl.load_workbook(io.BytesIO(matrix_of(organization)))
-    assert book.sheetnames == ["Matrix", "Hand-offs", "Roles", "Findings", "Journeys"]
+    assert book.sheetnames == [
+        "Matrix",
+        "Hand-offs",
+        "Roles",
+        "Findings",
+        "Journeys",
+        "Matrix counts",
+    ]
     rows = list(book["Journeys"].iter_rows(values_only=True))
     assert rows[0] == ("Journey", "Step", "Supplier", "Product", "Customer", "Hand-off id")
     expected = []
@@ -79,7 +86,7 @@ def test_the_journeys_sheet_lists_every_step_in_order_with_its_handoff_id() -> N
 def test_a_workbook_without_journeys_has_no_journeys_sheet_and_the_same_bytes_each_time() -> None:
     organization = dataclasses.replace(example(), journeys=())
     data = matrix_of(organization)
-    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == list(SHEETS)
+    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == [*SHEETS, "Matrix counts"]
     assert matrix_of(organization) == data
     with_journeys = matrix_of(example())
     assert matrix_of(example()) == with_journeys != data

@@ -1,11 +1,12 @@
-"""internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles, Journeys (when the
-organization has any) and Findings.
+"""internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles, Findings, Journeys
+(when the organization has any) and Matrix counts.
 
 The Matrix sheet has supplier roles down and customers across, each cell listing the
 products one hands to the other, one per line, and nothing else (the contract's cell). How
 many is shown too, by the cell's shade and by a number format "(n) " before the names: Excel
 shows it on every cell, LibreOffice only on a cell of one line (it drops number formats on a
-cell of several, whose lines then count themselves). Its empty cells are never written, so
+cell of several). So the sheet Matrix counts repeats the grid with numbers, which every
+program shows, prints and can add up. Its empty cells are never written, so
 size and memory follow the number of hand-offs, not roles². A build tells the matrix which
 file each role was read from (`RowSources`): rows made only from unchanged files are copied
 from the earlier file without being made.
@@ -52,6 +53,8 @@ SHEETS = ("Matrix", "Hand-offs", "Roles", "Findings")
 MATRIX_FIRST_ROW = 3
 MATRIX_FIRST_COLUMN = 3
 MATRIX_COLUMN_WIDTH = 20
+COUNTS_SHEET = "Matrix counts"  # the same grid with numbers: every program shows them
+COUNTS_COLUMN_WIDTH = 12
 TITLE_WIDTH = 28  # column A, the supplier's title, printed on every page
 DEPARTMENT_WIDTH = 16
 
@@ -65,7 +68,7 @@ def matrix_workbook(
     previous: bytes | None = None,
     sources: RowSources | None = None,
 ) -> bytes:
-    """internal-customer-matrix.xlsx: the sheets Matrix, Hand-offs, Roles and Findings.
+    """internal-customer-matrix.xlsx: Matrix, Hand-offs, Roles, Findings, Journeys, Matrix counts.
 
     `previous` is the file this wrote in an earlier build, unchanged since: what has not
     changed is copied from it rather than made again. A damaged or foreign file is ignored.
@@ -79,6 +82,7 @@ def matrix_workbook(
         findings_sheet(warnings, name),
         # After the contract's four, so that each keeps its place.
         *([journeys_sheet(organization)] if organization.journeys else []),
+        _matrix_sheet(organization, sources, COUNTS_SHEET),
     )
     title = f"{organization.name}: internal-customer matrix"
     return _package(sheets, title, moment, previous)
@@ -138,6 +142,8 @@ def _count_look(count: int) -> _Look:
 
 # Every look a cell of products may have, by its number of products.
 _COUNT_LOOKS = [_count_look(count) for count in range(1, COUNTS_SHOWN + 2)]
+# The shades of the Matrix counts sheet's numbers.
+_NUMBER_LOOKS = [_Look(fill=fill, align="number", grid=True) for fill in _COUNT_FILLS]
 
 
 def _products_cell(names: tuple[str, ...]) -> tuple[str, _Look]:
@@ -155,6 +161,7 @@ class _MatrixShape(NamedTuple):
     customers: int
     page_header: tuple[str, str]
     title: str = "Matrix"
+    column_width: int = MATRIX_COLUMN_WIDTH
 
     @property
     def looks(self) -> list[_Look]:
@@ -162,7 +169,7 @@ class _MatrixShape(NamedTuple):
         for across, gap in ((True, _NO_SUPPLIER), (False, _SERVES_NO_ONE)):
             looks += [_title_look(band, marker, across) for band in (0, 1) for marker in ("", gap)]
             looks += [_department_look(band, across) for band in (0, 1)]
-        return looks + _COUNT_LOOKS
+        return looks + (_NUMBER_LOOKS if self.title == COUNTS_SHEET else _COUNT_LOOKS)
 
     def structure(self, sheet: Any, styles: Mapping[_Look, Any]) -> None:
         _matrix_structure(sheet, self)
@@ -175,13 +182,13 @@ def _matrix_structure(sheet: Any, shape: _MatrixShape) -> None:
     if shape.customers:
         grid = sheet.column_dimensions[_column_letter(MATRIX_FIRST_COLUMN)]
         grid.min, grid.max = MATRIX_FIRST_COLUMN, offset + shape.customers
-        grid.width = MATRIX_COLUMN_WIDTH
+        grid.width = shape.column_width
     sheet.freeze_panes = f"{_column_letter(MATRIX_FIRST_COLUMN)}{MATRIX_FIRST_ROW}"
     # Across as many pages as it takes, each with the roles' titles down its left side.
     print_setup(
         sheet,
         f"1:{MATRIX_FIRST_ROW - 1}",
-        widths=[DEPARTMENT_WIDTH] + [MATRIX_COLUMN_WIDTH] * shape.customers,
+        widths=[DEPARTMENT_WIDTH] + [shape.column_width] * shape.customers,
         header=shape.page_header,
         title_columns="A:A",
         repeated=[TITLE_WIDTH],
@@ -209,20 +216,26 @@ class _MatrixSheet(NamedTuple):
     sources: Callable[[int, int], tuple[Any, ...] | None]
 
     def blocks(self) -> list[_Block]:
+        counted = self.shape.title == COUNTS_SHEET
+        legend = _COUNTS_LEGEND_TEXT if counted else _LEGEND_TEXT
+        rows = _count_rows if counted else _matrix_rows
         starts = _blocks(self.rows)
-        blocks = [_Block(_matrix_titles, (self.customers,))]
+        blocks = [_Block(_matrix_titles, (self.customers, legend, self.shape.column_width))]
         for start in starts:
             end = start + starts.step
             told = self.sources(start, end)
             if told is None:
-                blocks.append(_Block(_matrix_rows, (start, self.suppliers(start, end))))
+                blocks.append(_Block(rows, (start, self.suppliers(start, end))))
             else:
                 made = functools.partial(lambda s, e: (s, self.suppliers(s, e)), start, end)
-                blocks.append(_Block(_matrix_rows, made, (start, told)))
+                blocks.append(_Block(rows, made, (start, told)))
         return blocks
 
 
-def _matrix_sheet(organization: Organization, sources: RowSources | None = None) -> _MatrixSheet:
+def _matrix_sheet(
+    organization: Organization, sources: RowSources | None = None, title: str = "Matrix"
+) -> _MatrixSheet:
+    """The Matrix sheet, or with `title` COUNTS_SHEET the same grid holding numbers."""
     roles = organization.roles
     # Each customer's key, title and department: the roles, then the external customers.
     customers = [(role.id, role.title, role.department) for role in roles]
@@ -261,7 +274,12 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
 
         told = from_files
     return _MatrixSheet(
-        _MatrixShape(len(customers), (organization.name, "Matrix")),
+        _MatrixShape(
+            len(customers),
+            (organization.name, title),
+            title,
+            COUNTS_COLUMN_WIDTH if title == COUNTS_SHEET else MATRIX_COLUMN_WIDTH,
+        ),
         tuple(
             (title, department, band, key not in supplied)
             for (key, title, department), band in zip(customers, bands, strict=True)
@@ -273,15 +291,20 @@ def _matrix_sheet(organization: Organization, sources: RowSources | None = None)
 
 
 _CORNER_TEXT = "Supplier ↓   Customer →"
+_MARKS_TEXT = "Grey: the role itself. Yellow: serves no one, or nobody supplies it."
 _LEGEND_TEXT = (
-    "(n) and the shade: the number of products handed over, one per line. Grey: the role "
-    "itself. "
-    "Yellow: serves no one, or nobody supplies it."
+    "(n) and the shade: the number of products handed over, one per line; the sheet "
+    f"{COUNTS_SHEET} has each number. {_MARKS_TEXT}"
+)
+_COUNTS_LEGEND_TEXT = (
+    f"How many products each role hands each customer; the Matrix sheet names them. {_MARKS_TEXT}"
 )
 
 
-def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -> str:
-    """Rows 1 and 2: each customer's title, then its department."""
+def _matrix_titles(
+    customers: tuple[_Customer, ...], legend: str, width: int, ids: Mapping[_Look, int]
+) -> str:
+    """Rows 1 and 2: each customer's title, then its department; the legend below the corner."""
     offset = MATRIX_FIRST_COLUMN - 1
     letters = _column_letters(offset + len(customers))
     corner = _styles(ids, _CORNER)
@@ -297,7 +320,7 @@ def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -
         for index, ((title, _, band, _), gap) in enumerate(zip(customers, gaps, strict=True))
     ]
     lines = [
-        wrapped_lines(title + gap, MATRIX_COLUMN_WIDTH, BOLD)
+        wrapped_lines(title + gap, width, BOLD)
         for (title, *_), gap in zip(customers, gaps, strict=True)
     ]
     lines.append(wrapped_lines(_CORNER_TEXT, TITLE_WIDTH, BOLD))
@@ -305,22 +328,52 @@ def _matrix_titles(customers: tuple[_Customer, ...], ids: Mapping[_Look, int]) -
 
     departments = [_styles(ids, _department_look(band, True)) for band in (0, 1)]
     cells = [
-        _text_cell("A2", _LEGEND_TEXT, _styles(ids, _LEGEND)),
+        _text_cell("A2", legend, _styles(ids, _LEGEND)),
         _empty_cell("B2", departments[1][0]),
     ]
     cells += [
         _text_cell(f"{letters[offset + index]}2", department, departments[band])
         for index, (_, department, band, _) in enumerate(customers)
     ]
-    lines = [wrapped_lines(department, MATRIX_COLUMN_WIDTH) for _, department, *_ in customers]
-    lines.append(wrapped_lines(_LEGEND_TEXT, TITLE_WIDTH))
+    lines = [wrapped_lines(department, width) for _, department, *_ in customers]
+    lines.append(wrapped_lines(legend, TITLE_WIDTH))
     points = max(lines, default=1) * LINE_POINTS
     rows.append(_row(2, cells, points))
     return "".join(rows)
 
 
+# A writer of one grid cell: (its reference, the products) -> its XML and its lines of text.
+_GridCell = Callable[[str, tuple[str, ...]], tuple[str, int]]
+
+
 def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Look, int]) -> str:
-    """The rows of the supplier roles from position `start` on."""
+    """The Matrix rows of the supplier roles from position `start` on: products by name."""
+    counts = {look: _styles(ids, look) for look in _COUNT_LOOKS}
+
+    def listed(ref: str, names: tuple[str, ...]) -> tuple[str, int]:
+        text, look = _products_cell(names)
+        shown = f"({len(names)}) {text}"  # the count goes before the first line
+        return _text_cell(ref, text, counts[look]), wrapped_lines(shown, MATRIX_COLUMN_WIDTH)
+
+    return _supplier_rows(start, suppliers, ids, listed)
+
+
+def _count_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Look, int]) -> str:
+    """The Matrix counts rows of the supplier roles from position `start` on: numbers."""
+    shades = [ids[look] for look in _NUMBER_LOOKS]
+
+    def counted(ref: str, names: tuple[str, ...]) -> tuple[str, int]:
+        shade = shades[min(len(names), len(shades)) - 1]
+        return f'<c r="{ref}" s="{shade}"><v>{len(names)}</v></c>', 1
+
+    return _supplier_rows(start, suppliers, ids, counted)
+
+
+def _supplier_rows(
+    start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Look, int], cell: _GridCell
+) -> str:
+    """Rows of the grid: each supplier's title and department, then `cell` for each
+    customer it hands something to, grey where it meets itself."""
     offset = MATRIX_FIRST_COLUMN - 1
     titles = {
         (band, gap): _styles(ids, _title_look(band, gap, False))
@@ -329,7 +382,6 @@ def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Loo
     }
     departments = [_styles(ids, _department_look(band, False)) for band in (0, 1)]
     diagonal = ids[_DIAGONAL]
-    counts = {look: _styles(ids, look) for look in _COUNT_LOOKS}
     rows = []
     for index, (title, department, band, alone, products) in enumerate(suppliers, start):
         number = MATRIX_FIRST_ROW + index
@@ -346,14 +398,12 @@ def _matrix_rows(start: int, suppliers: tuple[_Supplier, ...], ids: Mapping[_Loo
         )
         found: list[tuple[int, str]] = []
         for column, names in products:
-            text, look = _products_cell(names)
-            ref = f"{letters[offset + column]}{number}"
-            found.append((column, _text_cell(ref, text, counts[look])))
-            shown = f"({len(names)}) {text}"  # the count goes before the first line
-            lines = max(lines, wrapped_lines(shown, MATRIX_COLUMN_WIDTH))
+            made, height = cell(f"{letters[offset + column]}{number}", names)
+            found.append((column, made))
+            lines = max(lines, height)
         if all(column != index for column, _ in products):  # grey: the role itself
             found.append((index, _empty_cell(f"{letters[offset + index]}{number}", diagonal)))
-        cells += [cell for _, cell in sorted(found, key=lambda item: item[0])]
+        cells += [made for _, made in sorted(found, key=lambda item: item[0])]
         rows.append(_row(number, cells, lines * LINE_POINTS))
     return "".join(rows)
 

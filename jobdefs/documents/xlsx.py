@@ -141,6 +141,7 @@ _ALIGNMENTS: dict[str, dict[str, Any]] = {
     "plain": {"horizontal": "left", "vertical": "top"},
     "wrap": {"horizontal": "left", "vertical": "top", "wrap_text": True},
     "head": {"horizontal": "left", "vertical": "bottom", "wrap_text": True},
+    "number": {"horizontal": "center", "vertical": "top"},
 }
 
 
