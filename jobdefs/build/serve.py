@@ -18,8 +18,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from markupsafe import escape
+
 from jobdefs.build.run import build
 from jobdefs.documents.site.pages import SITE
+from jobdefs.documents.site.render import CONTENT_SECURITY_POLICY
 from jobdefs.errors import JobdefsError
 from jobdefs.output import MANIFEST, Stamp, stamp
 from jobdefs.reports.findings import summary
@@ -45,6 +48,10 @@ RELOAD_SCRIPT = b"""(function () {
 })();
 """
 RELOAD_TAG = f'<script src="{RELOAD_PATH}"></script>\n</body>'.encode()
+# The reload script asks this server for the generation, a connection the pages' policy
+# (default-src 'none') refuses: served pages, and only they, may connect to where they came from.
+PAGE_POLICY = str(escape(CONTENT_SECURITY_POLICY)).encode()
+SERVED_POLICY = str(escape(CONTENT_SECURITY_POLICY + "; connect-src 'self'")).encode()
 
 Report = Callable[[str], None]
 
@@ -181,7 +188,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             except OSError:
                 self.send_error(404, "No such page")
                 return
-            self._send(data.replace(b"</body>", RELOAD_TAG, 1), "text/html; charset=utf-8")
+            served_page = data.replace(PAGE_POLICY, SERVED_POLICY, 1)
+            self._send(served_page.replace(b"</body>", RELOAD_TAG, 1), "text/html; charset=utf-8")
             return
         super().do_GET()
 
