@@ -178,6 +178,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if path == RELOAD_PATH:
             self._send(RELOAD_SCRIPT, "text/javascript")
             return
+        if path == "/favicon.ico":  # every browser asks; the site has no icon, and says so
+            self.send_response(204)
+            self.end_headers()
+            return
         if path.endswith("/") or path.endswith(".html"):
             served = self.translate_path(path)
             if os.path.isdir(served):
