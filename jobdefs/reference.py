@@ -376,6 +376,14 @@ def templates_markdown() -> str:
         "the template has errors. `jobdefs build --handbook` also binds every job aid into "
         "one `handbook.docx`, styled by the same template.",
         "",
+        "**The sign-off stays with what precedes it.** The signature table keeps its table "
+        "style, *Job Aid Sign-off*: when a job aid is made, the paragraph or table row just "
+        "before the sign-off's heading is set to keep with it, so the sign-off never moves to "
+        "a last page alone, whatever section comes before it in that role's job aid (the last "
+        "question, a moment of truth, a journey). Word keeps it so in every case; LibreOffice "
+        "does too, except after a table that already runs across two pages. Rename or replace "
+        "that table style and the job aid is left as the template lays it out.",
+        "",
         "What the check reports:",
         "",
         "| code | what it means |",
