@@ -16,11 +16,20 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from jobdefs.documents import ooxml, table_cells
-from jobdefs.documents.journey_steps import JourneyRoll, RolledStep, StepFigures, roll, share_text
-from jobdefs.model import EXTERNAL_DEPARTMENT, Journey, Organization
+from jobdefs.documents.journey_steps import (
+    JourneyRoll,
+    Lane,
+    RolledStep,
+    StepFigures,
+    customer_lane,
+    lanes_of,
+    roll,
+    share_text,
+)
+from jobdefs.model import Journey, Organization
 from jobdefs.text import count
 
 LANE_TEXT_POINTS = 8.5  # the swimlane's text: small enough for seven steps a band, still read
@@ -37,12 +46,6 @@ SUPPLIER_FILL = "DDEBF7"  # the product, in the lane of the role that hands it o
 SEEN_FILL = "FFF2CC"  # what the customer receives, above the line of visibility
 HEADER_FILL = "1F4E78"
 LINE_COLOR = "1F4E78"
-
-
-class Lane(NamedTuple):
-    key: str  # a party's key: a role id, or external:<id>
-    department: str
-    title: str
 
 
 def journey_document(
@@ -101,27 +104,6 @@ def journey_document(
 
 # ---------------------------------------------------------------------------------------
 # What goes where
-
-
-def lanes_of(organization: Organization, journey: Journey) -> list[Lane]:
-    """The customer's lane, then the roles' lanes by department (each department and role
-    where it first appears in the journey), then any other outside party's lane."""
-    customer = organization.external(journey.customer)
-    top = Lane(f"external:{journey.customer}", "", customer.name if customer else journey.customer)
-    roles: dict[str, dict[str, Lane]] = {}
-    outside: dict[str, Lane] = {}
-    for step in journey.steps:
-        if step.handoff is None:
-            continue
-        for party in (step.handoff.supplier, step.handoff.customer):
-            if party.key == top.key:
-                continue
-            if party.kind == "role":
-                department = roles.setdefault(party.department, {})
-                department.setdefault(party.key, Lane(party.key, party.department, party.title))
-            else:
-                outside.setdefault(party.key, Lane(party.key, EXTERNAL_DEPARTMENT, party.title))
-    return [top, *(lane for group in roles.values() for lane in group.values()), *outside.values()]
 
 
 def bands(steps: Sequence[RolledStep]) -> list[tuple[RolledStep, ...]]:
@@ -188,8 +170,7 @@ def _page_break(document: Any) -> None:
 
 
 def _customer_title(organization: Organization, journey: Journey) -> str:
-    customer = organization.external(journey.customer)
-    return customer.name if customer else journey.customer
+    return customer_lane(organization, journey).title
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,8 +6,11 @@ The rolled share met is the product of the shares met of the journey's steps to 
 customers (roles) that were answered. A step to an outside customer (the patient, a payer)
 is not asked about in the internal surveys; a step with no answers is named, never guessed.
 
-Here, below the documents and the scorecard, because the journey document and the journey
-score both show it and must agree.
+And a journey's lanes: the customer's own lane on top, then one lane per role, grouped by
+department, then any other outside party.
+
+Here, below the documents and the scorecard, because the journey document, the explorer's
+journey page and the journey score all show these and must agree.
 """
 
 from __future__ import annotations
@@ -15,9 +18,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from jobdefs.model import HandOff, Journey
+from jobdefs.model import EXTERNAL_DEPARTMENT, HandOff, Journey, Organization
+
+
+class WalkedStep(Protocol):
+    """What lanes and shares read of a journey's step: the hand-off it is, if declared."""
+
+    @property
+    def handoff(self) -> HandOff | None: ...
+
+
+class Walked(Protocol):
+    """What lanes and shares read of a journey: a model.Journey, or the explorer's seam
+    (documents/site/journeys.py), which has no more than these fields."""
+
+    @property
+    def customer(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[WalkedStep]: ...
 
 
 class StepFigures(NamedTuple):
@@ -71,13 +91,7 @@ class JourneyRoll:
     @property
     def share_met(self) -> float | None:
         """The product of the answered internal steps' shares met; None when none was."""
-        shares = [step.figures.share_met for step in self.answered if step.figures]
-        if not shares:
-            return None
-        product = 1.0
-        for share in shares:
-            product *= share or 0.0
-        return product
+        return rolled_share(self.steps)
 
     @property
     def weakest(self) -> RolledStep | None:
@@ -105,15 +119,65 @@ def share_text(value: float | None) -> str:
     return f"{shown:.0f}%"
 
 
-def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
-    """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
+def rolled_share(steps: Sequence[RolledStep]) -> float | None:
+    """The product of the shares met of the answered internal `steps`; None when none was."""
+    shares = [step.figures.share_met for step in steps if step.internal and step.figures]
+    answered = [share for share in shares if share is not None]
+    if not answered:
+        return None
+    product = 1.0
+    for share in answered:
+        product *= share
+    return product
+
+
+def rolled_steps(journey: Walked, figures: Mapping[str, StepFigures]) -> tuple[RolledStep, ...]:
+    """`journey`'s steps, numbered, with the figures of their hand-offs (by hand-off id)."""
     steps = []
     for number, step in enumerate(journey.steps, 1):
         handoff = step.handoff
         found = figures.get(handoff.id) if handoff is not None else None
         internal = handoff is not None and handoff.customer.kind == "role"
         steps.append(RolledStep(number, handoff, found if internal else None))
-    return JourneyRoll(journey, tuple(steps))
+    return tuple(steps)
+
+
+def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
+    """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
+    return JourneyRoll(journey, rolled_steps(journey, figures))
+
+
+class Lane(NamedTuple):
+    key: str  # a party's key: a role id, or external:<id>
+    department: str
+    title: str
+
+
+def customer_lane(organization: Organization, journey: Walked) -> Lane:
+    """The lane of the journey's own customer, named as the organization names it."""
+    customer = organization.external(journey.customer)
+    title = customer.name if customer else journey.customer
+    return Lane(f"external:{journey.customer}", "", title)
+
+
+def lanes_of(organization: Organization, journey: Walked) -> list[Lane]:
+    """The customer's lane, then the roles' lanes by department (each department and role
+    where it first appears in the journey), then any other outside party's lane."""
+    top = customer_lane(organization, journey)
+    roles: dict[str, dict[str, Lane]] = {}
+    outside: dict[str, Lane] = {}
+    for step in journey.steps:
+        if step.handoff is None:
+            continue
+        for party in (step.handoff.supplier, step.handoff.customer):
+            if party.key == top.key:
+                continue
+            if party.kind == "role":
+                department = roles.setdefault(party.department, {})
+                department.setdefault(party.key, Lane(party.key, party.department, party.title))
+            else:
+                outside.setdefault(party.key, Lane(party.key, EXTERNAL_DEPARTMENT, party.title))
+    return [top, *(lane for group in roles.values() for lane in group.values()), *outside.values()]
 
 
 def role_steps(journeys: Sequence[Journey], role_id: str) -> list[tuple[Journey, tuple[int, ...]]]:
