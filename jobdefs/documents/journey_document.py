@@ -27,6 +27,7 @@ from jobdefs.documents.journey_steps import (
     customer_lane,
     lanes_of,
     roll,
+    roll_summary,
     share_text,
 )
 from jobdefs.model import Journey, Organization
@@ -92,7 +93,7 @@ def journey_document(
         document.add_paragraph()
         used += height + LINE_CM
     document.add_heading("The steps", level=2)
-    _steps_table(document, rolled, figures is not None)
+    _steps_table(document, journey, rolled, figures is not None)
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -200,54 +201,7 @@ def _title_block(
     )
     if scored:
         for line in roll_summary(rolled, customer):
-            table_cells.paragraph(document, line)
-
-
-def roll_summary(rolled: JourneyRoll, customer: str) -> list[str]:
-    """The sentences that say how the journey scores: the rolled share, the weakest step,
-    the steps without answers and the steps to outside customers."""
-    lines = []
-    answered, internal = rolled.answered, rolled.internal
-    if rolled.share_met is None:
-        lines.append(
-            "Rolled share met: no step to a colleague has answers yet, so there is nothing "
-            "to multiply."
-        )
-    else:
-        shown = share_text(rolled.share_met)
-        lines.append(
-            f"Rolled share met: {shown}, the product of the shares met of "
-            f"{len(answered)} of the {count(len(internal), 'step')} to colleagues. If each "
-            f"step keeps its share, about {shown.rstrip('%')} in 100 patients pass every one "
-            "of them with their need met."
-        )
-    weakest = rolled.weakest
-    if weakest is not None and weakest.figures is not None:
-        lines.append(
-            f"Weakest step: {_step_name(weakest)} ({share_text(weakest.figures.share_met)} met)."
-        )
-    if rolled.unanswered:
-        lines.append(
-            "No answers yet, not counted: "
-            + "; ".join(_step_name(step) for step in rolled.unanswered)
-            + "."
-        )
-    outside = [step for step in rolled.steps if step.handoff and not step.internal]
-    if outside:
-        numbers = ", ".join(str(step.number) for step in outside)
-        lines.append(
-            f"{'Step' if len(outside) == 1 else 'Steps'} {numbers} hand something to someone "
-            f"outside; the internal surveys do not ask about them: the {customer.lower()}'s "
-            "own answers do."
-        )
-    return [table_cells.safe(line) for line in lines]
-
-
-def _step_name(step: RolledStep) -> str:
-    if step.handoff is None:
-        return f"step {step.number}"
-    h = step.handoff
-    return f"step {step.number}, {h.product} ({h.supplier.title} → {h.customer.title})"
+            table_cells.paragraph(document, table_cells.safe(line))
 
 
 # ---------------------------------------------------------------------------------------
@@ -375,7 +329,7 @@ def _merge_departments(
 # The steps table
 
 
-def _steps_table(document: Any, rolled: JourneyRoll, scored: bool) -> None:
+def _steps_table(document: Any, journey: Journey, rolled: JourneyRoll, scored: bool) -> None:
     from docx.shared import Cm
 
     headers = ["Step", "Supplier", "Product", "Customer", "Need", "Standard"]
@@ -396,7 +350,7 @@ def _steps_table(document: Any, rolled: JourneyRoll, scored: bool) -> None:
         cells = table.add_row().cells
         h = step.handoff
         if h is None:
-            journey_step = rolled.journey.steps[step.number - 1]
+            journey_step = journey.steps[step.number - 1]
             values = [
                 str(step.number),
                 journey_step.supplier,

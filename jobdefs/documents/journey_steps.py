@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple, Protocol
 
 from jobdefs.model import EXTERNAL_DEPARTMENT, HandOff, Journey, Organization
+from jobdefs.text import count
 
 
 class WalkedStep(Protocol):
@@ -72,7 +73,7 @@ class RolledStep:
 class JourneyRoll:
     """A journey's steps with their figures, the rolled share met, the gaps and the weakest."""
 
-    journey: Journey
+    journey: Walked
     steps: tuple[RolledStep, ...]
 
     @property
@@ -91,7 +92,13 @@ class JourneyRoll:
     @property
     def share_met(self) -> float | None:
         """The product of the answered internal steps' shares met; None when none was."""
-        return rolled_share(self.steps)
+        shares = [step.figures.share_met for step in self.answered if step.figures]
+        if not shares:
+            return None
+        product = 1.0
+        for share in shares:
+            product *= share or 0.0
+        return product
 
     @property
     def weakest(self) -> RolledStep | None:
@@ -119,32 +126,15 @@ def share_text(value: float | None) -> str:
     return f"{shown:.0f}%"
 
 
-def rolled_share(steps: Sequence[RolledStep]) -> float | None:
-    """The product of the shares met of the answered internal `steps`; None when none was."""
-    shares = [step.figures.share_met for step in steps if step.internal and step.figures]
-    answered = [share for share in shares if share is not None]
-    if not answered:
-        return None
-    product = 1.0
-    for share in answered:
-        product *= share
-    return product
-
-
-def rolled_steps(journey: Walked, figures: Mapping[str, StepFigures]) -> tuple[RolledStep, ...]:
-    """`journey`'s steps, numbered, with the figures of their hand-offs (by hand-off id)."""
+def roll(journey: Walked, figures: Mapping[str, StepFigures]) -> JourneyRoll:
+    """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
     steps = []
     for number, step in enumerate(journey.steps, 1):
         handoff = step.handoff
         found = figures.get(handoff.id) if handoff is not None else None
         internal = handoff is not None and handoff.customer.kind == "role"
         steps.append(RolledStep(number, handoff, found if internal else None))
-    return tuple(steps)
-
-
-def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
-    """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
-    return JourneyRoll(journey, rolled_steps(journey, figures))
+    return JourneyRoll(journey, tuple(steps))
 
 
 class Lane(NamedTuple):
@@ -178,6 +168,54 @@ def lanes_of(organization: Organization, journey: Walked) -> list[Lane]:
             else:
                 outside.setdefault(party.key, Lane(party.key, EXTERNAL_DEPARTMENT, party.title))
     return [top, *(lane for group in roles.values() for lane in group.values()), *outside.values()]
+
+
+def roll_summary(rolled: JourneyRoll, customer: str) -> list[str]:
+    """The sentences that say how the journey scores: the rolled share, the weakest step,
+    the steps without answers and the steps to outside customers (the journey document's
+    and the explorer's journey page's)."""
+    lines = []
+    answered, internal = rolled.answered, rolled.internal
+    if rolled.share_met is None:
+        lines.append(
+            "Rolled share met: no step to a colleague has answers yet, so there is nothing "
+            "to multiply."
+        )
+    else:
+        shown = share_text(rolled.share_met)
+        lines.append(
+            f"Rolled share met: {shown}, the product of the shares met of "
+            f"{len(answered)} of the {count(len(internal), 'step')} to colleagues. If each "
+            f"step keeps its share, about {shown.rstrip('%')} in 100 patients pass every one "
+            "of them with their need met."
+        )
+    weakest = rolled.weakest
+    if weakest is not None and weakest.figures is not None:
+        lines.append(
+            f"Weakest step: {_step_name(weakest)} ({share_text(weakest.figures.share_met)} met)."
+        )
+    if rolled.unanswered:
+        lines.append(
+            "No answers yet, not counted: "
+            + "; ".join(_step_name(step) for step in rolled.unanswered)
+            + "."
+        )
+    outside = [step for step in rolled.steps if step.handoff and not step.internal]
+    if outside:
+        numbers = ", ".join(str(step.number) for step in outside)
+        lines.append(
+            f"{'Step' if len(outside) == 1 else 'Steps'} {numbers} hand something to someone "
+            f"outside; the internal surveys do not ask about them: the {customer.lower()}'s "
+            "own answers do."
+        )
+    return lines
+
+
+def _step_name(step: RolledStep) -> str:
+    if step.handoff is None:
+        return f"step {step.number}"
+    h = step.handoff
+    return f"step {step.number}, {h.product} ({h.supplier.title} → {h.customer.title})"
 
 
 def role_steps(journeys: Sequence[Journey], role_id: str) -> list[tuple[Journey, tuple[int, ...]]]:
