@@ -156,3 +156,37 @@ def test_a_role_with_more_suppliers_than_a_page_holds_sends_the_reader_online(
         "10 more hand-offs received are listed on the role's page online: roles/sink.html"
         in printed
     )
+
+
+def test_a_long_journey_prints_across_in_legible_parts(tmp_path: Path) -> None:
+    root = tmp_path / "hospital"
+    root.mkdir()
+    repo = Path(__file__).parent.parent
+    for name in ("roles", "journeys"):
+        shutil.copytree(repo / name, root / name)
+    shutil.copy(repo / "jobdefs.yaml", root / "jobdefs.yaml")
+    loaded = load_workbook(root)
+    build(loaded, jobs=1)
+    site = root / "build" / "site"
+    # The example hospital's longest journey: sixteen steps, a drawing three pages wide.
+    journey = max(loaded.organization.journeys, key=lambda j: len(j.steps))
+    assert len(journey.steps) > 12
+    (site / "seven-points.html").write_text(SEVEN_POINTS, encoding="utf-8")
+    least = min(heights(print_to_pdf(site / "seven-points.html", tmp_path / "7.pdf", tmp_path)))
+    pdf = print_to_pdf(
+        site / "journeys" / f"{journey.id}.html", tmp_path / "journey.pdf", tmp_path / "p"
+    )
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+)", info.stdout, re.M)
+    assert size is not None and float(size.group(1)) > float(size.group(2))  # landscape
+    words = heights(pdf)
+    assert len(words) > 100
+    assert [round(h, 1) for h in words if h < least * 0.99] == []
+    printed = " ".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    count = len(journey.steps)
+    assert f"Steps 1 to 6 of {count}" in printed and f"Steps 13 to {count} of {count}" in printed
+    assert printed.count("line of visibility") >= 3  # each part draws it

@@ -245,6 +245,7 @@ class Plan:
         if not only:
             self.targets += self._workbook_targets()
         # The journey documents (a partial build leaves them as they are).
+        self.step_figures = step_figures  # the journey documents' and pages' shares met
         self.journeys = JourneyPlan(workbook.organization, self.moment, step_figures)
         if not only:
             self.targets += [Target(p, d, "journey") for p, d in self.journeys.digests.items()]

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from jobdefs import __version__
 from jobdefs.build.journey_plan import journeys_text
 from jobdefs.build.workers import parallel_map
+from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.documents.site import pages as site_pages
 from jobdefs.documents.site.pages import SITE, Page, SitePages
 from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
@@ -58,6 +59,10 @@ class Planned(Protocol):
     @property
     def figures(self) -> Mapping[str, Mapping[str, Any]]: ...
     @property
+    def step_figures(self) -> Mapping[str, StepFigures] | None:
+        """Each hand-off's share met (by id), for the journey pages; None without a scorecard."""
+
+    @property
     def moment(self) -> datetime.datetime: ...
     @property
     def config_bytes(self) -> bytes: ...
@@ -93,8 +98,14 @@ class SitePlan:
         workbook, figures, moment, files = plan.workbook, plan.figures, plan.moment, plan.files
         remembered = plan.remembered_before
         organization = workbook.organization
+        steps = plan.step_figures
         self.pages = pages = SitePages(
-            organization, workbook.findings, figures, moment, journeys=organization.journeys
+            organization,
+            workbook.findings,
+            figures,
+            moment,
+            journeys=organization.journeys,
+            step_figures=steps,
         )
         self.made: dict[str, bytes] = {}  # the assets
         self.jobs = plan.jobs
@@ -126,7 +137,13 @@ class SitePlan:
                 return _digest(shared, job_aid, _findings_text(pages.role_findings(role)))
             sources = pages.sources(page)
             if sources is None:
-                return _digest(shared, page.kind, page.key, everything)
+                # A journey's page shows its steps' shares met, besides every role.
+                shares = (
+                    repr(sorted(steps.items()))
+                    if page.kind == "journey" and steps is not None
+                    else ""
+                )
+                return _digest(shared, page.kind, page.key, everything, shares)
             members = pages.members.get(page.key, [])
             return _digest(
                 shared,

@@ -16,11 +16,21 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from jobdefs.documents import ooxml, table_cells
-from jobdefs.documents.journey_steps import JourneyRoll, RolledStep, StepFigures, roll, share_text
-from jobdefs.model import EXTERNAL_DEPARTMENT, Journey, Organization
+from jobdefs.documents.journey_steps import (
+    JourneyRoll,
+    Lane,
+    RolledStep,
+    StepFigures,
+    customer_lane,
+    lanes_of,
+    roll,
+    roll_summary,
+    share_text,
+)
+from jobdefs.model import Journey, Organization
 from jobdefs.text import count
 
 LANE_TEXT_POINTS = 8.5  # the swimlane's text: small enough for seven steps a band, still read
@@ -37,12 +47,6 @@ SUPPLIER_FILL = "DDEBF7"  # the product, in the lane of the role that hands it o
 SEEN_FILL = "FFF2CC"  # what the customer receives, above the line of visibility
 HEADER_FILL = "1F4E78"
 LINE_COLOR = "1F4E78"
-
-
-class Lane(NamedTuple):
-    key: str  # a party's key: a role id, or external:<id>
-    department: str
-    title: str
 
 
 def journey_document(
@@ -89,7 +93,7 @@ def journey_document(
         document.add_paragraph()
         used += height + LINE_CM
     document.add_heading("The steps", level=2)
-    _steps_table(document, rolled, figures is not None)
+    _steps_table(document, journey, rolled, figures is not None)
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -101,27 +105,6 @@ def journey_document(
 
 # ---------------------------------------------------------------------------------------
 # What goes where
-
-
-def lanes_of(organization: Organization, journey: Journey) -> list[Lane]:
-    """The customer's lane, then the roles' lanes by department (each department and role
-    where it first appears in the journey), then any other outside party's lane."""
-    customer = organization.external(journey.customer)
-    top = Lane(f"external:{journey.customer}", "", customer.name if customer else journey.customer)
-    roles: dict[str, dict[str, Lane]] = {}
-    outside: dict[str, Lane] = {}
-    for step in journey.steps:
-        if step.handoff is None:
-            continue
-        for party in (step.handoff.supplier, step.handoff.customer):
-            if party.key == top.key:
-                continue
-            if party.kind == "role":
-                department = roles.setdefault(party.department, {})
-                department.setdefault(party.key, Lane(party.key, party.department, party.title))
-            else:
-                outside.setdefault(party.key, Lane(party.key, EXTERNAL_DEPARTMENT, party.title))
-    return [top, *(lane for group in roles.values() for lane in group.values()), *outside.values()]
 
 
 def bands(steps: Sequence[RolledStep]) -> list[tuple[RolledStep, ...]]:
@@ -188,8 +171,7 @@ def _page_break(document: Any) -> None:
 
 
 def _customer_title(organization: Organization, journey: Journey) -> str:
-    customer = organization.external(journey.customer)
-    return customer.name if customer else journey.customer
+    return customer_lane(organization, journey).title
 
 
 # ---------------------------------------------------------------------------------------
@@ -219,54 +201,7 @@ def _title_block(
     )
     if scored:
         for line in roll_summary(rolled, customer):
-            table_cells.paragraph(document, line)
-
-
-def roll_summary(rolled: JourneyRoll, customer: str) -> list[str]:
-    """The sentences that say how the journey scores: the rolled share, the weakest step,
-    the steps without answers and the steps to outside customers."""
-    lines = []
-    answered, internal = rolled.answered, rolled.internal
-    if rolled.share_met is None:
-        lines.append(
-            "Rolled share met: no step to a colleague has answers yet, so there is nothing "
-            "to multiply."
-        )
-    else:
-        shown = share_text(rolled.share_met)
-        lines.append(
-            f"Rolled share met: {shown}, the product of the shares met of "
-            f"{len(answered)} of the {count(len(internal), 'step')} to colleagues. If each "
-            f"step keeps its share, about {shown.rstrip('%')} in 100 patients pass every one "
-            "of them with their need met."
-        )
-    weakest = rolled.weakest
-    if weakest is not None and weakest.figures is not None:
-        lines.append(
-            f"Weakest step: {_step_name(weakest)} ({share_text(weakest.figures.share_met)} met)."
-        )
-    if rolled.unanswered:
-        lines.append(
-            "No answers yet, not counted: "
-            + "; ".join(_step_name(step) for step in rolled.unanswered)
-            + "."
-        )
-    outside = [step for step in rolled.steps if step.handoff and not step.internal]
-    if outside:
-        numbers = ", ".join(str(step.number) for step in outside)
-        lines.append(
-            f"{'Step' if len(outside) == 1 else 'Steps'} {numbers} hand something to someone "
-            f"outside; the internal surveys do not ask about them: the {customer.lower()}'s "
-            "own answers do."
-        )
-    return [table_cells.safe(line) for line in lines]
-
-
-def _step_name(step: RolledStep) -> str:
-    if step.handoff is None:
-        return f"step {step.number}"
-    h = step.handoff
-    return f"step {step.number}, {h.product} ({h.supplier.title} → {h.customer.title})"
+            table_cells.paragraph(document, table_cells.safe(line))
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,7 +329,7 @@ def _merge_departments(
 # The steps table
 
 
-def _steps_table(document: Any, rolled: JourneyRoll, scored: bool) -> None:
+def _steps_table(document: Any, journey: Journey, rolled: JourneyRoll, scored: bool) -> None:
     from docx.shared import Cm
 
     headers = ["Step", "Supplier", "Product", "Customer", "Need", "Standard"]
@@ -415,7 +350,7 @@ def _steps_table(document: Any, rolled: JourneyRoll, scored: bool) -> None:
         cells = table.add_row().cells
         h = step.handoff
         if h is None:
-            journey_step = rolled.journey.steps[step.number - 1]
+            journey_step = journey.steps[step.number - 1]
             values = [
                 str(step.number),
                 journey_step.supplier,

@@ -6,8 +6,11 @@ The rolled share met is the product of the shares met of the journey's steps to 
 customers (roles) that were answered. A step to an outside customer (the patient, a payer)
 is not asked about in the internal surveys; a step with no answers is named, never guessed.
 
-Here, below the documents and the scorecard, because the journey document and the journey
-score both show it and must agree.
+And a journey's lanes: the customer's own lane on top, then one lane per role, grouped by
+department, then any other outside party.
+
+Here, below the documents and the scorecard, because the journey document, the explorer's
+journey page and the journey score all show these and must agree.
 """
 
 from __future__ import annotations
@@ -15,9 +18,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from jobdefs.model import HandOff, Journey
+from jobdefs.model import EXTERNAL_DEPARTMENT, HandOff, Journey, Organization
+from jobdefs.text import count
+
+
+class WalkedStep(Protocol):
+    """What lanes and shares read of a journey's step: the hand-off it is, if declared."""
+
+    @property
+    def handoff(self) -> HandOff | None: ...
+
+
+class Walked(Protocol):
+    """What lanes and shares read of a journey: a model.Journey, or the explorer's seam
+    (documents/site/journeys.py), which has no more than these fields."""
+
+    @property
+    def customer(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[WalkedStep]: ...
 
 
 class StepFigures(NamedTuple):
@@ -52,7 +73,7 @@ class RolledStep:
 class JourneyRoll:
     """A journey's steps with their figures, the rolled share met, the gaps and the weakest."""
 
-    journey: Journey
+    journey: Walked
     steps: tuple[RolledStep, ...]
 
     @property
@@ -105,7 +126,7 @@ def share_text(value: float | None) -> str:
     return f"{shown:.0f}%"
 
 
-def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
+def roll(journey: Walked, figures: Mapping[str, StepFigures]) -> JourneyRoll:
     """`journey`'s steps with the figures of their hand-offs (by hand-off id)."""
     steps = []
     for number, step in enumerate(journey.steps, 1):
@@ -114,6 +135,87 @@ def roll(journey: Journey, figures: Mapping[str, StepFigures]) -> JourneyRoll:
         internal = handoff is not None and handoff.customer.kind == "role"
         steps.append(RolledStep(number, handoff, found if internal else None))
     return JourneyRoll(journey, tuple(steps))
+
+
+class Lane(NamedTuple):
+    key: str  # a party's key: a role id, or external:<id>
+    department: str
+    title: str
+
+
+def customer_lane(organization: Organization, journey: Walked) -> Lane:
+    """The lane of the journey's own customer, named as the organization names it."""
+    customer = organization.external(journey.customer)
+    title = customer.name if customer else journey.customer
+    return Lane(f"external:{journey.customer}", "", title)
+
+
+def lanes_of(organization: Organization, journey: Walked) -> list[Lane]:
+    """The customer's lane, then the roles' lanes by department (each department and role
+    where it first appears in the journey), then any other outside party's lane."""
+    top = customer_lane(organization, journey)
+    roles: dict[str, dict[str, Lane]] = {}
+    outside: dict[str, Lane] = {}
+    for step in journey.steps:
+        if step.handoff is None:
+            continue
+        for party in (step.handoff.supplier, step.handoff.customer):
+            if party.key == top.key:
+                continue
+            if party.kind == "role":
+                department = roles.setdefault(party.department, {})
+                department.setdefault(party.key, Lane(party.key, party.department, party.title))
+            else:
+                outside.setdefault(party.key, Lane(party.key, EXTERNAL_DEPARTMENT, party.title))
+    return [top, *(lane for group in roles.values() for lane in group.values()), *outside.values()]
+
+
+def roll_summary(rolled: JourneyRoll, customer: str) -> list[str]:
+    """The sentences that say how the journey scores: the rolled share, the weakest step,
+    the steps without answers and the steps to outside customers (the journey document's
+    and the explorer's journey page's)."""
+    lines = []
+    answered, internal = rolled.answered, rolled.internal
+    if rolled.share_met is None:
+        lines.append(
+            "Rolled share met: no step to a colleague has answers yet, so there is nothing "
+            "to multiply."
+        )
+    else:
+        shown = share_text(rolled.share_met)
+        lines.append(
+            f"Rolled share met: {shown}, the product of the shares met of "
+            f"{len(answered)} of the {count(len(internal), 'step')} to colleagues. If each "
+            f"step keeps its share, about {shown.rstrip('%')} in 100 patients pass every one "
+            "of them with their need met."
+        )
+    weakest = rolled.weakest
+    if weakest is not None and weakest.figures is not None:
+        lines.append(
+            f"Weakest step: {_step_name(weakest)} ({share_text(weakest.figures.share_met)} met)."
+        )
+    if rolled.unanswered:
+        lines.append(
+            "No answers yet, not counted: "
+            + "; ".join(_step_name(step) for step in rolled.unanswered)
+            + "."
+        )
+    outside = [step for step in rolled.steps if step.handoff and not step.internal]
+    if outside:
+        numbers = ", ".join(str(step.number) for step in outside)
+        lines.append(
+            f"{'Step' if len(outside) == 1 else 'Steps'} {numbers} hand something to someone "
+            f"outside; the internal surveys do not ask about them: the {customer.lower()}'s "
+            "own answers do."
+        )
+    return lines
+
+
+def _step_name(step: RolledStep) -> str:
+    if step.handoff is None:
+        return f"step {step.number}"
+    h = step.handoff
+    return f"step {step.number}, {h.product} ({h.supplier.title} → {h.customer.title})"
 
 
 def role_steps(journeys: Sequence[Journey], role_id: str) -> list[tuple[Journey, tuple[int, ...]]]:

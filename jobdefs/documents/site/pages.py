@@ -17,7 +17,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from jobdefs.documents.job_aid import scorecard_context
-from jobdefs.documents.site import printed, sight
+from jobdefs.documents.journey_steps import StepFigures
+from jobdefs.documents.site import journeys, printed, sight
 from jobdefs.documents.site.department_matrix import (
     column,
     matrix_context,
@@ -63,12 +64,13 @@ class SitePages:
         figures: Mapping[str, Mapping[str, Any]] | None = None,
         moment: datetime.datetime | None = None,
         journeys: Sequence[Journey] = (),
+        step_figures: Mapping[str, StepFigures] | None = None,  # by hand-off id, for journeys
     ) -> None:
         self.organization = organization
         self.findings = findings
         self.figures = figures or {}
         self.moment = moment
-        self.journeys = journeys
+        self.journeys, self.step_figures = journeys, step_figures
         self.department_slug = department_slugs(organization.departments())
         self.customer_slug = department_slugs([x.id for x in organization.external_customers])
         self.root = ""  # of the page being made: "../" for a page in a folder
@@ -434,17 +436,10 @@ class SitePages:
 
     def _journey_context(self, journey_id: str) -> dict[str, Any]:
         journey = next(j for j in self.journeys if j.id == journey_id)
-        external = self.organization.external(journey.customer)
-        return {
-            "title": journey.title,
-            "journey": {
-                "title": journey.title,
-                "description": journey.description,
-                "customer": external.name if external is not None else journey.customer,
-                "customer_href": self.customer_path(journey.customer) if external else "",
-            },
-            "steps": [self._handoff_out(step.handoff) for step in journey.steps if step.handoff],
-        }
+        shown = {s.handoff.id: self._handoff_out(s.handoff) for s in journey.steps if s.handoff}
+        known = self.organization.external(journey.customer) is not None
+        href = self.customer_path(journey.customer) if known else ""
+        return journeys.context(self.organization, journey, shown, href, self.step_figures)
 
 
 def link(href: str, text: str) -> Markup:
