@@ -38,7 +38,7 @@ from jobdefs.documents import (
     matrix,
     review_workbooks,
     roles_sheet,
-    xlsx,
+    sheets,
 )
 from jobdefs.model import (
     EXTERNAL_DEPARTMENT,
@@ -172,7 +172,7 @@ def _naive_handoffs(ws: Any, handoffs: list[HandOff] | tuple[HandOff, ...]) -> N
             if value:
                 _style(_text(ws, row, column, value))
                 if spec.style == "prose":
-                    lines = max(lines, xlsx._lines(value, spec.width))
+                    lines = max(lines, sheets.wrapped_lines(value, spec.width))
             else:
                 _style(ws.cell(row=row, column=column))
         if lines > 1:
@@ -220,7 +220,7 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
                     grid=True,
                     number_format=f'"({len(names)}) "@',
                 )
-                lines = max(lines, xlsx._lines(value, 22))
+                lines = max(lines, sheets.wrapped_lines(value, 22))
             else:  # an empty cell, styled so that the grid has lines and wraps what is typed
                 _style(
                     ws.cell(row=row, column=column + 3),
@@ -274,6 +274,16 @@ def naive_matrix_workbook(org: Organization, warnings: list[Finding], grid: bool
             (f.severity, f.code, f.file, f.line, f.column, f.message), 1
         ):
             _style(findings.cell(row=row, column=column, value=value))
+    counts = wb.create_sheet("Matrix counts")  # the same grid, a number in each cell
+    for i, party in enumerate(customers):
+        _style(_text(counts, 1, i + 3, party.title), bold=True, fill="FFDDEBF7", grid=True)
+    for index, role in enumerate(org.roles):
+        _style(_text(counts, index + 3, 1, role.title), bold=True, fill="FFDDEBF7", grid=True)
+        shown: dict[int, set[str]] = {}
+        for h in org.handoffs_from(role.id):
+            shown.setdefault(position[h.customer.key], set()).add(h.product)
+        for column, names in shown.items():
+            _style(counts.cell(row=index + 3, column=column + 3, value=len(names)), grid=True)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
