@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdefs.documents.sheets import COMMENT_HEADER, FINGERPRINT_HEADER, ID_HEADER
-from jobdefs.feedback.returned_workbook import open_workbook, sheet_rows
+from jobdefs.feedback.returned_workbook import first_with_header, open_workbook, sheet_rows
 from jobdefs.feedback.survey import (
     ABOUT_SHEET,
     ANSWER_HEADER,
@@ -118,12 +118,7 @@ def read_survey(path: Path) -> SurveyFile:
     """Read an answered survey; SurveyError when the file is not one."""
     name = str(path)
     sheets, about = _read_sheets(path, name)
-    found = None
-    for title, rows in sheets:
-        header = _find_header(rows)
-        if header is not None:
-            found = (title, rows, header)
-            break
+    found = first_with_header(sheets, _find_header)
     if found is None:
         raise SurveyError(
             f"{name}: not a jobdefs survey: no sheet has the columns '{ID_HEADER}' and "

@@ -38,7 +38,7 @@ from jobdefs.documents.sheets import (
     solid_fill,
 )
 from jobdefs.feedback.answers import Note, fold_header
-from jobdefs.feedback.returned_workbook import open_workbook, sheet_rows
+from jobdefs.feedback.returned_workbook import first_with_header, open_workbook, sheet_rows
 from jobdefs.feedback.survey import SurveyError
 from jobdefs.model import Organization, fold_name
 from jobdefs.office_files import UnsafeFile
@@ -291,12 +291,7 @@ def read_conversations(path: Path, organization: Organization) -> ConversationFi
     """Read a conversation workbook; ConversationError when the file is not one."""
     name = str(path)
     sheets, facts, truncated = _read_sheets(path, name)
-    found = None
-    for title, rows in sheets:
-        header = _find_header(rows)
-        if header is not None:
-            found = (title, rows, header)
-            break
+    found = first_with_header(sheets, _find_header)
     if found is None:
         raise ConversationError(
             f"{name}: not a patient conversation workbook: no sheet has the columns "

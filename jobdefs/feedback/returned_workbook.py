@@ -10,9 +10,9 @@ to row 1,048,576 at almost no cost in bytes.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jobdefs.office_files import UnsafeFile, check_workbook, read_regular_file
 from jobdefs.text import shorten
@@ -45,6 +45,22 @@ def sheet_rows(sheet: Any, max_rows: int, max_columns: int) -> Iterator[tuple[An
         raise
     except Exception as error:
         raise UnsafeFile(_reason(error)) from None
+
+
+Header = TypeVar("Header")
+
+
+def first_with_header(
+    sheets: Iterable[tuple[str, Sequence[tuple[Any, ...]]]],
+    find_header: Callable[[Sequence[tuple[Any, ...]]], Header | None],
+) -> tuple[str, Sequence[tuple[Any, ...]], Header] | None:
+    """The first sheet (title, rows) whose header `find_header` finds, with that header:
+    the answers' sheet, wherever a person moved it among the others."""
+    for title, rows in sheets:
+        header = find_header(rows)
+        if header is not None:
+            return title, rows, header
+    return None
 
 
 def _reason(error: Exception) -> str:
