@@ -18,7 +18,7 @@ from typing import Any
 from jobdefs import __version__
 from jobdefs.build.cache import Links
 from jobdefs.build.journey_plan import JourneyPlan, journeys_text
-from jobdefs.build.site_plan import SitePlan
+from jobdefs.build.site_plan import SINGLE_FILE, SitePlan
 from jobdefs.digests import code_version, content_digest
 from jobdefs.documents import (
     handoff_map,
@@ -83,6 +83,8 @@ class BuildReport:
             options.append("--handbook")
         if any(path.endswith(".pdf") for path in due):
             options.append("--pdf")
+        if SINGLE_FILE in due:
+            options.append("--site-single-file")
         return " ".join(["jobdefs build", *options])
 
 
@@ -119,6 +121,7 @@ class Plan:
         remembered: Mapping[str, tuple[str, str]] | None = None,
         links: tuple[str, Links] | None = None,
         site: bool = False,
+        single_file: bool = False,
         step_figures: Mapping[str, StepFigures] | None = None,
         jobs: int | None = None,
     ) -> None:
@@ -254,6 +257,10 @@ class Plan:
         if self.site is not None:
             self.remembered.update(self.site.remembered)
             self.targets += [Target(p, d, "site") for p, d in self.site.digests.items()]
+        # site.html, made only when asked for; known even then, to be told current or stale.
+        self.single_file = Target(SINGLE_FILE, self.site.single_file, "site") if self.site else None
+        if single_file and self.single_file is not None:
+            self.targets.append(self.single_file)
 
     def _handbook_target(self) -> Target:
         """handbook.docx changes whenever any job aid does, or their order does."""
@@ -393,7 +400,7 @@ class Plan:
         """
         organization = self.workbook.organization
         # The site's pages first: they render in worker processes while the workbooks are made.
-        site = self.site.render(wanted) if self.site is not None else iter(())
+        site = self.site.render(wanted, previous) if self.site is not None else iter(())
         if MATRIX in wanted:
             yield (
                 MATRIX,

@@ -29,7 +29,7 @@ from jobdefs.build.plan import (
     Target,
 )
 from jobdefs.build.replace import Entry, Manifest, Staging
-from jobdefs.build.site_plan import is_site_path
+from jobdefs.build.site_plan import SINGLE_FILE, is_site_path, single_file_notes, site_switches
 from jobdefs.build.workers import parallel_map, stop_all
 from jobdefs.documents import pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
@@ -124,6 +124,7 @@ def _build(
     scorecard_baseline: Sequence[Path] = (),
     reviews: Sequence[Path] = (),
     site: bool | None = None,
+    site_single_file: bool | None = None,
 ) -> BuildReport:
     """Write every out-of-date output of `workbook`; all of them or, on failure, none.
 
@@ -132,12 +133,15 @@ def _build(
     folders) whose figures each job aid shows, compared with `scorecard_baseline`.
     `reviews` are reviewed workbooks whose still-valid answers the new review workbooks
     carry; answers to hand-offs changed since are left blank and marked. `site` writes
-    the explorer (site/); by default unless jobdefs.yaml says `site: false`.
+    the explorer (site/); by default unless jobdefs.yaml says `site: false`;
+    `site_single_file` also site.html (site_plan.site_switches).
     """
     output_dir = output_dir or workbook.output_dir
     root = output_dir.resolve()  # followed once: below it, no link is
     folder = OutputFolder(root)
     figures, steps, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
+    site = workbook.site if site is None else site
+    single, single_notes = site_switches(site, site_single_file, workbook.site_single_file)
     carried = carried_reviews(workbook, reviews)
     memory = _memory(workbook, output_dir)
     history = memory if memory is not None else _record(root)
@@ -151,7 +155,8 @@ def _build(
         reviews=carried,
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
-        site=workbook.site if site is None else site,
+        site=site,
+        single_file=single,
         jobs=jobs,
     )
     # The template is checked, then compiled, before anything is written: a template HR
@@ -161,7 +166,9 @@ def _build(
         template_lint.check_template(plan.template_bytes, plan.template_name)
     manifest = Manifest.read(root)
     record = history.stamps if history is not None else None
-    report = BuildReport(notes=[*notes, *manifest.notes, *_cache_notes(root, history)])
+    report = BuildReport(
+        notes=[*notes, *single_notes, *manifest.notes, *_cache_notes(root, history)]
+    )
     kept: dict[str, str] = {}  # path -> the sha256 of its bytes, found current
     todo = []
     for target in plan.targets:
@@ -262,6 +269,10 @@ def _build(
             f"{HANDBOOK} was made by an earlier build and is now out of date: "
             "run 'jobdefs build --handbook' to bring it up to date"
         )
+    earlier_single = manifest.entries.get(SINGLE_FILE)
+    single_digest = plan.single_file.digest if plan.single_file else None
+    digest_before = earlier_single.digest if earlier_single else None
+    report.notes += single_file_notes(root, single, single_digest, digest_before)
     return report
 
 
@@ -382,7 +393,7 @@ def _orphans(plan: Plan, manifest: Manifest) -> list[str]:
     The handbook is optional, like the PDFs: a build that does not ask for it keeps the
     one an earlier build made (and `check` says when it is stale).
     """
-    wanted = {t.path for t in plan.targets} | {HANDBOOK, HANDBOOK_PDF}
+    wanted = {t.path for t in plan.targets} | {HANDBOOK, HANDBOOK_PDF, SINGLE_FILE}
     wanted |= {p.removesuffix(".docx") + ".pdf" for p in wanted if p.endswith(".docx")}
     # A build without the site (--no-site, site: false) leaves the one made earlier as it is.
     kept = is_site_path if plan.site is None else lambda path: False
@@ -398,6 +409,7 @@ def check(
     scorecard_baseline: Sequence[Path] = (),
     reviews: Sequence[Path] = (),
     site: bool | None = None,
+    site_single_file: bool | None = None,
 ) -> BuildReport:
     """What a build with the same options would change, without writing anything.
 
@@ -409,6 +421,8 @@ def check(
     folder = OutputFolder(root)
     figures, steps, notes = scorecard_figures(workbook, scorecard, scorecard_baseline)
     memory = _memory(workbook, output_dir)  # read, never written
+    site = workbook.site if site is None else site
+    single, _ = site_switches(site, site_single_file, workbook.site_single_file)
     history = memory if memory is not None else _record(root)
     plan = Plan(
         workbook,
@@ -419,7 +433,8 @@ def check(
         reviews=carried_reviews(workbook, reviews),
         remembered=memory.digests if memory else None,
         links=(memory.links_shared, memory.links) if memory else None,
-        site=workbook.site if site is None else site,
+        site=site,
+        single_file=single,
     )
     record = history.stamps if history is not None else None
     manifest = Manifest.read(root)
@@ -427,6 +442,8 @@ def check(
     targets = {t.path: t for t in plan.targets}
     if plan.handbook is not None and HANDBOOK in manifest.entries:
         targets.setdefault(HANDBOOK, plan.handbook)  # made earlier: current or stale
+    if plan.single_file is not None and SINGLE_FILE in manifest.entries:
+        targets.setdefault(SINGLE_FILE, plan.single_file)  # the same
     unknown: list[Target] = []
     for target in targets.values():
         if folder.known_current(target.path, target.digest, record) is not None:

@@ -8,6 +8,11 @@ whose sources changed, in worker processes when there are many (a cold build ren
 all). So an edit makes only the pages that show the edited role, plus the few that show
 every role (the index, the matrix, the search index, the external customers), and the
 build rewrites only the pages whose bytes changed (`same_bytes` in jobdefs.build.run).
+
+site.html, the whole site in one file (`--site-single-file`), is made from every page: its
+digest is of theirs, and when it is due it is made from the pages this build makes and
+the bytes of the others as this machine wrote them (pages it cannot vouch for are made
+again). Like the handbook it is optional: a build that does not ask for it keeps it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import datetime
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from jobdefs import __version__
@@ -27,11 +33,14 @@ from jobdefs.documents.site import pages as site_pages
 from jobdefs.documents.site.pages import SITE, Page, SitePages
 from jobdefs.documents.site.render import asset_files, render_page, site_code_digest
 from jobdefs.documents.site.search import search_index
+from jobdefs.documents.site.single_file import LARGE, single_file
+from jobdefs.errors import JobdefsError
 from jobdefs.model import Finding
 from jobdefs.output import JOB_AIDS
 from jobdefs.workbook.load import Workbook
 
 SEARCH_INDEX = f"{SITE}/{site_pages.SEARCH_INDEX}"
+SINGLE_FILE = site_pages.SINGLE_FILE  # in the output folder, beside site/
 PARALLEL_FROM = 64  # fewer pages than this render faster in one process than in workers
 
 
@@ -161,12 +170,15 @@ class SitePlan:
             self.by_path[path] = page
             self._plan(path, inputs_of(page), remembered)
         self._plan(SEARCH_INDEX, _digest(shared, "search", everything), remembered)
+        made_from = [self.remembered[path][0] for path in [*self.by_path, SEARCH_INDEX]]
+        self._plan(SINGLE_FILE, _digest("single file", *made_from), remembered)
+        self.single_file = self.digests.pop(SINGLE_FILE)  # its digest: a target only when asked
         for name, data in asset_files().items():
             path = f"{SITE}/{name}"
             self.made[path] = data
             self.digests[path] = _digest("site asset", hashlib.sha256(data).hexdigest())
 
-    def _plan(self, path: str, inputs: str, remembered: Mapping[str, tuple[str, str]]) -> None:
+    def _plan(self, path: str, inputs: str, remembered: Mapping[str, tuple[str, str]]) -> str:
         known = remembered.get(path)
         if known is not None and known[0] == inputs:
             digest = known[1]  # as an earlier build knew it, perhaps of the page's bytes
@@ -174,15 +186,87 @@ class SitePlan:
             digest = _digest("site page", inputs)
         self.digests[path] = digest
         self.remembered[path] = (inputs, digest)
+        return digest
 
-    def render(self, wanted: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-        """The bytes of each wanted file of the site. The pages start rendering at once (in
-        worker processes when there are many), so the caller may make other files before
-        it reads these."""
-        paths = sorted(set(wanted) & self.digests.keys())
+    def render(
+        self, wanted: Iterable[str], previous: Callable[[str], bytes | None] = lambda path: None
+    ) -> Iterator[tuple[str, bytes]]:
+        """The bytes of each wanted file of the site, and of site.html when it is wanted
+        (`previous(path)` gives a page's bytes as this machine wrote them). The pages start
+        rendering at once (in worker processes when there are many), so the caller may make
+        other files before it reads these."""
+        wanted = set(wanted)
+        paths = sorted(wanted & self.digests.keys())
+        earlier: dict[str, bytes] = {}
+        if SINGLE_FILE in wanted:
+            for path in self.by_path.keys() - wanted:
+                if (data := previous(path)) is not None:
+                    earlier[path] = data
+            paths += sorted(self.by_path.keys() - wanted - earlier.keys())
         due = [path for path in paths if path not in self.made]
         made = _make_all(self.pages, [self.by_path.get(path) for path in due], self.jobs)
-        return ((path, self.made[path] if path in self.made else next(made)) for path in paths)
+        return self._rendered(paths, made, earlier if SINGLE_FILE in wanted else None, wanted)
+
+    def _rendered(
+        self,
+        paths: list[str],
+        made: Iterator[bytes],
+        earlier: dict[str, bytes] | None,
+        wanted: set[str],
+    ) -> Iterator[tuple[str, bytes]]:
+        for path in paths:
+            data = self.made[path] if path in self.made else next(made)
+            if earlier is not None and path in self.by_path:
+                earlier[path] = data
+            if path in wanted:
+                yield path, data
+        if earlier is not None:
+            rendered = {path.removeprefix(f"{SITE}/"): data for path, data in earlier.items()}
+            yield SINGLE_FILE, single_file(self.pages, rendered)
+
+
+def site_switches(site: bool, asked: bool | None, configured: bool) -> tuple[bool, list[str]]:
+    """Whether the build makes site.html, and what to say of it: `asked` is the command
+    line's word (None: jobdefs.yaml's `site_single_file`, `configured`). It is made from
+    the site's pages, so asking for it without the site is refused; jobdefs.yaml's word
+    without the site is set aside with a note."""
+    if not site and asked:
+        raise JobdefsError(
+            f"{SINGLE_FILE} is made from the explorer's pages: --site-single-file cannot be "
+            "combined with --no-site or 'site: false'",
+            usage=True,
+        )
+    wanted = configured if asked is None else asked
+    if wanted and not site:
+        return False, [
+            f"{SINGLE_FILE} is not made while the explorer is not ('site_single_file: true' "
+            "needs the site)"
+        ]
+    return wanted, []
+
+
+def single_file_notes(
+    root: Path, asked: bool, digest: str | None, earlier: str | None
+) -> list[str]:
+    """What a build says of site.html: too large to e-mail when it made one that is, or
+    out of date when it was not asked to make it (`earlier`: its manifest's digest)."""
+    if asked:
+        try:
+            size = (root / SINGLE_FILE).stat().st_size
+        except OSError:
+            return []
+        if size <= LARGE:
+            return []
+        return [
+            f"{SINGLE_FILE} is {size / 1e6:.0f} MB, more than most mail services take: "
+            "send it zipped (a zip of it is about a tenth of that) or share site/ instead"
+        ]
+    if earlier is not None and digest is not None and earlier != digest:
+        return [
+            f"{SINGLE_FILE} was made by an earlier build and is now out of date: run "
+            "'jobdefs build --site-single-file' to bring it up to date"
+        ]
+    return []
 
 
 def _make(pages: SitePages, page: Page | None) -> bytes:

@@ -216,6 +216,16 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
     help="Do not write the explorer, site/ (as 'site: false' in jobdefs.yaml does); "
     "a site written earlier is left as it is.",
 )
+@click.option(
+    "--site-single-file",
+    "single_file",
+    is_flag=True,
+    default=None,
+    help="Also write site.html beside site/: the whole explorer in one file that "
+    "opens from disk, to e-mail (as 'site_single_file: true' in jobdefs.yaml does). "
+    "A later build without it keeps it as it is; --check says when it is stale. "
+    "Not with --no-site.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but problems.")
 def build(
     workbook: Path,
@@ -232,6 +242,7 @@ def build(
     review_files: tuple[Path, ...],
     wait: bool,
     no_site: bool,
+    single_file: bool | None,
     quiet: bool,
 ) -> None:
     """Validate, then write the job aids and workbooks that are out of date.
@@ -251,6 +262,7 @@ def build(
         jobdefs build --check      # in CI: fail when outputs are out of date
         jobdefs build --handbook --pdf --scorecard build/surveys/round-2
         jobdefs build --reviews reviewed/laboratory.xlsx
+        jobdefs build --site-single-file   # build/site.html, to e-mail
     """
     from jobdefs.build import run as builder
 
@@ -263,6 +275,7 @@ def build(
         "scorecard_baseline": baseline_files,
         "reviews": review_files,
         "site": False if no_site else None,
+        "site_single_file": single_file,
     }
     if check_only:
         result = builder.check(loaded, output_dir=output_dir, **extras)

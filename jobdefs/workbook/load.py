@@ -58,6 +58,7 @@ class Workbook:
     output_dir: Path
     journeys_dir: Path = Path(DEFAULT_FOLDER)
     site: bool = True  # whether a build writes the explorer (`site:` in jobdefs.yaml)
+    site_single_file: bool = False  # and site.html, the explorer in one file
     role_sources: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # cache.content_digest of each role's bytes, when the build cache needed them.
     role_digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -176,6 +177,7 @@ def load_workbook(
         output_dir=output_dir,
         journeys_dir=journeys_dir,
         site=config.get("site", True),
+        site_single_file=config.get("site_single_file", False),
         role_sources=sources,
         role_digests=digests,
         role_cache=cache,

@@ -83,6 +83,14 @@ ORGANIZATION = Shape(
             example="false",
         ),
         Key(
+            "site_single_file",
+            "boolean",
+            "Whether `jobdefs build` also writes `site.html`, the whole explorer in one file "
+            "to e-mail (default: false; as `--site-single-file` does).",
+            extension=True,
+            example="true",
+        ),
+        Key(
             "review_every_months",
             "integer",
             "How often each role must be reviewed; roles past due get a `review-due` warning.",

@@ -3,11 +3,15 @@
    textContent only, never HTML. */
 (function () {
   "use strict";
+  // In site.html, the whole site in one file, each page is a section whose ids start
+  // with the page's: "p-index--search-box" (jobdefs.documents.site.single_file).
+  var single = document.documentElement.hasAttribute("data-single-file");
+  function byId(page, id) { return document.getElementById(single ? "p-" + page + "--" + id : id); }
   function words(text) { return text.toLowerCase().split(/\s+/).filter(Boolean); }
 
   function setUpSearch() {
-    var section = document.getElementById("search");
-    var box = document.getElementById("search-box");
+    var section = byId("index", "search");
+    var box = byId("index", "search-box");
     var index = window.jobdefsSearch;
     if (!section || !box || !index) return;
     section.hidden = false;
@@ -15,8 +19,8 @@
       return { kind: e[0], href: e[1], title: e[2], where: e[3], text: e[4],
                hay: (e[2] + " " + e[3] + " " + e[4]).toLowerCase() };
     });
-    var status = document.getElementById("search-status");
-    var list = document.getElementById("search-results");
+    var status = byId("index", "search-status");
+    var list = byId("index", "search-results");
     var most = 50;
     function snippet(entry, first) {
       var low = entry.text.toLowerCase(), at = low.indexOf(first);
@@ -100,11 +104,11 @@
   }
 
   function setUpMatrixFilter() {
-    var holder = document.getElementById("matrix-filter");
-    var table = document.getElementById("matrix");
+    var holder = byId("matrix", "matrix-filter");
+    var table = byId("matrix", "matrix");
     if (!holder || !table) return;
     holder.hidden = false;
-    var box = document.getElementById("matrix-filter-box");
+    var box = byId("matrix", "matrix-filter-box");
     box.addEventListener("input", function () {
       var query = box.value.toLowerCase().trim();
       var heads = table.tHead.rows[0].cells;
@@ -126,7 +130,7 @@
   // The matrix's counts link to the pair's drill-down: the row department's page, at the
   // column department's section (made here, to keep a large matrix small on disk).
   function setUpMatrixLinks() {
-    var table = document.getElementById("matrix");
+    var table = byId("matrix", "matrix");
     if (!table) return;
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
@@ -136,7 +140,7 @@
         var cell = row.cells[j], text = cell.textContent;
         if (!text) continue;
         var link = document.createElement("a");
-        link.href = page.getAttribute("href") + "#" + heads[j].getAttribute("data-anchor");
+        link.href = page.getAttribute("href") + (single ? "--" : "#") + heads[j].getAttribute("data-anchor");
         link.textContent = text;
         cell.textContent = "";
         cell.appendChild(link);
