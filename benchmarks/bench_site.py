@@ -4,7 +4,8 @@
 
 For a generated organization of N roles, builds with and without the site, alternately,
 each in a fresh process and into its own folder: a cold build into an empty folder, a
-rebuild with nothing changed, and a rebuild after one role's purpose changed. Prints the
+rebuild with nothing changed, and a rebuild after one role's purpose changed; then the
+time and size of site.html (--site-single-file) made on the current site. Prints the
 median of each, wall-clock and CPU (the build's process and its workers), the ratios,
 and the sizes that the issue bounds: the largest page, and the scripts with the search
 index. With Selenium, Chromium and chromedriver installed, also how long a search typed
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,8 +37,9 @@ start = time.perf_counter()
 from jobdefs.build.run import build
 from jobdefs.workbook.load import load_workbook
 root, out, site = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1"
+single = sys.argv[4] == "1"
 workbook = load_workbook(root, output_dir=out, cached=True)
-report = build(workbook, output_dir=out, site=site)
+report = build(workbook, output_dir=out, site=site, site_single_file=single)
 cpu = sum(
     usage.ru_utime + usage.ru_stime
     for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -45,10 +48,11 @@ print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu}))
 """
 
 
-def timed_build(root: Path, out: Path, site: bool) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of one build."""
+def timed_build(root: Path, out: Path, site: bool, single: bool = False) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one build (`single`: with --site-single-file)."""
+    flags = ["1" if site else "0", "1" if single else "0"]
     done = subprocess.run(
-        [sys.executable, "-c", ONE_BUILD, str(root), str(out), "1" if site else "0"],
+        [sys.executable, "-c", ONE_BUILD, str(root), str(out), *flags],
         capture_output=True,
         text=True,
         check=True,
@@ -157,6 +161,14 @@ def main() -> None:
     scripts = sum(s for s, n in files if n.endswith(".js"))
     print(f"pages: {len(pages):,}; largest: {pages[-1][1]} {pages[-1][0] / 1000:.0f} KB")
     print(f"scripts and search index: {scripts / 1e6:.2f} MB")
+    # site.html, asked for once the site is current: made from the pages on disk.
+    seconds, cpu = timed_build(root, folder / "out-1-0", site=True, single=True)
+    single = folder / "out-1-0" / "site.html"
+    packed = len(zlib.compress(single.read_bytes(), 6))
+    print(
+        f"site.html on a current site: {seconds:.2f} s ({cpu:.2f} s CPU); "
+        f"{single.stat().st_size / 1e6:.1f} MB, {packed / 1e6:.1f} MB compressed"
+    )
     query = "timely record"
     found = search_seconds(site, query, max(3, arguments.repeat))
     if found is None:
