@@ -3,10 +3,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
@@ -45,3 +49,25 @@ def make_workbook(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    """One headless Chromium for a module's browser tests (tests/headless_chromium.py)."""
+    from headless_chromium import chromium
+
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    from headless_chromium import axe_core
+
+    axe = axe_core()
+    if axe is None:
+        pytest.skip("axe-core is not installed (set AXE_CORE to axe.min.js)")
+    return axe.read_text(encoding="utf-8")

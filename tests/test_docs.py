@@ -242,3 +242,17 @@ def test_the_docs_link_to_files_that_exist() -> None:
             if not (page.parent / target).exists():
                 broken.append(f"{page.name}: {target}")
     assert broken == []
+
+
+def test_the_reliability_table_names_tests_that_exist() -> None:
+    """Each `file.py::test` of docs/reliability.md is a test (`::test` alone: of the file
+    before it), so a renamed or moved test cannot leave the table vouching for nothing."""
+    table = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
+    missing, file = [], ""
+    for reference_ in re.findall(r"`((?:test_\w+\.py)?(?:::\w+)?)`", table):
+        named, _, test = reference_.partition("::")
+        file = named or file
+        source = (REPO / "tests" / file).read_text(encoding="utf-8")
+        if test and not re.search(rf"^def {test}\(", source, re.M):
+            missing.append(f"{file}::{test}")
+    assert missing == []

@@ -7,52 +7,47 @@ pages still say everything; the console stays quiet; axe-core finds no serious o
 WCAG 2.1 AA violation; hostile text is shown as typed and runs nothing; a page served by
 `jobdefs serve` reloads itself after an edit. Printing is in test_site_print.py.
 
-Skipped when Selenium, Chromium or chromedriver is not installed (.ci/run installs Debian's
-chromium and chromium-driver), and, for accessibility, when axe-core is not found: the path
-of axe.min.js in AXE_CORE, as .ci/run sets it, or what node resolves.
+Skipped when Selenium, Chromium or chromedriver is not installed, and, for accessibility,
+when axe-core is not found (tests/headless_chromium.py).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from headless_chromium import (
+    AXE_RUN,
+    SELENIUM,
+    chromium,
+    console_errors,
+    needs_browser,
+    no_alert,
+    type_in,
+    visit,
+    wait,
+)
 
 from jobdefs.build.run import build
 from jobdefs.workbook.load import load_workbook
 
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
-    from selenium.webdriver.chrome.service import Service
+if SELENIUM:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
     from selenium.webdriver.support.ui import WebDriverWait
 
-    SELENIUM = True
-except ImportError:  # the test extras were not installed
-    SELENIUM = False
-
 DATA = Path(__file__).parent / "data"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = [
-    pytest.mark.skipif(not SELENIUM, reason="Selenium is not installed (pip install '.[test]')"),
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
-    pytest.mark.skipif(CHROMEDRIVER is None, reason="chromedriver is not installed"),
-]
-WAIT = 10  # seconds a page may take to show what a person waits for
+pytestmark = needs_browser
 HOSTILE_TITLE = 'Clerk "the greeter" [front] {{ 7*7 }} <b>bold</b> | pipe # hash'
 
 # One of each kind of page (the small clinic has one journey).
@@ -64,54 +59,6 @@ PAGES = [
     "journeys/clinic-visit.html",
     "matrix.html",
 ]
-
-AXE_RUN = """
-var done = arguments[arguments.length - 1];
-axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] })
-  .then(function (r) {
-    done(r.violations.map(function (v) {
-      return { id: v.id, impact: v.impact, help: v.help,
-               nodes: v.nodes.slice(0, 3).map(function (n) { return n.target; }) };
-    }));
-  }, function (error) { done([{ id: "axe-failed", impact: "critical", help: String(error) }]); });
-"""
-
-
-def axe_core() -> Path | None:
-    given = os.environ.get("AXE_CORE")
-    if given and Path(given).is_file():
-        return Path(given)
-    node = shutil.which("node")
-    if node is None:
-        return None
-    found = subprocess.run(
-        [node, "-p", "require.resolve('axe-core/axe.min.js')"], capture_output=True, text=True
-    )
-    return Path(found.stdout.strip()) if found.returncode == 0 else None
-
-
-def chromium(javascript: bool = True) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"):
-        options.add_argument(argument)  # --no-sandbox: CI runs as root
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    if not javascript:
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2}
-        )
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_script_timeout(60)  # axe-core on a large page
-    return driver
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")
@@ -138,29 +85,6 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_site(tmp_path_factory, "present-hostile")
-
-
-def visit(driver: WebDriver, url: str) -> None:
-    """Open `url` with the console's earlier lines read away, so that what
-    console_errors reports next is this page's."""
-    driver.get_log("browser")
-    driver.get(url)
-
-
-def console_errors(driver: WebDriver) -> list[dict[str, Any]]:
-    return [line for line in driver.get_log("browser") if line["level"] == "SEVERE"]
-
-
-def type_in(box: WebElement, text: str) -> None:
-    """Key by key, as a person types, so that each key sets off the page's input event."""
-    for key in text:
-        box.send_keys(key)
-
-
-def wait(driver: WebDriver, condition: Callable[[WebDriver], Any]) -> Any:
-    return WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(
-        condition
-    )
 
 
 def results(driver: WebDriver) -> list[WebElement]:
@@ -329,14 +253,6 @@ def test_pages_open_from_disk_without_a_console_error(
     assert console_errors(browser) == []
 
 
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    axe = axe_core()
-    if axe is None:
-        pytest.skip("axe-core is not installed (set AXE_CORE to axe.min.js)")
-    return axe.read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("name", PAGES)
 def test_axe_finds_no_serious_violation(
     browser: WebDriver, clinic: Path, axe_source: str, name: str
@@ -346,15 +262,6 @@ def test_axe_finds_no_serious_violation(
     browser.execute_script(axe_source)
     violations = browser.execute_async_script(AXE_RUN)
     assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
-
-
-def no_alert(driver: WebDriver) -> bool:
-    try:
-        alert = driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    alert.dismiss()  # so that the tests after this one find a page they can use
-    return False
 
 
 def test_hostile_text_appears_literally_and_runs_no_script(

@@ -3,7 +3,7 @@ every link leads to an id in the file and no id repeats, hostile text stays text
 policy allows only its own inline scripts and style, it is made again only when a page
 changed, `--check` finds it stale; in headless Chromium one page shows at a time, search
 leads to a section, the matrix drills down, it reads with JavaScript off and axe-core finds
-no serious violation. The browser tests skip as test_site_browser.py's do."""
+no serious violation. The browser tests skip without a browser (tests/headless_chromium.py)."""
 
 from __future__ import annotations
 
@@ -15,26 +15,23 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from markupsafe import escape
-from test_site_browser import (
+from headless_chromium import (
     AXE_RUN,
-    CHROMEDRIVER,
-    CHROMIUM,
-    HOSTILE_TITLE,
     SELENIUM,
-    axe_core,
     chromium,
     console_errors,
+    needs_browser,
     no_alert,
     type_in,
     visit,
     wait,
 )
+from markupsafe import escape
+from test_site_browser import HOSTILE_TITLE
 
 from jobdefs.build import site_plan
 from jobdefs.build.run import build, check
@@ -49,10 +46,6 @@ if SELENIUM:
     from selenium.webdriver.remote.webdriver import WebDriver
 
 DATA = Path(__file__).parent / "data"
-needs_browser = pytest.mark.skipif(
-    not SELENIUM or CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Selenium, Chromium or chromedriver is not installed",
-)
 # Text that would end an element, open a page's section or name an id, were it markup.
 BREAKER = '</main></section><section class="page" id="p-index"> id="x" href="#y" </style>'
 
@@ -236,15 +229,6 @@ def test_a_large_file_is_made_with_a_note_saying_so(
 # -- in a browser ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    driver = chromium()
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def shown_pages(driver: WebDriver) -> list[str]:
     return [
         section.get_attribute("id") or ""
@@ -333,14 +317,6 @@ def test_with_javascript_off_every_page_is_there_to_read(single: Path) -> None:
             assert heading and heading in everything
     finally:
         driver.quit()
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    axe = axe_core()
-    if axe is None:
-        pytest.skip("axe-core is not installed (set AXE_CORE to axe.min.js)")
-    return axe.read_text(encoding="utf-8")
 
 
 @needs_browser
