@@ -98,7 +98,7 @@ def test_without_questions_each_external_customer_gets_a_page_of_their_own_needs
         ["? Did we meet this need: “A claim whose codes match the care given, so it can be paid”?"],
         ["? Did we help you understand what they owe and whom to call?"],
     ]
-    assert pages[0][-1] == "Thank you. (Survey round-1 · billing-clerk)"
+    assert pages[0][-1] == "Thank you. (Survey round 1 · Billing Clerk)"
 
 
 def test_a_question_that_asks_someone_is_only_on_their_page_and_plain_ones_on_every_page(

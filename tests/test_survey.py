@@ -297,3 +297,19 @@ def test_cli_survey_writes_a_round_and_refuses_to_overwrite_it(tmp_path: Path) -
     assert result.exit_code == 1
     assert "cannot be a folder name" in result.stderr
     assert not (tmp_path / "up").exists()
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [("round-1", "round 1"), ("Round_7", "round 7"), ("2025-q2", "round 2025-q2")],
+)
+def test_a_round_is_named_once_on_what_people_read(tmp_path: Path, label: str, said: str) -> None:
+    make(tmp_path, round_label=label)
+    folder = tmp_path / "surveys" / label
+    sheet = openpyxl.load_workbook(folder / "lab-tech.xlsx")["Survey"]
+    assert f"· survey {said} ·" in sheet["A2"].value
+    card = docx.Document(str(folder / "phlebotomist-patient-questions.docx"))
+    footers = [p.text for p in card.paragraphs if p.text.startswith("Thank you.")]
+    assert footers and all(f"(Survey {said} · Phlebotomist)" in text for text in footers)
+    everything = sheet["A2"].value + " ".join(footers)
+    assert "round round" not in everything.lower() and "phlebotomist)" not in everything

@@ -39,7 +39,7 @@ from jobdefs.documents.sheets import (
 )
 from jobdefs.feedback.answers import Note, fold_header
 from jobdefs.feedback.returned_workbook import first_with_header, open_workbook, sheet_rows
-from jobdefs.feedback.survey import SurveyError
+from jobdefs.feedback.survey import SurveyError, round_name
 from jobdefs.model import Organization, fold_name
 from jobdefs.office_files import UnsafeFile
 from jobdefs.output import CONVERSATIONS_FILE
@@ -114,7 +114,7 @@ def conversation_workbook(
     sheet = book.active
     sheet.title = CONVERSATIONS_SHEET
     lines = (
-        f"Patient conversations · {organization.name} · round {round_label}",
+        f"Patient conversations · {organization.name} · {round_name(round_label)}",
         "One row per patient asked on the way out. Choose the journey, write the unit, and "
         f"for each question choose {YES}, {PARTLY} or {NO}. Leave a question blank if it was "
         "not asked. Only the yellow cells can be changed; no password is needed.",
@@ -133,13 +133,13 @@ def conversation_workbook(
         sheet,
         f"{header_row}:{header_row}",
         widths=_widths(len(headers), 22),
-        header=(organization.name, f"Patient conversations, round {round_label}"),
+        header=(organization.name, f"Patient conversations, {round_name(round_label)}"),
     )
     _protect(sheet)
 
     _paper(book, organization, round_label, headers)
     _about(book, organization, round_label)
-    title = f"{organization.name}: patient conversations, round {round_label}"
+    title = f"{organization.name}: patient conversations, {round_name(round_label)}"
     return save_workbook(book, title, moment)
 
 
@@ -231,7 +231,7 @@ def _paper(book: Any, organization: Organization, round_label: str, headers: lis
     sheet = book.create_sheet(PAPER_SHEET)
     _columns(sheet, headers, PAPER_QUESTION_WIDTH)
     lines = (
-        f"Patient conversations · {organization.name} · round {round_label}",
+        f"Patient conversations · {organization.name} · {round_name(round_label)}",
         f"Circle {YES}, {PARTLY} or {NO} for each question; one line per patient.",
     )
     header_row = _heading(sheet, lines)
@@ -252,7 +252,7 @@ def _paper(book: Any, organization: Organization, round_label: str, headers: lis
         sheet,
         f"{header_row}:{header_row}",
         widths=_widths(len(headers), PAPER_QUESTION_WIDTH),
-        header=(organization.name, f"Patient conversations on paper, round {round_label}"),
+        header=(organization.name, f"Patient conversations on paper, {round_name(round_label)}"),
         title_columns="A:C",
         repeated=_widths(len(headers), PAPER_QUESTION_WIDTH)[:3],
     )

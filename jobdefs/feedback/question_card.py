@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobdefs.documents import ooxml
-from jobdefs.feedback.survey import CARD_SCALE, served_outside
+from jobdefs.feedback.survey import CARD_SCALE, round_name, served_outside
 from jobdefs.model import Organization, Role, fold_name
 from jobdefs.workbook.questions import questions_for
 
@@ -146,5 +146,5 @@ def _page(
     document.add_paragraph("Anything else you would like to tell us?")
     for _ in range(3):
         document.add_paragraph("_" * 70)  # a writing line: 70 fit the width in Arial
-    footer = document.add_paragraph(f"Thank you. (Survey {label} · {role.id})")
+    footer = document.add_paragraph(f"Thank you. (Survey {round_name(label)} · {role.title})")
     footer.runs[0].font.size = Pt(9)

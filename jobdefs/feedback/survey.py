@@ -104,6 +104,13 @@ class SurveyReport:
 # Choosing what to ask
 
 
+def round_name(label: str) -> str:
+    """A round as a sentence says it: "round-1" is "round 1", "2025-q2" is "round 2025-q2"
+    (never "round round-1")."""
+    named = re.fullmatch(r"round[-_ ]?(.+)", label, re.IGNORECASE)
+    return f"round {named.group(1)}" if named else f"round {label}"
+
+
 def validate_round(label: str) -> str:
     """The round label, if it is safe as a folder name on every system; else SurveyError."""
     shown = label if len(label) <= ROUND_MAX else label[:ROUND_MAX] + "…"
@@ -193,8 +200,9 @@ def instructions() -> tuple[str, ...]:
         f"(excellent). {COMMENT_HEADER}: what would make it better for you.",
         "• Only the yellow cells can be changed, and no password is needed. Leave a row blank "
         "if you cannot judge it.",
-        f"• Save the file under the same name and send it back. Leave the '{ID_HEADER}' "
-        "column as it is: it matches your answers to the right colleague.",
+        "• Save the file under the same name and send it back. Leave the "
+        f"'{ID_HEADER}' column, at the far right on screen and not printed, as it is: "
+        "it matches your answers to the right colleague.",
     )
 
 
@@ -228,7 +236,7 @@ def survey_workbook(
     subtitle = sheet.cell(row=2, column=1)
     set_text(
         subtitle,
-        f"{organization.name} · {role.department} · survey round {round_label} · "
+        f"{organization.name} · {role.department} · survey {round_name(round_label)} · "
         f"{len(handoffs)} product{'s' if len(handoffs) != 1 else ''} you receive",
     )
     subtitle.font = font(color=SUBTITLE_TEXT)
@@ -316,7 +324,9 @@ def survey_workbook(
     sheet.protection.formatRows = False
 
     _about(book, organization, role, round_label, handoffs)
-    return save_workbook(book, f"{organization.name}: survey {round_label}, {role.title}", moment)
+    return save_workbook(
+        book, f"{organization.name}: survey {round_name(round_label)}, {role.title}", moment
+    )
 
 
 def _about(
