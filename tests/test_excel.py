@@ -258,6 +258,11 @@ def test_matrix_is_frozen_and_printable(book: Any, sample: Workbook) -> None:
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$1:$2"
     assert sheet.print_title_cols == "$A:$A"
+    # A list wider than a page repeats what tells its rows apart: a role's id and title.
+    roles = book["Roles"]
+    assert roles.page_setup.fitToWidth > 1
+    assert roles.print_title_cols == "$A:$B"
+    assert [roles.cell(1, n).value for n in (1, 2)] == ["Role id", "Title"]
     for name in book.sheetnames:
         page = book[name]
         assert page.oddHeader.left.text == organization.name
@@ -696,10 +701,11 @@ def test_the_department_review_workbook_is_a_form() -> None:
     block = [row[0] for row in rows[: top - 1]]
     assert block[0] == "Laboratory: hand-offs to review"
     assert block[1] == (
-        "Chain Test Hospital · made 2026-03-01 · 3 hand-offs your department gives or receives"
+        "Chain Test Hospital · as of 2026-03-01 · 3 hand-offs your department gives or receives"
     )
     assert "choose a Status: Agreed, Needs change or Not needed; say why in Comment" in block[3]
     assert "Send it back within two weeks" in block[4]
+    assert "at the far right on screen (they are not printed)" in block[4]
     assert sheet["A1"].font.b and sheet["A1"].font.sz == 14
     assert tuple(rows[top - 1]) == handoffs_sheet.HANDOFF_HEADERS
     handoffs = rows[top:]

@@ -95,6 +95,8 @@ def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Pa
     assert (first["question"], first["responses"], first["share_yes"]) == (questions[0], 2, 0.5)
     assert [j["id"] for j in document["journeys"]] == [j.id for j in organization.journeys]
     assert {"title", "share_met", "steps"} <= document["journeys"][0].keys()
+    names = {c.id: c.name for c in organization.external_customers}
+    assert document["journeys"][0]["customer_name"] == names[journey.customer]
     # Folders of surveys hold the patients' sheet too: it is not read as a survey.
     assert "not a jobdefs survey" not in err
     status, out, _ = run("scorecard", str(folder), "-w", str(root))
@@ -107,6 +109,7 @@ def test_the_patients_answers_reach_the_scorecard_with_the_journeys(tmp_path: Pa
     assert {"Journeys", "Patient's voice"} <= set(workbook.sheetnames)
     journeys = [row for row in workbook["Journeys"].iter_rows(min_row=2, values_only=True)]
     assert [row[0] for row in journeys] == [j.title for j in organization.journeys]
+    assert [row[1] for row in journeys] == [names[j.customer] for j in organization.journeys]
     voice = list(workbook["Patient's voice"].iter_rows(min_row=2, values_only=True))
     assert voice[0][:3] == (questions[0], 2, 0.5)
 

@@ -297,6 +297,21 @@ def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
     changed = next(c for c in handoffs[1] if c.value == "Changed since asked")
     assert handoffs.row_dimensions[1].height >= 3 * 15  # three lines in a narrow column
     assert handoffs.column_dimensions[changed.column_letter].width < 10
+    # Wider than a landscape page: each page across repeats who hands what to whom.
+    assert handoffs.page_setup.fitToWidth > 1
+    assert handoffs.print_title_cols == "$A:$D"
+    assert [c.value for c in handoffs[1][:4]] == [
+        "Supplier",
+        "Supplier department",
+        "Product",
+        "Customer",
+    ]
+    # Text stands off the cell's border, so neighbouring columns never run together.
+    assert order[0].alignment.indent == 1 and order[2].alignment.indent == 1
+    # An id column is as wide as its longest id, so it is never cut.
+    last = handoffs.cell(1, handoffs.max_column).column_letter
+    longest = max(len(str(row[-1].value)) for row in handoffs.iter_rows(min_row=2))
+    assert handoffs.column_dimensions[last].width >= longest
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

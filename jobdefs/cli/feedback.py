@@ -146,7 +146,8 @@ def scorecard(
     organization = loaded.organization
     card = scoring.make_scorecard(organization, files, baseline)
     voice = make_voice(organization, files, baseline) if organization.discharge_questions else None
-    journeys = journey_score.journey_scores(organization.journeys, card, voice)
+    names = {customer.id: customer.name for customer in organization.external_customers}
+    journeys = journey_score.journey_scores(organization.journeys, card, voice, names)
     for note in (*card.notes, *(voice.notes if voice else ())):
         click.echo(note.as_text(), err=True)
     click.echo(scorecard_text.render(card, output_format, fail_below, voice, journeys), nl=False)

@@ -35,7 +35,8 @@ def review_heading(
     organization: Organization, department: str, handoffs: int, moment: datetime.datetime
 ) -> tuple[tuple[str, str], ...]:
     """The title block of a department's review form: (look, text) per line."""
-    made = f" · made {moment.date().isoformat()}" if moment > ZIP_EARLIEST else ""
+    # The build's date: SOURCE_DATE_EPOCH or the newest review, so "as of", not "made".
+    made = f" · as of {moment.date().isoformat()}" if moment > ZIP_EARLIEST else ""
     count = f"{handoffs} hand-off{'s' if handoffs != 1 else ''}"
     agreed, change, unneeded = STATUS_OPTIONS
     return (
@@ -53,8 +54,8 @@ def review_heading(
             "prose",
             f"Send it back within {RETURN_WITHIN} to whoever sent it, saved under the same "
             f"file name. Filter the rows as you like, but leave the {ID_HEADER} and "
-            f"{FINGERPRINT_HEADER} columns at the far right as they are: they match each "
-            "answer to its hand-off.",
+            f"{FINGERPRINT_HEADER} columns at the far right on screen (they are not printed) "
+            "as they are: they match each answer to its hand-off.",
         ),
     )
 

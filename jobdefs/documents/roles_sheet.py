@@ -57,7 +57,12 @@ def roles_sheet(organization: Organization, sources: RowSources | None = None) -
         return tuple(made)
 
     shape = _ListShape(
-        "Roles", ROLE_COLUMNS, len(roles), filtered=True, page_header=(organization.name, "Roles")
+        "Roles",
+        ROLE_COLUMNS,
+        len(roles),
+        filtered=True,
+        page_header=(organization.name, "Roles"),
+        keys=2,  # the id and the title
     )
     if sources is None or not sources.structure:
         return _ListSheet(shape, rows)

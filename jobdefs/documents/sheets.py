@@ -19,6 +19,7 @@ from jobdefs.documents import ooxml
 
 CELL_MAX = 32_767  # the most characters one spreadsheet cell holds
 LINE_POINTS = 15.0  # the height of a line of 11-point Calibri
+TITLE_POINTS = 20.0  # a line of the 14-point title
 
 # The words a person reads in a header, and that a returned workbook is read back by.
 ID_HEADER = "Hand-off id"

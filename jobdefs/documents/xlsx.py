@@ -37,9 +37,11 @@ from jobdefs.documents.sheets import (
     STATUS_OPTIONS,
     SUBTITLE_TEXT,
     TEXT_COLOR,
+    TITLE_POINTS,
     Column,
     cell_text,
     drop_down,
+    pages_across,
     print_setup,
     wrapped_lines,
 )
@@ -162,7 +164,6 @@ _LIST_LOOKS = {
 # What a cell typed in later looks like, by column style: an answer column is not yellow
 # below the list, nor open under protection.
 _COLUMN_LOOKS = {"answer": "prose"}
-TITLE_POINTS = 20.0  # a line of the 14-point title
 
 
 def _styles(ids: Mapping[_Look, int], look: _Look) -> tuple[int, int]:
@@ -202,6 +203,7 @@ class _ListShape(NamedTuple):
     printed: int = 0  # how many columns print, from the first (0: all of them)
     heading: tuple[tuple[str, str], ...] = ()  # (look, text) rows of a title block above it
     form: bool = False  # protected, without a password: only its answer cells can change
+    keys: int = 0  # leading columns that tell rows apart, repeated on each page across
 
     @property
     def header_row(self) -> int:
@@ -234,7 +236,15 @@ def _list_structure(sheet: Any, shape: _ListShape, styles: Mapping[_Look, Any]) 
     sheet.freeze_panes = f"A{top + 1}"
     printed = shape.printed_columns
     widths = [column.width for column in printed]
-    print_setup(sheet, f"{top}:{top}", widths=widths, header=shape.page_header)
+    keys = shape.keys if pages_across(widths) > 1 else 0
+    print_setup(
+        sheet,
+        f"{top}:{top}",
+        widths=widths[keys:],
+        header=shape.page_header,
+        title_columns=f"A:{_column_letter(keys)}" if keys else None,
+        repeated=widths[:keys],
+    )
     last_printed = _column_letter(len(printed))
     sheet.print_area = f"A1:{last_printed}{top + max(shape.rows, 1)}"
     for number in range(1, len(shape.heading) + 1):  # each line of the title block

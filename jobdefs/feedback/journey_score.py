@@ -16,7 +16,7 @@ from jobdefs.documents.sheets import Column
 from jobdefs.feedback.patient_voice_score import PatientVoice
 from jobdefs.feedback.scoring import Scorecard, percent, points, round_half_up
 from jobdefs.model import Journey
-from jobdefs.text import markdown_text
+from jobdefs.text import count, markdown_text
 
 
 def step_figures(card: Scorecard) -> dict[str, StepFigures]:
@@ -47,6 +47,7 @@ def journey_scores(
     journeys: Sequence[Journey],
     card: Scorecard,
     patient: PatientVoice | None = None,
+    customer_names: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """The contract's `journeys`: [{"id", "title", "share_met", "steps": [...]}, ...]."""
     now = step_figures(card)
@@ -66,6 +67,7 @@ def journey_scores(
                 "id": journey.id,
                 "title": journey.title,
                 "customer": journey.customer,
+                "customer_name": (customer_names or {}).get(journey.customer, journey.customer),
                 "share_met": round_half_up(rolled.share_met, 4),
                 "share_met_text": share_text(rolled.share_met),
                 "baseline_share_met": round_half_up(before, 4),
@@ -125,7 +127,7 @@ def journey_lines(scores: Sequence[dict[str, object]]) -> list[str]:
         for answer in _voice(item):
             lines.append(
                 f"  patients: {percent(_float(answer.get('share_yes')))} Yes to "
-                f"'{answer['question']}' ({answer['responses']} answers)"
+                f"'{answer['question']}' ({count(int(str(answer['responses'])), 'answer')})"
             )
     return lines
 
@@ -205,7 +207,7 @@ def journey_table(journeys: Sequence[Mapping[str, Any]]) -> tuple[list[Column], 
     rows = [
         [
             str(j.get("title", "")),
-            str(j.get("customer", "")),
+            str(j.get("customer_name") or j.get("customer", "")),
             j.get("share_met"),
             j.get("baseline_share_met"),
             _change_points(j.get("change_share_met")),

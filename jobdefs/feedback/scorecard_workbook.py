@@ -40,6 +40,7 @@ from jobdefs.feedback.survey import (
 )
 from jobdefs.output import describe, replace_files
 
+CODE_WIDEST = 48  # a file name longer than this is cut on paper, not the page widened
 _NUMBER_FORMATS = {
     "count": "0",
     "share": "0%",
@@ -272,7 +273,7 @@ def _roles_sheet(sheet: Any, card: Scorecard) -> None:
         for r in card.roles
     ]
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, columns, card.organization, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True, keys=2)
 
 
 def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
@@ -306,7 +307,7 @@ def _handoffs_sheet(sheet: Any, card: Scorecard) -> None:
             ]
         )
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, columns, card.organization, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True, keys=4)
 
 
 def _comments_sheet(sheet: Any, card: Scorecard) -> None:
@@ -339,7 +340,7 @@ def _comments_sheet(sheet: Any, card: Scorecard) -> None:
     if not rows:
         rows = [["No comments were written.", *[None] * (len(columns) - 1)]]
     _table(sheet, 1, columns, rows)
-    _page(sheet, 1, columns, card.organization, landscape=True)
+    _page(sheet, 1, columns, card.organization, landscape=True, keys=3)
 
 
 def _notes_sheet(sheet: Any, card: Scorecard) -> None:
@@ -365,11 +366,13 @@ def _table(
     from openpyxl.utils import get_column_letter
 
     grid = grid_border()
-    wrap = Alignment(horizontal="left", vertical="top", wrap_text=True)
-    plain = Alignment(horizontal="left", vertical="top")
-    code = Alignment(horizontal="left", vertical="top", indent=1)
-    number = Alignment(horizontal="right", vertical="top")
+    # An indent of one on every side that holds text: LibreOffice draws a cell's text up
+    # to its border, so without it neighbouring columns read as one ("NurseEmergency").
+    wrap = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
+    plain = Alignment(horizontal="left", vertical="top", indent=1)
+    number = Alignment(horizontal="right", vertical="top", indent=1)
     quiet, plain_font = font(color=QUIET_TEXT), font()
+    columns = _fitted(columns, rows)
     for index, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
         header_cell(sheet.cell(row=top, column=index), column.header)
@@ -386,7 +389,6 @@ def _table(
                 cell.alignment = wrap if column.style == "prose" else plain
                 if column.style == "code":
                     cell.font = quiet
-                    cell.alignment = code
             elif value is not None:
                 cell.value = value
                 cell.number_format = _NUMBER_FORMATS.get(column.style, "General")
@@ -423,27 +425,52 @@ def _table(
 
 
 def _page(
-    sheet: Any, header_row: int, columns: Sequence[Column], organization: str, *, landscape: bool
+    sheet: Any,
+    header_row: int,
+    columns: Sequence[Column],
+    organization: str,
+    *,
+    landscape: bool,
+    keys: int = 1,
 ) -> None:
     """Print set-up: a trailing id column stays off paper; a sheet wider than a page
-    repeats its first column on every page."""
+    repeats its first `keys` columns, what tells its rows apart, on every page."""
     from openpyxl.utils import get_column_letter
 
     printed = list(columns)
     while len(printed) > 1 and printed[-1].style == "code":
         printed.pop()
-    widths = [column.width for column in printed]
+    # As _table made them: a code column is as wide as its longest value.
+    widths = [
+        sheet.column_dimensions[get_column_letter(number)].width
+        for number in range(1, len(printed) + 1)
+    ]
     wide = pages_across(widths, landscape=landscape) > 1
     print_setup(
         sheet,
         f"{header_row}:{header_row}",
-        widths=widths[1:] if wide else widths,
+        widths=widths[keys:] if wide else widths,
         header=(organization, f"Service scorecard: {sheet.title}"),
         landscape=landscape,
-        title_columns="A:A" if wide else None,
-        repeated=widths[:1] if wide else (),
+        title_columns=f"A:{get_column_letter(keys)}" if wide else None,
+        repeated=widths[:keys] if wide else (),
     )
     sheet.print_area = f"A1:{get_column_letter(len(printed))}{max(sheet.max_row, header_row + 1)}"
+
+
+def _fitted(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[Column]:
+    """`columns`, each code column (an id, a file name: text that does not wrap) widened
+    to its longest value, up to CODE_WIDEST characters."""
+    fitted = []
+    for index, column in enumerate(columns):
+        if column.style == "code":
+            longest = max(
+                (len(str(r[index])) for r in rows if isinstance(r[index], str)), default=0
+            )
+            width = max(column.width, min(longest + 3, CODE_WIDEST))
+            column = column._replace(width=width)
+        fitted.append(column)
+    return fitted
 
 
 def write_scorecard(path: Path, data: bytes) -> None:
