@@ -75,6 +75,14 @@ def test_the_sheet_asks_each_discharge_question_with_yes_partly_no(
     assert paper.page_setup.orientation == "landscape"
     assert paper.print_title_rows == f"${header_row(paper)}:${header_row(paper)}"
     assert paper.page_setup.scale >= 73  # 11-point text never prints under 8 points
+    # The instructions wrap inside the table's width (text running past it would make the
+    # page print smaller) and say which sheet to print for paper.
+    for page in (sheet, paper):
+        merged = {str(r) for r in page.merged_cells.ranges}
+        assert {"A1:G1", "A2:G2"} <= merged
+        assert page["A2"].alignment.wrap_text
+    assert f"print the '{PAPER_SHEET}' sheet" in sheet["A2"].value
+    assert sheet.row_dimensions[2].height >= 2 * 15  # two lines or more
 
 
 def test_answers_read_back_to_exact_shares_per_question_and_journey(
@@ -125,7 +133,18 @@ def test_answers_read_back_to_exact_shares_per_question_and_journey(
     assert first["rounds"] == [
         {"round": "round-1", "responses": 3, "yes": 2, "partly": 1, "no": 0, "share_yes": 0.6667}
     ]
+    assert voice_lines(result)[0] == "The patient's voice (3 conversations)"
     assert voice_lines(result)[1].startswith("  67% Yes  Do you know what is wrong")
+    assert voice_lines(result)[1].endswith("(3 answers)")
+
+
+def test_a_sheet_no_one_has_filled_in_says_so_in_one_line(
+    tmp_path: Path, hospital: Organization
+) -> None:
+    path = written(tmp_path, hospital)
+    assert voice_lines(make_voice(hospital, [path.parent])) == [
+        f"The patient's voice: no conversations recorded yet in {CONVERSATIONS_FILE}"
+    ]
 
 
 def test_against_a_baseline_round(tmp_path: Path, hospital: Organization) -> None:

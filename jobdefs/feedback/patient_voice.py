@@ -25,9 +25,11 @@ from typing import Any
 from jobdefs import __version__
 from jobdefs.documents.sheets import (
     ANSWER_FILL,
+    BOLD,
     COMMENT_HEADER,
     LINE_POINTS,
     SUBTITLE_TEXT,
+    TITLE_POINTS,
     drop_down,
     font,
     grid_border,
@@ -36,6 +38,7 @@ from jobdefs.documents.sheets import (
     save_workbook,
     set_text,
     solid_fill,
+    wrapped_lines,
 )
 from jobdefs.feedback.answers import Note, fold_header
 from jobdefs.feedback.returned_workbook import first_with_header, open_workbook, sheet_rows
@@ -117,10 +120,11 @@ def conversation_workbook(
         f"Patient conversations · {organization.name} · {round_name(round_label)}",
         "One row per patient asked on the way out. Choose the journey, write the unit, and "
         f"for each question choose {YES}, {PARTLY} or {NO}. Leave a question blank if it was "
-        "not asked. Only the yellow cells can be changed; no password is needed.",
+        "not asked. Only the yellow cells can be changed; no password is needed. For "
+        f"blank forms to fill in by hand, print the '{PAPER_SHEET}' sheet.",
     )
-    header_row = _heading(sheet, lines)
     headers = _headers(questions)
+    header_row = _heading(sheet, lines, _widths(len(headers), 22))
     _columns(sheet, headers)
     first, last = header_row + 1, header_row + ANSWER_ROWS
     for number, text in enumerate(headers, 1):
@@ -147,12 +151,26 @@ def _headers(questions: Sequence[str]) -> list[str]:
     return [DATE_HEADER, JOURNEY_HEADER, UNIT_HEADER, *questions, COMMENT_HEADER]
 
 
-def _heading(sheet: Any, lines: Sequence[str]) -> int:
-    """The title and the instructions; returns the header's row."""
+def _heading(sheet: Any, lines: Sequence[str], widths: Sequence[float]) -> int:
+    """The title and the instructions, each across the table's `widths` and wrapped
+    inside it (text running past the table would make the page print smaller); returns
+    the header's row."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    last = get_column_letter(len(widths))
+    wrap = Alignment(vertical="top", wrap_text=True)
     for number, line in enumerate(lines, 1):
         cell = sheet.cell(row=number, column=1)
         set_text(cell, line)
         cell.font = font(bold=number == 1, size=14 if number == 1 else 11, color=SUBTITLE_TEXT)
+        cell.alignment = wrap
+        sheet.merge_cells(f"A{number}:{last}{number}")
+        if number == 1:  # bold and 14 points: wider than the 11 points wrapped_lines plans
+            height = wrapped_lines(line, sum(widths), BOLD * 14 / 11) * TITLE_POINTS
+        else:
+            height = wrapped_lines(line, sum(widths)) * LINE_POINTS
+        sheet.row_dimensions[number].height = height
     return len(lines) + 2
 
 
@@ -234,7 +252,7 @@ def _paper(book: Any, organization: Organization, round_label: str, headers: lis
         f"Patient conversations · {organization.name} · {round_name(round_label)}",
         f"Circle {YES}, {PARTLY} or {NO} for each question; one line per patient.",
     )
-    header_row = _heading(sheet, lines)
+    header_row = _heading(sheet, lines, _widths(len(headers), PAPER_QUESTION_WIDTH))
     shown = [*headers[:3], *(f"{q}\n{YES} / {PARTLY} / {NO}" for q in headers[3:-1]), headers[-1]]
     for number, text in enumerate(shown, 1):
         header_cell(sheet.cell(row=header_row, column=number), text)
@@ -262,7 +280,7 @@ def _paper(book: Any, organization: Organization, round_label: str, headers: lis
     sheet.sheet_properties.pageSetUpPr.fitToPage = False
     sheet.page_margins.left = sheet.page_margins.right = 0.5  # inches
     sheet.page_setup.scale = max(min(100, int(100 * PAGE_CHARACTERS / total)), PAPER_MIN_SCALE)
-    last = sheet.cell(row=1, column=len(headers)).column_letter
+    last = sheet.cell(row=header_row, column=len(headers)).column_letter
     sheet.print_area = f"A1:{last}{header_row + PAPER_ROWS}"
     sheet.protection.sheet = True
 

@@ -24,7 +24,7 @@ from jobdefs.feedback.patient_voice import (
 from jobdefs.feedback.scoring import percent, points, round_half_up
 from jobdefs.model import Organization, fold_name
 from jobdefs.output import CONVERSATIONS_FILE
-from jobdefs.text import markdown_text
+from jobdefs.text import count, markdown_text
 
 
 @dataclass(frozen=True)
@@ -215,12 +215,14 @@ def voice_lines(result: PatientVoice) -> list[str]:
     """The patient's voice for a terminal: a line per question, then per journey."""
     if not result.questions:
         return []
+    if not result.conversations:
+        return [f"The patient's voice: no conversations recorded yet in {CONVERSATIONS_FILE}"]
     since = ", ".join(result.baseline_rounds) or "the baseline"
-    lines = [f"The patient's voice ({result.conversations} conversations)"]
+    lines = [f"The patient's voice ({count(result.conversations, 'conversation')})"]
     for question in result.questions:
         line = (
             f"  {percent(question.figures.share_yes)} Yes  {question.question} "
-            f"({question.figures.responses} answers)"
+            f"({count(question.figures.responses, 'answer')})"
         )
         if question.change is not None:
             line += f", {points(question.change)} since {since}"
