@@ -130,6 +130,29 @@ def test_landscape_and_no_text_below_eight_points() -> None:
     assert sizes and min(sizes) >= 8
 
 
+def test_it_looks_like_a_job_aid_with_its_pages_numbered() -> None:
+    """One named face for every style (not the theme's, which LibreOffice prints in a
+    serif), black headings, whose it is at the top of each page and its number below."""
+    organization = example()
+    visit = journey(organization, "emergency-visit")
+    document = opened(journey_document(organization, visit, MOMENT))
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        fonts = document.styles[name].element.rPr.rFonts
+        assert dict(fonts.attrib) == {
+            f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{script}": "Arial"
+            for script in ("ascii", "hAnsi", "eastAsia", "cs")
+        }, name
+    assert str(document.styles["Heading 2"].font.color.rgb) == "000000"
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text == f"{organization.name}\t{visit.title}"
+    footer = section.footer.paragraphs[0]._p.xml
+    assert footer.count("<w:instrText") == 2
+    assert " PAGE " in footer and " NUMPAGES " in footer
+    assert section.footer.paragraphs[0].text == "Page 1 of 1"  # until a reader fills them
+    legend = next(p.text for p in document.paragraphs if p.text.startswith("Each column"))
+    assert "a thin │ the lanes it passes on the way" in legend
+
+
 def test_the_same_journey_gives_the_same_bytes() -> None:
     organization = example()
     visit = journey(organization, "outpatient-imaging")
@@ -232,6 +255,8 @@ def test_libreoffice_prints_the_journey_in_landscape(tmp_path: Path) -> None:
         ).stdout
         assert "line of visibility" in text
         assert "Phlebotomist" in text
+        pages = text.count("\f")
+        assert pages > 1 and f"Page {pages} of {pages}" in text  # numbered as laid out
     if shutil.which("pdfinfo"):
         info = subprocess.run(
             ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True

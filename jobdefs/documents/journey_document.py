@@ -58,7 +58,7 @@ def journey_document(
     """journeys/<journey-id>.docx; with `figures` (by hand-off id) each step's share met."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
     rolled = roll(journey, figures or {})
     document = Document()
@@ -67,9 +67,11 @@ def journey_document(
     section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(MARGIN_CM))
-    normal = document.styles["Normal"].font
-    # Named: the template's theme font is a serif.
-    normal.name, normal.size = table_cells.FONT, Pt(10)
+    # The job aids' look: one named face, headings in black.
+    table_cells.named_font(document.styles["Normal"], 10)
+    for name, size in (("Title", 20), ("Heading 1", 16), ("Heading 2", 13)):
+        table_cells.named_font(document.styles[name], size, color="000000")
+    table_cells.page_lines(section, organization.name, journey.title)
 
     _title_block(document, organization, journey, rolled, figures is not None)
     lanes = lanes_of(organization, journey)
@@ -79,8 +81,8 @@ def journey_document(
         document,
         f"Each column is a step, in the order the {customer.lower()} lives it. The shaded box "
         "is what a role hands on, in that role's lane; ▼ or ▲ marks the lane that receives "
-        f"it. Above the line of visibility is what the {customer.lower()} sees; below it, "
-        "the work behind it.",
+        "it, and a thin │ the lanes it passes on the way. Above the line of visibility is "
+        f"what the {customer.lower()} sees; below it, the work behind it.",
         size=TABLE_TEXT_POINTS,
     )
     used = _text_height_cm(document)

@@ -1,7 +1,9 @@
-"""Word tables by hand: what python-docx has no API for (shading, borders, a header row
-repeated on every page, rows kept whole, fixed column widths) and a cell's text in one call.
+"""Word documents by hand: what python-docx has no API for (shading, borders, a header row
+repeated on every page, rows kept whole, fixed column widths, a named font in place of the
+theme's, page numbers) and a cell's text in one call.
 
-For the documents made with python-docx rather than from a template (the journey document).
+For the documents made with python-docx rather than from a template (the journey document,
+the patient question cards).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-FONT = "Calibri"  # the house font of the workbooks too
+FONT = "Arial"  # the job aids' font, metric-compatible with Liberation Sans
 QUIET_COLOR = "808080"
 
 # What XML 1.0 cannot hold; the loader refuses it in role files, this guards API callers.
@@ -38,6 +40,67 @@ def paragraph(
         run.font.size = Pt(size)
     if color:
         run.font.color.rgb = RGBColor.from_string(color)
+
+
+def named_font(style: Any, size: float | None = None, color: str | None = None) -> None:
+    """`style` in FONT for every script, not the theme's fonts: python-docx's default
+    template names theme fonts, which LibreOffice prints in a serif face."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    if size:
+        style.font.size = Pt(size)
+    if color:
+        style.font.color.rgb = RGBColor.from_string(color)
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attribute in list(fonts.attrib):
+        del fonts.attrib[attribute]
+    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{script}"), FONT)
+
+
+def page_lines(section: Any, left: str, right: str) -> None:
+    """`left` and `right` at the top of each page of `section`, "Page N of M" at its foot."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+
+    header = section.header.paragraphs[0]
+    header.style.paragraph_format.tab_stops.clear_all()  # the style's centre tab
+    width = section.page_width - section.left_margin - section.right_margin
+    header.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    _quiet_run(header, f"{safe(left)}\t{safe(right)}")
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _quiet_run(footer, "Page ")
+    _field(footer, "PAGE")
+    _quiet_run(footer, " of ")
+    _field(footer, "NUMPAGES")
+
+
+def _quiet_run(paragraph: Any, text: str = "") -> Any:
+    from docx.shared import Pt, RGBColor
+
+    run = paragraph.add_run(text)
+    run.font.size, run.font.color.rgb = Pt(8), RGBColor.from_string(QUIET_COLOR)
+    return run
+
+
+def _field(paragraph: Any, instruction: str) -> None:
+    """A field that Word and LibreOffice fill in as they lay out the pages, a run for each
+    of its parts as Word writes them."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for kind in ("begin", "instruction", "separate", "shown", "end"):
+        run = _quiet_run(paragraph, "1" if kind == "shown" else "")  # "1" until filled in
+        if kind == "instruction":
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+            run._r.append(element)
+        elif kind != "shown":
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+            run._r.append(element)
 
 
 def cell(

@@ -10,12 +10,10 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from jobdefs.documents import ooxml
+from jobdefs.documents import ooxml, table_cells
 from jobdefs.feedback.survey import CARD_SCALE, round_name, served_outside
 from jobdefs.model import Organization, Role, fold_name
 from jobdefs.workbook.questions import questions_for
-
-CARD_FONT = "Arial"  # the job aids' font, metric-compatible with Liberation Sans
 
 # ---------------------------------------------------------------------------------------
 # What each card asks
@@ -75,7 +73,7 @@ def question_card(
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin = section.bottom_margin = Cm(1.8)
     for name, size in (("Normal", 12), ("Heading 1", 16)):
-        _named_font(document.styles[name], size)
+        table_cells.named_font(document.styles[name], size)
 
     for number, page in enumerate(card_pages(organization, role)):
         if number:
@@ -88,20 +86,6 @@ def question_card(
         f"{organization.name}: questions for the people {role.title} serves", moment
     )
     return ooxml.repack(buffer.getvalue(), moment, replace={"docProps/core.xml": core})
-
-
-def _named_font(style: Any, size: float) -> None:
-    """One named font for every script, not the theme's: without it LibreOffice prints the
-    card in a serif face beside the job aids' Arial."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    style.font.size = Pt(size)
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    for attribute in list(fonts.attrib):
-        del fonts.attrib[attribute]
-    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
-        fonts.set(qn(f"w:{script}"), CARD_FONT)
 
 
 def _page(
