@@ -180,6 +180,25 @@ def test_matrix_counts_holds_each_cells_number_of_products(book: Any) -> None:
     assert numbers > 0
     assert counts.freeze_panes == matrix_sheet.freeze_panes
     assert counts.print_title_cols == "$A:$A"
+    # Narrow columns, yet each word of a customer's title or department fits in one, up
+    # to a word of COUNTS_WIDEST letters (this one has longer).
+    letter = counts.cell(1, first_column).column_letter
+    words = [
+        w
+        for cell in (*counts[1][first_column - 1 :], *counts[2][first_column - 1 :])
+        for w in re.split(r"[\s/-]+", str(cell.value or ""))
+    ]
+    width = counts.column_dimensions[letter].width
+    assert width == min(max(map(len, words)) + 2, matrix.COUNTS_WIDEST)
+    assert matrix.COUNTS_COLUMN_WIDTH < width < matrix.MATRIX_COLUMN_WIDTH
+
+
+def test_the_findings_sheet_prints_one_page_across(sample: Workbook) -> None:
+    warned = [Finding("warning", "vague-standard", "x " * 300, "roles/nurse.yaml", 4, 3)]
+    sheet = open_xlsx(matrix.matrix_workbook(sample.organization, warned, MOMENT))["Findings"]
+    widths = [sheet.column_dimensions[c].width for c in "ABCDEF"]
+    assert sheets.pages_across(widths) == sheet.page_setup.fitToWidth == 1
+    assert sheet["F2"].alignment.wrap_text  # a long message wraps instead
 
 
 def test_matrix_has_suppliers_down_and_customers_across(book: Any, sample: Workbook) -> None:

@@ -15,7 +15,7 @@ FINDING_COLUMNS = (
     Column("File", 36, "code"),
     Column("Line", 7, "number"),
     Column("Column", 8, "number"),
-    Column("Message", 90, "prose"),
+    Column("Message", 70, "prose"),  # wrapped: the sheet prints one page across
 )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -54,7 +55,8 @@ MATRIX_FIRST_ROW = 3
 MATRIX_FIRST_COLUMN = 3
 MATRIX_COLUMN_WIDTH = 20
 COUNTS_SHEET = "Matrix counts"  # the same grid with numbers: every program shows them
-COUNTS_COLUMN_WIDTH = 12
+COUNTS_COLUMN_WIDTH = 12  # the least; see _counts_width
+COUNTS_WIDEST = 16  # a longer word is cut: the sheet is the compact one
 TITLE_WIDTH = 28  # column A, the supplier's title, printed on every page
 DEPARTMENT_WIDTH = 16
 
@@ -278,7 +280,7 @@ def _matrix_sheet(
             len(customers),
             (organization.name, title),
             title,
-            COUNTS_COLUMN_WIDTH if title == COUNTS_SHEET else MATRIX_COLUMN_WIDTH,
+            _counts_width(customers) if title == COUNTS_SHEET else MATRIX_COLUMN_WIDTH,
         ),
         tuple(
             (title, department, band, key not in supplied)
@@ -288,6 +290,14 @@ def _matrix_sheet(
         suppliers,
         told,
     )
+
+
+def _counts_width(customers: Sequence[tuple[str, str, str]]) -> int:
+    """Matrix counts' columns: narrow, yet as wide as the longest word of a customer's title
+    or department (a word does not wrap: it would run into the next column)."""
+    text = " ".join(f"{title} {department}" for _, title, department in customers)
+    longest = max(map(len, re.split(r"[\s/-]+", text)), default=0)  # lines break at - and /
+    return min(max(COUNTS_COLUMN_WIDTH, longest + 2), COUNTS_WIDEST)
 
 
 _CORNER_TEXT = "Supplier ↓   Customer →"
