@@ -13,6 +13,7 @@ from answering import fill
 from click.testing import CliRunner
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from libreoffice import needs_soffice
 
 from jobdefs.build.run import build, check
 from jobdefs.cli import cli
@@ -138,7 +139,7 @@ def test_a_handbook_of_no_roles_is_a_clear_error(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_handbook_pdf(workbook: Path) -> None:
     report = build(load_workbook(workbook), handbook=True, pdf=True)
     assert {HANDBOOK, HANDBOOK_PDF} <= set(report.written)

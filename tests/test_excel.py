@@ -6,14 +6,13 @@ import datetime
 import io
 import json
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from libreoffice import convert, needs_soffice
 
 from jobdefs.documents import (
     findings_sheet,
@@ -677,30 +676,13 @@ def test_another_moment_changes_only_the_dates(sample: Workbook) -> None:
     assert parts(later) == parts(earlier)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_libreoffice_opens_the_matrix(sample_xlsx: bytes, tmp_path: Path) -> None:
     source = tmp_path / MATRIX
     source.write_bytes(sample_xlsx)
-    profile = tmp_path / "profile"
-    result = subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    convert([source], tmp_path, tmp_path / "profile", timeout=180)
     pdf = tmp_path / "internal-customer-matrix.pdf"
-    assert result.returncode == 0, result.stderr
-    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), result.stdout
+    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from docx.shared import Inches
 from docx.text.paragraph import Paragraph
+from libreoffice import needs_soffice
 
 from jobdefs.documents import job_aid, template_files
 from jobdefs.documents import pdf as to_pdf
@@ -245,7 +246,7 @@ def test_bookmarks_links_and_pictures_of_a_custom_template_stay_unique(
 # -- LibreOffice -----------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_libreoffice_shows_the_contents_of_the_docx_with_page_numbers(
     chain: Organization, template: JobAidTemplate, tmp_path: Path
 ) -> None:

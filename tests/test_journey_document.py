@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from libreoffice import convert, needs_soffice, pdf_text
 
 from jobdefs.documents.journey_document import band_height_cm, bands, journey_document, lanes_of
 from jobdefs.documents.journey_steps import StepFigures, roll, share_text
@@ -224,35 +225,18 @@ def test_shares_read_as_the_scorecard_shows_them(value: float | None) -> None:
     assert share_text(value) == percent(value)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_libreoffice_prints_the_journey_in_landscape(tmp_path: Path) -> None:
     organization = example()
     path = tmp_path / "emergency-visit.docx"
     path.write_bytes(
         journey_document(organization, journey(organization, "emergency-visit"), MOMENT)
     )
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    convert([path], tmp_path, tmp_path / "profile", timeout=300)
     pdf = tmp_path / "emergency-visit.pdf"
     assert pdf.stat().st_size > 1000
     if shutil.which("pdftotext"):
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-        ).stdout
+        text = pdf_text(pdf)
         assert "line of visibility" in text
         assert "Phlebotomist" in text
         pages = text.count("\f")

@@ -6,10 +6,9 @@ Runs where `soffice` is installed (CI installs LibreOffice); a failed conversion
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from libreoffice import convert, needs_pdftotext, needs_soffice, pdf_text
 
 from jobdefs.build.run import build
 from jobdefs.workbook.load import load_workbook
@@ -21,9 +20,7 @@ HOSTILE = (
     "\"quotes\" 'single' café 😀 مرحبا\nsecond line\twith a tab"
 )
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
-)
+pytestmark = needs_soffice
 
 
 def convert_all(folder: Path, profile: Path) -> list[Path]:
@@ -32,22 +29,7 @@ def convert_all(folder: Path, profile: Path) -> list[Path]:
     assert documents
     out = folder.parent / f"{folder.name}-pdf"
     for suffix in (".docx", ".xlsx"):
-        batch = [str(p) for p in documents if p.suffix == suffix]
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out),
-                *batch,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        convert([p for p in documents if p.suffix == suffix], out, profile)
     # Department workbooks share names with nothing else, so one folder holds every PDF.
     return [
         p
@@ -63,30 +45,12 @@ def test_every_output_of_the_example_hospital_converts(tmp_path: Path) -> None:
     assert convert_all(output, tmp_path / "profile") == []
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@needs_pdftotext
 def test_the_example_matrix_prints_without_a_blank_page(tmp_path: Path) -> None:
     output = tmp_path / "example"
     build(load_workbook(REPO), output_dir=output)
-    matrix = output / "internal-customer-matrix.xlsx"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(matrix),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    pdf = tmp_path / "internal-customer-matrix.pdf"
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    convert([output / "internal-customer-matrix.xlsx"], tmp_path, tmp_path / "profile")
+    text = pdf_text(tmp_path / "internal-customer-matrix.pdf")
     pages = text.split("\f")[:-1]  # every page ends with a form feed
     assert all(page.strip() for page in pages), [n for n, p in enumerate(pages, 1) if not p.strip()]
     # Every page is numbered and says whose it is; the Matrix sheet runs across pages, the
@@ -126,21 +90,7 @@ def test_a_template_saved_by_libreoffice_still_builds(tmp_path: Path) -> None:
     source = tmp_path / "job-aid.docx"
     shutil.copy(default_template_path(), source)
     saved = tmp_path / "saved"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-            "--headless",
-            "--convert-to",
-            "docx:MS Word 2007 XML",
-            "--outdir",
-            str(saved),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    convert([source], saved, tmp_path / "profile", to="docx:MS Word 2007 XML")
     template = saved / "job-aid.docx"
     assert b"&apos;" in _part(template, "word/document.xml")  # what made it fail
     assert lint_template_file(template) == []

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from libreoffice import needs_soffice
 
 from jobdefs.build.cache import OUTPUTS_FILE
 from jobdefs.cli import cli
@@ -369,7 +370,7 @@ def test_a_cache_or_manifest_padded_to_1_2_gb_is_not_read(
 # -- PDFs: made by LibreOffice, so not made again to be compared -------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_pdfs_this_machine_wrote_stay_known_across_builds(workbook: Path) -> None:
     assert run("build", "-w", str(workbook), "--pdf", "-q")[0] == 0
     for _ in range(2):  # a build that keeps them must still remember them

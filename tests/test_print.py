@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import openpyxl
-import pytest
+from libreoffice import convert, needs_pdftotext, needs_soffice
 
 from jobdefs.build.run import build
 from jobdefs.feedback.scorecard_workbook import scorecard_workbook
@@ -30,10 +29,7 @@ SMALLEST = 7.0  # points: the least a printed word may be
 SMALL_SHARE = 0.1  # of the words, at most, may be smaller
 _WORD = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">')
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
-    reason="LibreOffice (soffice) or poppler-utils (pdftotext) is not installed",
-)
+pytestmark = [needs_soffice, needs_pdftotext]
 
 
 def heights(pdf: Path) -> list[float]:
@@ -93,22 +89,7 @@ def test_what_the_hospital_prints_is_seven_points_or_more(tmp_path: Path) -> Non
     bar = tmp_path / "seven-points.xlsx"
     reference(bar)
     pdfs = tmp_path / "pdf"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(pdfs),
-            str(bar),
-            *(str(path) for path in printed.values()),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    convert([bar, *printed.values()], pdfs, tmp_path / "profile")
     least = min(heights(pdfs / "seven-points.pdf")) * 0.99  # a 7-point word's box
     shares = {}
     for kind, path in printed.items():

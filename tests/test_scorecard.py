@@ -7,8 +7,6 @@ import io
 import json
 import os
 import random
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import openpyxl
 import pytest
 from answering import fill
 from click.testing import CliRunner
+from libreoffice import convert, needs_soffice
 
 from jobdefs.cli import cli
 from jobdefs.feedback import (
@@ -314,26 +313,11 @@ def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
     assert handoffs.column_dimensions[last].width >= longest
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_libreoffice_renders_the_scorecard(card: scoring.Scorecard, tmp_path: Path) -> None:
     source = tmp_path / "scorecard.xlsx"
     source.write_bytes(scorecard_workbook.scorecard_workbook(card, MOMENT))
-    profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+    convert([source], tmp_path, tmp_path / "lo-profile", timeout=240)
     pdf = tmp_path / "scorecard.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import runpy
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,6 +20,7 @@ from docx.shared import Inches, Mm
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
+from libreoffice import needs_soffice
 
 from jobdefs.documents import pdf as to_pdf
 from jobdefs.documents import template_variables
@@ -557,7 +557,7 @@ def test_without_libreoffice_pdf_says_how_to_install_it(
     assert "brew install --cask libreoffice" in str(raised.value)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_job_aids_convert_to_pdf(clinic: Organization, tmp_path: Path) -> None:
     paths = []
     for name, data in render_job_aids(clinic, moment=MOMENT).items():
