@@ -7,6 +7,7 @@ import io
 import json
 import os
 import random
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,16 @@ def test_scorecard_workbook_shows_the_numbers_and_never_a_formula(
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         chart = archive.read("xl/charts/chart1.xml").decode()
     assert "<barChart>" in chart and 'formatCode="0%"' in chart
+    # The chart prints: the print area reaches past its last row (it sits below the table).
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        drawing = archive.read("xl/drawings/drawing1.xml").decode()
+    start = int(re.search(r"<from>.*?<row>(\d+)</row>", drawing).group(1)) + 1
+    tall = int(re.search(r'<ext cx="\d+" cy="(\d+)"', drawing).group(1)) / 12700
+    chart_end = start + tall / 15  # rows of 15 points
+    printed_to = int(str(summary.print_area).rsplit("$", 1)[1])
+    assert printed_to >= chart_end > top + 2
+    assert summary.print_title_rows is None  # a table on one page: no header over the chart
+    assert book["Hand-offs"].print_title_rows == "$1:$1"  # a long list still does
 
     handoffs = book["Hand-offs"]
     rows = {row[-1].value: row for row in handoffs.iter_rows(min_row=2)}

@@ -210,7 +210,7 @@ def page_text(text: str) -> str:
 
 def print_setup(
     sheet: Any,
-    title_rows: str,
+    title_rows: str | None,
     *,
     widths: Sequence[float],
     header: tuple[str, str],
@@ -227,7 +227,8 @@ def print_setup(
     sheet.page_setup.fitToWidth = pages_across(widths, repeated, landscape=landscape)
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet.print_title_rows = title_rows
+    if title_rows:
+        sheet.print_title_rows = title_rows
     if title_columns:
         sheet.print_title_cols = title_columns
     margins = sheet.page_margins

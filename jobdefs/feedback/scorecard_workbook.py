@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -168,8 +169,8 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
         for d in card.departments
     ]
     last = _table(sheet, top, columns, rows)
-    _page(sheet, top, columns, card.organization, landscape=True)
     if not card.departments:
+        _page(sheet, top, columns, card.organization, landscape=True)
         return
 
     chart = BarChart()
@@ -211,9 +212,22 @@ def _summary_sheet(sheet: Any, card: Scorecard) -> None:
     chart.gapWidth = 60
     _house_font(chart)
     sheet.add_chart(chart, f"A{last + 3}")
+    chart_points = chart.height / 2.54 * 72
     table_points = (last + 2) * LINE_POINTS + header_height(columns)
-    if table_points + chart.height / 2.54 * 72 > PAGE_HEIGHT_POINTS:
+    if table_points + chart_points > PAGE_HEIGHT_POINTS:
         sheet.row_breaks.append(Break(id=last + 1))  # the chart on a page of its own
+    # The print area reaches down past the chart's rows: outside it, the chart never prints.
+    # A table on one page repeats no header row, which would stand above the chart.
+    chart_rows = math.ceil(chart_points / LINE_POINTS) + 1
+    _page(
+        sheet,
+        top,
+        columns,
+        card.organization,
+        landscape=True,
+        down_to=last + 3 + chart_rows,
+        repeat_header=table_points > PAGE_HEIGHT_POINTS,
+    )
 
 
 def _wrapped(text: str, width: int, line_font: Any) -> list[tuple[str, Any]]:
@@ -432,9 +446,12 @@ def _page(
     *,
     landscape: bool,
     keys: int = 1,
+    down_to: int | None = None,
+    repeat_header: bool = True,
 ) -> None:
     """Print set-up: a trailing id column stays off paper; a sheet wider than a page
-    repeats its first `keys` columns, what tells its rows apart, on every page."""
+    repeats its first `keys` columns, what tells its rows apart, on every page. The print
+    area ends with the last row, or at `down_to` (a chart below the cells)."""
     from openpyxl.utils import get_column_letter
 
     printed = list(columns)
@@ -448,14 +465,15 @@ def _page(
     wide = pages_across(widths, landscape=landscape) > 1
     print_setup(
         sheet,
-        f"{header_row}:{header_row}",
+        f"{header_row}:{header_row}" if repeat_header else None,
         widths=widths[keys:] if wide else widths,
         header=(organization, f"Service scorecard: {sheet.title}"),
         landscape=landscape,
         title_columns=f"A:{get_column_letter(keys)}" if wide else None,
         repeated=widths[:keys] if wide else (),
     )
-    sheet.print_area = f"A1:{get_column_letter(len(printed))}{max(sheet.max_row, header_row + 1)}"
+    bottom = down_to or max(sheet.max_row, header_row + 1)
+    sheet.print_area = f"A1:{get_column_letter(len(printed))}{bottom}"
 
 
 def _fitted(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> list[Column]:
