@@ -54,6 +54,10 @@ def test_the_site_has_the_contract_names_and_every_hand_off_id(clinic: Path) -> 
     assert {f"roles/{role.id}.html" for role in organization.roles} <= files.keys()
     assert {"departments/laboratory.html", "departments/front-desk.html"} <= files.keys()
     assert {"customers/patient.html", "customers/family.html"} <= files.keys()
+    # A tab reads what the page is, then whose: the organization's own page names it once.
+    titles = {n: re.findall(rb"<title>(.*?)</title>", data) for n, data in files.items()}
+    assert titles["index.html"] == [organization.name.encode()]
+    assert titles["departments/laboratory.html"] == [f"Laboratory · {organization.name}".encode()]
     for handoff in organization.handoffs:
         page = files[f"roles/{handoff.supplier.id}.html"]
         assert handoff.id.encode() in html_ids(page), handoff
@@ -251,7 +255,8 @@ def test_serve_answers_on_loopback_shows_an_edit_and_stops_on_ctrl_c(clinic: Pat
         nurse = clinic / "roles" / "care" / "nurse.yaml"
         nurse.write_text(nurse.read_text().replace("Carry out treatment", "Carry out care"))
         wait_for(lambda: "Carry out care" in fetch(base + "roles/nurse.html"))
-        assert fetch(base + ".jobdefs-serve/generation") != generation
+        # The generation moves once the rebuild is whole, a moment after its pages are.
+        wait_for(lambda: fetch(base + ".jobdefs-serve/generation") != generation)
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=20) == 0
         assert server.stderr is not None
