@@ -208,6 +208,10 @@ def test_a_journey_page_shows_its_steps_once_journeys_exist(clinic: Path) -> Non
     assert 'href="../journeys/visit.html"' not in page
     index = render_page(pages, Page("index.html", "index")).decode()
     assert 'href="journeys/visit.html"' in index
+    # Every page's menu leads to the journeys, once there are any.
+    assert '<a href="../index.html#journeys">Journeys</a>' in page
+    without = SitePages(organization, loaded.findings)
+    assert "#journeys" not in render_page(without, Page("matrix.html", "matrix")).decode()
 
 
 def free_port() -> int:

@@ -151,6 +151,7 @@ class SitePages:
             root="../" * depth,
             organization={"name": organization.name, "mission": organization.mission},
             date=self.moment.date().isoformat() if self.moment else "",
+            any_journeys=bool(self.journeys),
         )
         return made
 
