@@ -121,15 +121,18 @@ def _unanswered_note(card: Scorecard, shown: Sequence[HandOffScore]) -> str:
 
 def rounds_line(card: Scorecard) -> str:
     """Which rounds were read, from how many surveys, and the baseline's."""
-    line = (
-        f"This round: {', '.join(card.rounds) or '(unnamed)'} ({count(len(card.files), 'survey')})"
-    )
+    line = f"This round: {', '.join(card.rounds) or '(unnamed)'} "
+    line += _surveys(card.files, card.answered_files)
     if card.has_baseline:
-        line += (
-            f"; baseline: {', '.join(card.baseline_rounds) or '(unnamed)'} "
-            f"({count(len(card.baseline_files), 'survey')})"
-        )
+        line += f"; baseline: {', '.join(card.baseline_rounds) or '(unnamed)'} "
+        line += _surveys(card.baseline_files, card.answered_baseline_files)
     return line
+
+
+def _surveys(files: Sequence[str], answered: Sequence[str]) -> str:
+    """'(3 surveys)' when each was answered, '(30 surveys, 3 answered)' otherwise."""
+    read = count(len(files), "survey")
+    return f"({read})" if len(answered) == len(files) else f"({read}, {len(answered)} answered)"
 
 
 def figures_line(figures: Figures, change: Change | None) -> str:

@@ -188,6 +188,8 @@ class Scorecard:
     departments: tuple[GroupScore, ...]
     overall: GroupScore
     notes: tuple[Note, ...] = field(default=())
+    answered_files: tuple[str, ...] = ()  # of `files`, those with an answer on any row
+    answered_baseline_files: tuple[str, ...] = ()
 
     @property
     def has_baseline(self) -> bool:
@@ -373,7 +375,13 @@ def score(
         departments=departments,
         overall=group("", "Overall", "", list(handoffs)),
         notes=tuple(notes),
+        answered_files=_answered(surveys),
+        answered_baseline_files=_answered(baseline),
     )
+
+
+def _answered(surveys: Sequence[SurveyFile]) -> tuple[str, ...]:
+    return tuple(s.file for s in surveys if any(r.answer or r.rating for r in s.responses))
 
 
 def _labels(surveys: Sequence[SurveyFile]) -> tuple[str, ...]:
