@@ -70,8 +70,9 @@ def strict_option(command: F) -> F:
 def cli() -> None:
     """Define jobs by the products they make and the customers they serve.
 
-    Validates a folder of role files and writes Word job aids and Excel
-    internal-customer matrices from it.
+    Validates a folder of role files and writes from it Word job aids, the
+    Excel internal-customer matrix and review forms, journey documents and a
+    site to browse; surveys and a scorecard ask whether each need is met.
 
     \b
     Example:
