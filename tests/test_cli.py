@@ -32,6 +32,24 @@ def test_check_reports_an_error_with_file_line_column_and_fix() -> None:
     )
 
 
+def test_the_workbook_may_be_given_as_the_argument(tmp_path: Path) -> None:
+    """`jobdefs check DIR` is `jobdefs check --workbook DIR`; two different folders are a
+    usage error, the same one twice is not."""
+    broken = str(DATA / "findings" / "unknown-role")
+    assert run("check", broken) == run("check", "--workbook", broken)
+    assert run("check", broken)[0] == 1
+    status, _, err = run("check", "-w", str(SMALL_CLINIC), broken)
+    assert status == 2 and f"two workbooks: --workbook {SMALL_CLINIC} and {broken}" in err
+    assert run("check", "-w", broken, broken)[0] == 1
+    output = tmp_path / "out"
+    status, _, err = run("build", str(SMALL_CLINIC), "-o", str(output), "--no-site")
+    assert status == 0, err
+    assert (output / "internal-customer-matrix.xlsx").is_file()
+    assert run("build", str(SMALL_CLINIC), "-o", str(output), "--no-site", "--check")[0] == 0
+    status, out, _ = run("roles", str(SMALL_CLINIC))
+    assert status == 0 and "practice-manager" in out
+
+
 def test_warnings_pass_unless_strict() -> None:
     workbook = str(DATA / "findings" / "self-customer")
     assert run("check", "-w", workbook)[0] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from jobdefs import __version__
 
@@ -55,6 +57,33 @@ def workbook_option(command: F) -> F:
     )(command)
 
 
+def workbook_or_argument(command: F) -> F:
+    """--workbook DIR, or the folder given as the command's one argument (`jobdefs check
+    clinic`), as the contract allows either; both at once must name the same folder."""
+
+    @functools.wraps(command)
+    def given(*args: Any, workbook_argument: Path | None = None, **kwargs: Any) -> Any:
+        if workbook_argument is not None:
+            source = click.get_current_context().get_parameter_source("workbook")
+            named = kwargs["workbook"]
+            if source is ParameterSource.COMMANDLINE and named.resolve() != (
+                workbook_argument.resolve()
+            ):
+                raise click.UsageError(
+                    f"two workbooks: --workbook {named} and {workbook_argument}; give one"
+                )
+            kwargs["workbook"] = workbook_argument
+        return command(*args, **kwargs)
+
+    argument = click.argument(
+        "workbook_argument",
+        metavar="[WORKBOOK]",
+        required=False,
+        type=click.Path(file_okay=False, path_type=Path),
+    )
+    return workbook_option(argument(given))  # type: ignore[return-value]
+
+
 def _find_workbook(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
     from jobdefs.workbook.load import find_workbook
 
@@ -81,7 +110,7 @@ def cli() -> None:
 
 
 @cli.command()
-@workbook_option
+@workbook_or_argument
 @strict_option
 @format_option(
     ["text", "json", "github"],
@@ -147,7 +176,7 @@ def load_or_exit(workbook: Path, strict: bool, quiet: bool = False, **options: A
 
 
 @cli.command()
-@workbook_option
+@workbook_or_argument
 @click.option(
     "--output",
     "-o",
@@ -353,7 +382,7 @@ def show(workbook: Path, role: str) -> None:
 
 
 @cli.command()
-@workbook_option
+@workbook_or_argument
 @format_option(["text", "json"], "text for people, json for programs.")
 def roles(workbook: Path, output_format: str) -> None:
     """List every role with its numbers of products, customers and suppliers.

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import click
 
-from jobdefs.cli.app import cli, format_option, load_or_exit, workbook_option
+from jobdefs.cli.app import (
+    cli,
+    format_option,
+    load_or_exit,
+    workbook_option,
+    workbook_or_argument,
+)
 
 
 @cli.command()
-@workbook_option
+@workbook_or_argument
 @click.option(
     "--output",
     "-o",

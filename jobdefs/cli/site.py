@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from jobdefs.cli.app import cli, workbook_option
+from jobdefs.cli.app import cli, workbook_or_argument
 
 
 @cli.command()
-@workbook_option
+@workbook_or_argument
 @click.option(
     "--output",
     "-o",
