@@ -21,6 +21,7 @@ from libreoffice import convert, needs_soffice
 from jobdefs.cli import cli
 from jobdefs.feedback import (
     answers,
+    role_figures,
     scorecard_text,
     scorecard_workbook,
     scoring,
@@ -335,7 +336,7 @@ def test_libreoffice_renders_the_scorecard(card: scoring.Scorecard, tmp_path: Pa
 
 
 def test_role_figures_for_the_job_aid(card: scoring.Scorecard) -> None:
-    figures = scoring.role_figures(card, "physician")
+    figures = role_figures.role_figures(card, "physician")
     json.dumps(figures)  # plain data, ready for a template's context
     assert figures["found"] is True
     assert (figures["round"], figures["baseline_round"]) == ("round-2", "round-1")
@@ -351,7 +352,7 @@ def test_role_figures_for_the_job_aid(card: scoring.Scorecard) -> None:
         ("Lab order", "Laboratory Technologist", "100%"),
     ]
     assert figures["handoffs"][0]["comments"] == [HOSTILE]
-    assert scoring.role_figures(card, "coder")["found"] is False
+    assert role_figures.role_figures(card, "coder")["found"] is False
 
 
 @pytest.mark.parametrize(

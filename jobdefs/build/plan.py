@@ -99,7 +99,7 @@ def _digest(*parts: object) -> str:
 class Plan:
     """Every output a build makes, with its digest, and the means to render it.
 
-    `figures` holds each role's scorecard figures (`scoring.role_figures`), when the build
+    `figures` holds each role's scorecard figures (`role_figures.role_figures`), when the build
     is given answered surveys; `handbook` adds handbook.docx to the outputs. `remembered`
     holds, by path, the digests of a job aid's sources and of its context from an earlier
     build (jobdefs.build.cache): a job aid whose sources are unchanged keeps its digest without

@@ -35,7 +35,7 @@ from jobdefs.documents import pdf, template_files, template_lint
 from jobdefs.documents.handbook import render_handbook
 from jobdefs.documents.journey_steps import StepFigures
 from jobdefs.errors import JobdefsError, OutputError
-from jobdefs.feedback import journey_score, scoring
+from jobdefs.feedback import journey_score, role_figures, scoring
 from jobdefs.output import (
     CACHE_FOLDER,
     DEPARTMENTS,
@@ -84,7 +84,9 @@ def scorecard_figures(
             )
         return None, None, []
     card = scoring.make_scorecard(workbook.organization, list(surveys), list(baseline))
-    figures = {role.id: scoring.role_figures(card, role.id) for role in workbook.organization.roles}
+    figures = {
+        role.id: role_figures.role_figures(card, role.id) for role in workbook.organization.roles
+    }
     return figures, journey_score.step_figures(card), [note.as_text() for note in card.notes]
 
 

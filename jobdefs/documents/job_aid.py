@@ -29,7 +29,7 @@ def job_aid_context(
 ) -> dict[str, Any]:
     """Everything a job-aid template can show about one role, as plain data.
 
-    `figures` is what `scoring.role_figures` says about the role, when a scorecard is given.
+    `figures` is what `role_figures.role_figures` says about the role, when a scorecard is given.
     """
 
     def role_title(role_id: str) -> str:
